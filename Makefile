@@ -1,0 +1,51 @@
+# LawBot — one binary (bin/lawbot), one corpus setting (DATA), one state directory (STATE).
+
+DATA  ?= $(or $(LAWBOT_DATA),../shared/data)
+STATE ?= var
+ADDR  ?= 127.0.0.1:8080
+
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+# Tests in every package find the corpus through LAWBOT_DATA, whatever their directory.
+export LAWBOT_DATA := $(abspath $(DATA))
+
+GO ?= go
+
+.PHONY: all setup build test run ingest fuzz bench vet clean
+
+all: build
+
+## setup: fetch what the build needs (Go modules)
+setup:
+	$(GO) mod download
+
+## build: write bin/lawbot
+build: setup
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/lawbot ./cmd/lawbot
+
+## test: vet and run every test (the corpus tests read $(DATA))
+test: setup
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+## run: the main job — install, ingest the corpus into $(STATE); the server joins when it lands
+run: build ingest
+
+ingest: build
+	bin/lawbot ingest --data $(DATA) --state $(STATE)
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	$(GO) test -run x -fuzz FuzzParseCitations -fuzztime 30s ./law
+
+## bench: benchmarks of the request path and the state
+bench:
+	$(GO) test -run x -bench . -benchtime 1x ./...
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin
