@@ -1,10 +1,73 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 	"io"
+	"time"
+
+	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/state"
 )
 
 func runIngest(args []string, stdout, stderr io.Writer) error {
-	return errors.New("not implemented yet")
+	fs := newFlags("ingest", stderr)
+	dataFlag := fs.String("data", "", "corpus directory (default $"+law.DataEnv+", else "+law.DefaultDataDir+")")
+	stateDir := fs.String("state", state.DefaultDir, "state directory to write")
+	strict := fs.Bool("strict", false, "fail on the first malformed line instead of skipping it")
+	force := fs.Bool("force", false, "re-read the corpus even when it is unchanged")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "lawbot ingest: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	dataDir, err := law.ResolveDataDir(*dataFlag)
+	if err != nil {
+		return err
+	}
+	rep, err := state.Ingest(state.IngestOptions{
+		DataDir: dataDir, StateDir: *stateDir, Strict: *strict, Force: *force,
+		Log: stderr, Progress: stderr,
+	})
+	if err != nil {
+		return err
+	}
+	if rep.UpToDate {
+		_, err := fmt.Fprintln(stdout, "corpus unchanged; state is up to date")
+		return err
+	}
+	printIngestReport(stdout, dataDir, rep)
+	return nil
+}
+
+func printIngestReport(w io.Writer, dataDir string, rep *state.IngestReport) {
+	fmt.Fprintf(w, "ingested %s (%s)\n", dataDir, rep.Reason)
+	for _, k := range []struct {
+		name  string
+		total int
+		c     state.Changes
+	}{
+		{"statutes", rep.Snapshot.Statutes, rep.Statutes},
+		{"precedents", rep.Snapshot.Precedents, rep.Precedents},
+		{"qa", rep.Snapshot.QA, rep.QA},
+	} {
+		fmt.Fprintf(w, "  %-10s %6d  (%d added, %d updated, %d removed, %d unchanged)\n",
+			k.name, k.total, k.c.Added, k.c.Updated, k.c.Removed, k.c.Unchanged)
+	}
+	if rep.BadLines > 0 {
+		fmt.Fprintf(w, "  skipped %d malformed lines (listed on stderr)\n", rep.BadLines)
+	}
+	if rep.Duplicates > 0 {
+		fmt.Fprintf(w, "  skipped %d records whose id came earlier (the first is kept)\n", rep.Duplicates)
+	}
+	if rep.PreviousUnusable != nil {
+		fmt.Fprintln(w, "  the previous state was unreadable, so every record counts as added")
+	}
+	if len(rep.RemovedTemps) > 0 {
+		fmt.Fprintf(w, "  removed %d temporary files of an interrupted ingest\n", len(rep.RemovedTemps))
+	}
+	fmt.Fprintf(w, "wrote %s (%.1f MB) in %s\n", rep.Snapshot.File, float64(rep.Snapshot.Size)/(1<<20),
+		rep.Elapsed.Round(10*time.Millisecond))
 }

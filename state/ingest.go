@@ -1,0 +1,391 @@
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lawbot-kr/lawbot/internal/progress"
+	"github.com/lawbot-kr/lawbot/law"
+)
+
+// IngestOptions says what to ingest and how loudly.
+type IngestOptions struct {
+	DataDir  string // corpus directory (already resolved)
+	StateDir string // where the snapshot and manifest go; created if missing
+	// Strict makes the first malformed line fail the ingest, leaving the previous state as it was.
+	Strict bool
+	// Force re-reads the corpus even when its fingerprints match the last ingest.
+	Force bool
+	// Log receives each malformed line ("file:line: reason"), duplicates and warnings as they
+	// happen; nil discards them.
+	Log io.Writer
+	// MaxReported caps how many malformed lines and duplicates are printed one by one (all are
+	// counted); 0 means 20.
+	MaxReported int
+	// Progress receives a progress bar; nil draws none.
+	Progress io.Writer
+	Now      func() time.Time
+}
+
+// Changes compares one record kind against the previous state.
+type Changes struct {
+	Added, Updated, Removed, Unchanged int
+}
+
+// IngestReport says what an ingest found and did.
+type IngestReport struct {
+	// UpToDate is true when the corpus matched the last ingest and nothing was written.
+	UpToDate bool
+	// Reason says why the corpus was read: "" on the first ingest, else the first change seen.
+	Reason     string
+	Inputs     []InputFile
+	Statutes   Changes
+	Precedents Changes
+	QA         Changes
+	BadLines   int
+	Duplicates int
+	// PreviousUnusable is set when an old snapshot existed but could not be read for the diff;
+	// every record then counts as added.
+	PreviousUnusable error
+	RemovedTemps     []string // temporary files of an interrupted ingest, deleted
+	Snapshot         SnapshotInfo
+	Elapsed          time.Duration
+}
+
+// recordKey identifies a record across ingests: statute id, case_no or question.
+type recordKey struct {
+	tag byte
+	key string
+}
+
+// Ingest reads the corpus in opt.DataDir into a new snapshot in opt.StateDir, unless the corpus
+// is unchanged since the last ingest. Malformed lines and duplicate ids are skipped and counted.
+func Ingest(opt IngestOptions) (*IngestReport, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = io.Discard
+	}
+	if opt.MaxReported <= 0 {
+		opt.MaxReported = 20
+	}
+	start := opt.Now()
+	inputs, err := corpusFiles(opt.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opt.StateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	snapPath := filepath.Join(opt.StateDir, SnapshotFile)
+	rep := &IngestReport{}
+
+	if !opt.Force {
+		reason, err := staleReason(opt.StateDir, inputs)
+		if err != nil {
+			return nil, err
+		}
+		if reason == "" {
+			rep.UpToDate = true
+			rep.Elapsed = opt.Now().Sub(start)
+			return rep, nil
+		}
+		rep.Reason = reason
+	} else {
+		rep.Reason = "--force"
+	}
+
+	if rep.RemovedTemps, err = removeStaleTemps(opt.StateDir); err != nil {
+		return nil, fmt.Errorf("clean state directory: %w", err)
+	}
+	previous, err := previousDigests(snapPath)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		rep.PreviousUnusable = err
+		fmt.Fprintf(opt.Log, "warning: previous state unusable for comparison: %v\n", err)
+	}
+
+	w, err := createSnapshot(snapPath)
+	if err != nil {
+		return nil, err
+	}
+	in := &ingester{opt: opt, w: w, rep: rep, previous: previous, seen: map[recordKey]struct{}{}}
+	if opt.Progress != nil {
+		var total int64
+		for _, p := range inputs {
+			if fi, err := os.Stat(p.path); err == nil {
+				total += fi.Size()
+			}
+		}
+		in.bar = progress.New(opt.Progress, progress.Options{Label: "ingest", Total: total})
+	}
+	if err := in.readAll(inputs); err != nil {
+		w.abort()
+		return nil, err
+	}
+	if in.bar != nil {
+		in.bar.Finish()
+	}
+	if n := rep.BadLines - in.reportedBad; n > 0 {
+		fmt.Fprintf(opt.Log, "… and %d more malformed lines\n", n)
+	}
+	if n := rep.Duplicates - in.reportedDup; n > 0 {
+		fmt.Fprintf(opt.Log, "… and %d more duplicates\n", n)
+	}
+	for k := range previous {
+		in.changes(k.tag).Removed++
+	}
+
+	if rep.Snapshot, err = w.commit(); err != nil {
+		return nil, err
+	}
+	m := &Manifest{FormatVersion: FormatVersion, IngestedAt: opt.Now().UTC(), DataDir: opt.DataDir,
+		Snapshot: rep.Snapshot, Inputs: rep.Inputs}
+	m.Snapshot.File = SnapshotFile
+	if err := writeManifest(opt.StateDir, m); err != nil {
+		return nil, err
+	}
+	rep.Elapsed = opt.Now().Sub(start)
+	return rep, nil
+}
+
+// corpusInput is one file to read and the kind of record it holds.
+type corpusInput struct {
+	path string
+	tag  byte
+}
+
+func corpusFiles(dataDir string) ([]corpusInput, error) {
+	precedents, err := law.PrecedentFiles(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(precedents) == 0 {
+		return nil, fmt.Errorf("no %s in %s", law.PrecedentsGlob, dataDir)
+	}
+	files := []corpusInput{{filepath.Join(dataDir, law.StatutesFile), tagStatute}}
+	for _, p := range precedents {
+		files = append(files, corpusInput{p, tagPrecedent})
+	}
+	files = append(files, corpusInput{filepath.Join(dataDir, law.QAFile), tagQA})
+	for _, f := range files {
+		if _, err := os.Stat(f.path); err != nil {
+			return nil, fmt.Errorf("corpus file: %w", err)
+		}
+	}
+	return files, nil
+}
+
+// staleReason says why the state must be rebuilt, or "" when it is up to date: same corpus
+// fingerprints and a snapshot that still verifies against the manifest.
+func staleReason(stateDir string, inputs []corpusInput) (string, error) {
+	m, err := ReadManifest(stateDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return "no previous state", nil
+	}
+	if err != nil {
+		return fmt.Sprintf("manifest unreadable (%v)", err), nil
+	}
+	if m.FormatVersion != FormatVersion {
+		return fmt.Sprintf("state format changed (%d → %d)", m.FormatVersion, FormatVersion), nil
+	}
+	paths := make([]string, len(inputs))
+	for i, in := range inputs {
+		paths[i] = in.path
+	}
+	if reason, err := changedInput(m, paths); err != nil || reason != "" {
+		return reason, err
+	}
+	info, err := VerifySnapshot(filepath.Join(stateDir, SnapshotFile))
+	if err != nil {
+		return fmt.Sprintf("snapshot unusable (%v)", err), nil
+	}
+	if info.Checksum != m.Snapshot.Checksum {
+		return "snapshot does not match the manifest (interrupted ingest?)", nil
+	}
+	return "", nil
+}
+
+// previousDigests reads the content digest of every record in the old snapshot, for the
+// added/updated/removed report.
+func previousDigests(path string) (map[recordKey]uint64, error) {
+	_, payload, err := readVerified(path)
+	if err != nil {
+		return nil, err
+	}
+	digests := make(map[recordKey]uint64)
+	err = eachBlock(frozenString(payload), func(tag byte, body string) error {
+		d := decoder{s: body}
+		var key string
+		switch tag {
+		case tagStatute:
+			key = law.ArticleID(d.str(), d.str())
+		case tagPrecedent, tagQA:
+			key = d.str()
+		}
+		if d.err != nil {
+			return d.err
+		}
+		digests[recordKey{tag, key}] = digest([]byte(body))
+		return nil
+	})
+	if err != nil {
+		return nil, &CorruptError{path, err.Error()}
+	}
+	return digests, nil
+}
+
+// digest is a record's content hash: the encoded body, so any field change shows.
+func digest(body []byte) uint64 {
+	sum := sha256.Sum256(body)
+	return binary.LittleEndian.Uint64(sum[:8])
+}
+
+// ingester carries one ingest's running state across the corpus files.
+type ingester struct {
+	opt      IngestOptions
+	w        *snapshotWriter
+	rep      *IngestReport
+	previous map[recordKey]uint64
+	seen     map[recordKey]struct{}
+	bar      *progress.Bar
+	body     []byte
+
+	bytesDone, records       int64 // over all files, for the bar
+	reportedBad, reportedDup int
+}
+
+func (in *ingester) changes(tag byte) *Changes {
+	switch tag {
+	case tagStatute:
+		return &in.rep.Statutes
+	case tagPrecedent:
+		return &in.rep.Precedents
+	}
+	return &in.rep.QA
+}
+
+func (in *ingester) readAll(inputs []corpusInput) error {
+	for _, f := range inputs {
+		var err error
+		switch f.tag {
+		case tagStatute:
+			err = readInto(in, f, func(b []byte, s *law.Statute) ([]byte, string) { return appendStatute(b, s), s.ID() })
+		case tagPrecedent:
+			err = readInto(in, f, func(b []byte, p *law.Precedent) ([]byte, string) { return appendPrecedent(b, p), p.CaseNo })
+		case tagQA:
+			err = readInto(in, f, func(b []byte, q *law.QA) ([]byte, string) { return appendQA(b, q), q.Question })
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readInto streams one corpus file into the snapshot. encode appends a record's body and
+// returns its key. The file is hashed as it is read, so fingerprinting costs no second pass.
+func readInto[T any, PT interface {
+	*T
+	law.Validator
+}](in *ingester, input corpusInput, encode func([]byte, PT) ([]byte, string)) error {
+	f, err := os.Open(input.path)
+	if err != nil {
+		return fmt.Errorf("open corpus file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	name := filepath.Base(input.path)
+	file := InputFile{Name: name, Size: fi.Size(), ModTime: fi.ModTime()}
+	sum := sha256.New()
+	base := in.bytesDone
+
+	opts := law.ReadOptions{
+		OnProgress: func(n int64) {
+			if in.bar != nil {
+				in.bar.Update(base+n, in.records)
+			}
+		},
+	}
+	if !in.opt.Strict {
+		opts.OnBad = func(le *law.LineError) {
+			file.BadLines++
+			in.rep.BadLines++
+			if in.reportedBad < in.opt.MaxReported {
+				in.reportedBad++
+				in.logLine(le.Error())
+			}
+		}
+	}
+	err = law.DecodeJSONL[T, PT](io.TeeReader(f, sum), name, opts, func(rec PT) error {
+		var key string
+		in.body, key = encode(in.body[:0], rec)
+		k := recordKey{input.tag, key}
+		if _, dup := in.seen[k]; dup {
+			file.Duplicates++
+			in.rep.Duplicates++
+			if in.reportedDup < in.opt.MaxReported {
+				in.reportedDup++
+				in.logLine(fmt.Sprintf("%s: duplicate %s %q skipped (the first is kept)", name, keyName(input.tag), key))
+			}
+			return nil
+		}
+		in.seen[k] = struct{}{}
+		file.Records++
+		in.records++
+		ch := in.changes(input.tag)
+		if old, ok := in.previous[k]; !ok {
+			ch.Added++
+		} else {
+			if old == digest(in.body) {
+				ch.Unchanged++
+			} else {
+				ch.Updated++
+			}
+			delete(in.previous, k)
+		}
+		if err := in.w.add(input.tag, in.body); err != nil {
+			return fmt.Errorf("write snapshot: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		var le *law.LineError
+		if errors.As(err, &le) && in.opt.Strict {
+			return fmt.Errorf("%w (--strict: stopping; the previous state is unchanged)", err)
+		}
+		return fmt.Errorf("read %s: %w", input.path, err)
+	}
+	file.SHA256 = hex.EncodeToString(sum.Sum(nil))
+	in.bytesDone += fi.Size()
+	in.rep.Inputs = append(in.rep.Inputs, file)
+	return nil
+}
+
+// logLine prints a report line, ending the progress bar's line first when it is drawn in place.
+func (in *ingester) logLine(s string) {
+	if in.bar != nil {
+		in.bar.Break()
+	}
+	fmt.Fprintln(in.opt.Log, s)
+}
+
+func keyName(tag byte) string {
+	switch tag {
+	case tagStatute:
+		return "statute"
+	case tagPrecedent:
+		return "case_no"
+	}
+	return "question"
+}
