@@ -30,7 +30,7 @@ func Example() {
 		fmt.Println(p.CaseNo, p.Date)
 	}
 	// Output:
-	// added 6 statutes, 9 precedents; skipped 2 bad lines
+	// added 6 statutes, 11 precedents; skipped 2 bad lines
 	// 2025다210005, 210006 2025-06-12
 	// 2024다293580 2025-05-01
 }

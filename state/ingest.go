@@ -227,7 +227,10 @@ func previousDigests(path string) (map[recordKey]uint64, error) {
 		switch tag {
 		case tagStatute:
 			key = law.ArticleID(d.str(), d.str())
-		case tagPrecedent, tagQA:
+		case tagPrecedent:
+			caseNo, court, _, _, date := d.str(), d.str(), d.str(), d.str(), d.str()
+			key = precedentKey(caseNo, court, date)
+		case tagQA:
 			key = d.str()
 		}
 		if d.err != nil {
@@ -240,6 +243,12 @@ func previousDigests(path string) (map[recordKey]uint64, error) {
 		return nil, &CorruptError{path, err.Error()}
 	}
 	return digests, nil
+}
+
+// precedentKey identifies a decision: the same case number is reused by different courts (63다211
+// at 대법원 and at 광주고등법원), while one decision stored twice keeps its court and date.
+func precedentKey(caseNo, court, date string) string {
+	return caseNo + " · " + court + " · " + date
 }
 
 // digest is a record's content hash: the encoded body, so any field change shows.
@@ -279,7 +288,9 @@ func (in *ingester) readAll(inputs []corpusInput) error {
 		case tagStatute:
 			err = readInto(in, f, func(b []byte, s *law.Statute) ([]byte, string) { return appendStatute(b, s), s.ID() })
 		case tagPrecedent:
-			err = readInto(in, f, func(b []byte, p *law.Precedent) ([]byte, string) { return appendPrecedent(b, p), p.CaseNo })
+			err = readInto(in, f, func(b []byte, p *law.Precedent) ([]byte, string) {
+				return appendPrecedent(b, p), precedentKey(p.CaseNo, p.Court, p.Date)
+			})
 		case tagQA:
 			err = readInto(in, f, func(b []byte, q *law.QA) ([]byte, string) { return appendQA(b, q), q.Question })
 		}
@@ -385,7 +396,7 @@ func keyName(tag byte) string {
 	case tagStatute:
 		return "statute"
 	case tagPrecedent:
-		return "case_no"
+		return "decision"
 	}
 	return "question"
 }

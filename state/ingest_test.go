@@ -55,7 +55,7 @@ func TestIngestFixtures(t *testing.T) {
 	for _, want := range []string{
 		`precedents_criminal.jsonl:2: invalid JSON`,
 		`qa.jsonl:3: missing question`,
-		`precedents.jsonl: duplicate case_no "98다8554" skipped (the first is kept)`,
+		`precedents.jsonl: duplicate decision "98다8554 · 대법원 · 1998-07-10" skipped (the first is kept)`,
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
@@ -64,7 +64,7 @@ func TestIngestFixtures(t *testing.T) {
 	if rep.UpToDate || rep.BadLines != 2 || rep.Duplicates != 1 {
 		t.Errorf("report = %+v, want 2 bad lines and 1 duplicate", rep)
 	}
-	wantChanges := []Changes{{Added: 6}, {Added: 9}, {Added: 2}}
+	wantChanges := []Changes{{Added: 6}, {Added: 11}, {Added: 2}}
 	for i, got := range []Changes{rep.Statutes, rep.Precedents, rep.QA} {
 		if got != wantChanges[i] {
 			t.Errorf("changes[%d] = %+v, want %+v", i, got, wantChanges[i])
@@ -88,7 +88,7 @@ func TestIngestFixtures(t *testing.T) {
 	if strings.Join(names, ",") != "statutes.jsonl,precedents.jsonl,precedents_criminal.jsonl,qa.jsonl" {
 		t.Errorf("manifest inputs = %v", names)
 	}
-	if m.Inputs[1].Records != 8 || m.Inputs[1].Duplicates != 1 || m.Inputs[2].BadLines != 1 {
+	if m.Inputs[1].Records != 10 || m.Inputs[1].Duplicates != 1 || m.Inputs[2].BadLines != 1 {
 		t.Errorf("per-file counts wrong: %+v", m.Inputs)
 	}
 
@@ -96,7 +96,7 @@ func TestIngestFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Statutes) != 6 || len(s.Precedents) != 9 || len(s.QA) != 2 {
+	if len(s.Statutes) != 6 || len(s.Precedents) != 11 || len(s.QA) != 2 {
 		t.Errorf("loaded %d/%d/%d records", len(s.Statutes), len(s.Precedents), len(s.QA))
 	}
 	if p, ok := s.Precedent("98다8554"); !ok || p.PrecedentID == "999999" {
@@ -130,7 +130,7 @@ func TestIngestSecondRunIsNoOp(t *testing.T) {
 
 	// --force rebuilds anyway, and finds nothing changed.
 	rep, _ = ingest(t, data, stateDir, func(o *IngestOptions) { o.Force = true })
-	if rep.UpToDate || rep.Precedents != (Changes{Unchanged: 9}) {
+	if rep.UpToDate || rep.Precedents != (Changes{Unchanged: 11}) {
 		t.Errorf("--force report = %+v", rep)
 	}
 }
@@ -159,7 +159,7 @@ func TestIngestReportsChanges(t *testing.T) {
 	if want := (Changes{Added: 1, Updated: 1, Removed: 1, Unchanged: 4}); rep.Statutes != want {
 		t.Errorf("statute changes = %+v, want %+v", rep.Statutes, want)
 	}
-	if want := (Changes{Unchanged: 9}); rep.Precedents != want {
+	if want := (Changes{Unchanged: 11}); rep.Precedents != want {
 		t.Errorf("precedent changes = %+v, want %+v", rep.Precedents, want)
 	}
 	if !strings.Contains(rep.Reason, "statutes.jsonl") {

@@ -74,3 +74,16 @@ func (s *State) Statute(id string) (*law.Statute, bool) {
 func (s *State) Precedent(caseNo string) (*law.Precedent, bool) {
 	return s.Graph.Precedent(caseNo)
 }
+
+// DecisionsNumbered lists every decision filed under caseNo: usually one, but courts reuse
+// numbers (63다211 is a 대법원 and a 광주고등법원 decision). A linear scan: it serves look-ups only.
+func (s *State) DecisionsNumbered(caseNo string) []*law.Precedent {
+	key := law.NormalizeCaseNo(caseNo)
+	var out []*law.Precedent
+	for i := range s.Precedents {
+		if law.NormalizeCaseNo(s.Precedents[i].CaseNo) == key {
+			out = append(out, &s.Precedents[i])
+		}
+	}
+	return out
+}

@@ -165,6 +165,8 @@ type precedentView struct {
 	CitedCases    []caseRef      `json:"cited_cases"`
 	CitedByTotal  int            `json:"cited_by_total"`
 	CitedBy       []precedentRef `json:"cited_by"`
+	// SameNumber lists other decisions filed under the same case number (another court).
+	SameNumber []precedentRef `json:"same_number,omitempty"`
 }
 
 func runPrecedent(args []string, stdout, stderr io.Writer) error {
@@ -186,6 +188,11 @@ func runPrecedent(args []string, stdout, stderr io.Writer) error {
 	}
 	v := precedentView{Precedent: p, URL: p.URL(), CitedByTotal: st.Graph.CitedBy(p.CaseNo),
 		CitedBy: refsOf(st.Graph.PrecedentsCitingCase(p.CaseNo, lf.limit))}
+	for _, other := range st.DecisionsNumbered(p.CaseNo) {
+		if other != p {
+			v.SameNumber = append(v.SameNumber, refOf(other))
+		}
+	}
 	for _, id := range p.CitedStatutes {
 		v.CitedArticles = append(v.CitedArticles, resolveArticle(st, id))
 	}
@@ -213,6 +220,10 @@ func printPrecedent(w io.Writer, v *precedentView) error {
 	p.section("판시사항 (holding)", d.Holding)
 	p.section("판결요지 (summary)", d.Summary)
 	p.section("주문 (disposition)", d.Disposition)
+	for _, o := range v.SameNumber {
+		p.line("")
+		p.line("Also decided under this number: %s  %s  %s", o.Court, o.Date, o.Title)
+	}
 
 	p.line("")
 	p.line("참조조문 (cited articles): %d", len(v.CitedArticles))

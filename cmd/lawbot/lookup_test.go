@@ -35,14 +35,14 @@ func TestIngestCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"statutes        6  (6 added", "precedents      9  (9 added",
+	for _, want := range []string{"statutes        6  (6 added", "precedents     11  (11 added",
 		"skipped 2 malformed lines", "skipped 1 records whose id came earlier"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
 	}
 	for _, want := range []string{"precedents_criminal.jsonl:2: invalid JSON", "qa.jsonl:3: missing question",
-		"ingest  23.0 kB / 23.0 kB  100%  17 records"} {
+		"ingest  23.9 kB / 23.9 kB  100%  19 records"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
@@ -53,7 +53,7 @@ func TestIngestCommand(t *testing.T) {
 		t.Errorf("second ingest: exit %d, stdout %q", code, out)
 	}
 	code, out, _ = runLawbot("ingest", "--data", fixtureCorpus, "--state", dir, "--force")
-	if code != 0 || !strings.Contains(out, "(0 added, 0 updated, 0 removed, 9 unchanged)") {
+	if code != 0 || !strings.Contains(out, "(0 added, 0 updated, 0 removed, 11 unchanged)") {
 		t.Errorf("--force: exit %d, stdout:\n%s", code, out)
 	}
 }
@@ -177,6 +177,10 @@ func TestPrecedentCommand(t *testing.T) {
 		{"cited case that is only cited", []string{"2025다210005, 210006", "--state", dir}, 0, []string{
 			"2018다240424 → 2018다240424, 240431 [in corpus]",
 			"98다8554       [in corpus] 대법원  1998-07-10  건물명도",
+		}, ""},
+		{"a number two courts used", []string{"63다211", "--state", dir}, 0, []string{
+			"63다211  대법원  1963-10-10",
+			"Also decided under this number: 광주고등법원  1963-03-20  손해배상",
 		}, ""},
 		{"cited case outside the corpus", []string{"97다33997", "--state", dir}, 1, nil,
 			"cited by 1 precedent of the corpus, but the decision itself is not collected"},
