@@ -1,6 +1,8 @@
 package law
 
 import (
+	"fmt"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -591,4 +593,16 @@ func dropNotesAt(s string, level int) string {
 		out.WriteString(dropNotesAt(s[start+1:], maxNoteNesting))
 	}
 	return out.String()
+}
+
+// LoadCatalog reads the statute corpus of a data directory into a catalog. Malformed lines are
+// skipped: the catalog only needs the ids that are there.
+func LoadCatalog(dataDir string) (*Catalog, error) {
+	c := NewCatalog(nil)
+	err := ReadJSONL(filepath.Join(dataDir, StatutesFile), ReadOptions{OnBad: func(*LineError) {}},
+		func(s *Statute) error { c.Add(s.Law, s.Article); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("load catalog from %s: %w", dataDir, err)
+	}
+	return c, nil
 }

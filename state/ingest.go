@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -103,7 +104,7 @@ func Ingest(opt IngestOptions) (*IngestReport, error) {
 		rep.Reason = "--force"
 	}
 
-	if rep.RemovedTemps, err = removeStaleTemps(opt.StateDir); err != nil {
+	if rep.RemovedTemps, err = atomicfile.RemoveStale(opt.StateDir); err != nil {
 		return nil, fmt.Errorf("clean state directory: %w", err)
 	}
 	previous, err := previousDigests(snapPath)
@@ -174,7 +175,10 @@ func corpusFiles(dataDir string) ([]corpusInput, error) {
 	for _, p := range precedents {
 		files = append(files, corpusInput{p, tagPrecedent})
 	}
-	files = append(files, corpusInput{filepath.Join(dataDir, law.QAFile), tagQA})
+	// Q&A is optional: a corpus imported from the markdown repositories has laws and decisions only.
+	if qa := filepath.Join(dataDir, law.QAFile); fileExists(qa) {
+		files = append(files, corpusInput{qa, tagQA})
+	}
 	for _, f := range files {
 		if _, err := os.Stat(f.path); err != nil {
 			return nil, fmt.Errorf("corpus file: %w", err)
@@ -399,4 +403,9 @@ func keyName(tag byte) string {
 		return "decision"
 	}
 	return "question"
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,7 +203,7 @@ func TestIngestAfterInterruptedIngest(t *testing.T) {
 	ingest(t, data, stateDir, nil)
 	// An ingest that died mid-write leaves its temporary file; one that died between snapshot and
 	// manifest leaves a snapshot the manifest does not describe.
-	os.WriteFile(filepath.Join(stateDir, "."+SnapshotFile+tempMarker+"123"), []byte("LAWBOTSS half"), 0o644)
+	os.WriteFile(filepath.Join(stateDir, "."+SnapshotFile+atomicfile.TempMarker+"123"), []byte("LAWBOTSS half"), 0o644)
 	if _, err := WriteSnapshot(filepath.Join(stateDir, SnapshotFile), sampleCorpus()); err != nil {
 		t.Fatal(err)
 	}

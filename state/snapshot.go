@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"hash"
 	"io"
 	"os"
@@ -131,7 +132,7 @@ func (h *header) info(path string) SnapshotInfo {
 
 // snapshotWriter streams records into a new snapshot; nothing replaces the old one until commit.
 type snapshotWriter struct {
-	file *atomicFile
+	file *atomicfile.File
 	buf  *bufio.Writer
 	sum  hash.Hash
 	hdr  header
@@ -140,14 +141,14 @@ type snapshotWriter struct {
 }
 
 func createSnapshot(path string) (*snapshotWriter, error) {
-	f, err := createAtomic(path)
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("create snapshot: %w", err)
 	}
 	w := &snapshotWriter{file: f, sum: sha256.New(), hdr: header{version: FormatVersion}}
 	// The header is written last, once the counts and the checksum are known.
 	if _, err := f.Seek(headerSize, io.SeekStart); err != nil {
-		f.abort()
+		f.Abort()
 		return nil, err
 	}
 	w.buf = bufio.NewWriterSize(io.MultiWriter(f, w.sum), 1<<20)
@@ -174,23 +175,23 @@ func (w *snapshotWriter) add(tag byte, body []byte) error {
 
 func (w *snapshotWriter) commit() (SnapshotInfo, error) {
 	if err := w.buf.Flush(); err != nil {
-		w.file.abort()
+		w.file.Abort()
 		return SnapshotInfo{}, fmt.Errorf("write snapshot: %w", err)
 	}
 	prefix := w.hdr.marshalPrefix()
 	w.sum.Write(prefix)
 	copy(w.hdr.checksum[:], w.sum.Sum(nil))
 	if _, err := w.file.WriteAt(append(prefix, w.hdr.checksum[:]...), 0); err != nil {
-		w.file.abort()
+		w.file.Abort()
 		return SnapshotInfo{}, fmt.Errorf("write snapshot header: %w", err)
 	}
-	if err := w.file.commit(); err != nil {
+	if err := w.file.Commit(); err != nil {
 		return SnapshotInfo{}, fmt.Errorf("commit snapshot: %w", err)
 	}
-	return w.hdr.info(w.file.path), nil
+	return w.hdr.info(w.file.Path()), nil
 }
 
-func (w *snapshotWriter) abort() { w.file.abort() }
+func (w *snapshotWriter) abort() { w.file.Abort() }
 
 // WriteSnapshot writes a corpus to path atomically.
 func WriteSnapshot(path string, c *Corpus) (SnapshotInfo, error) {

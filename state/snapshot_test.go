@@ -2,6 +2,7 @@ package state
 
 import (
 	"errors"
+	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -162,7 +163,7 @@ func TestInterruptedWriteKeepsPreviousState(t *testing.T) {
 	if !reflect.DeepEqual(got.Corpus, *want) {
 		t.Error("Load after an interrupted write did not return the previous corpus")
 	}
-	removed, err := removeStaleTemps(dir)
+	removed, err := atomicfile.RemoveStale(dir)
 	if err != nil || len(removed) != 1 {
 		t.Errorf("removeStaleTemps = %v, %v; want the one leftover", removed, err)
 	}

@@ -68,20 +68,18 @@ func runCiteIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 }
 
-// loadCatalog reads the statute corpus for name mapping and resolution. Without a corpus the
-// parser still works; nothing resolves.
+// loadCatalog reads the statute corpus for name mapping and resolution. A corpus that was asked
+// for (--data or $LAWBOT_DATA) must be there; otherwise, without one, the parser still works and
+// nothing resolves.
 func loadCatalog(dataFlag string) (*law.Catalog, error) {
 	dir, err := law.ResolveDataDir(dataFlag)
 	if err != nil {
-		if dataFlag != "" {
+		if dataFlag != "" || os.Getenv(law.DataEnv) != "" {
 			return nil, err
 		}
 		return law.NewCatalog(nil), nil
 	}
-	cat := law.NewCatalog(nil)
-	err = law.ReadJSONL(dir+"/"+law.StatutesFile, law.ReadOptions{OnBad: func(*law.LineError) {}},
-		func(s *law.Statute) error { cat.Add(s.Law, s.Article); return nil })
-	return cat, err
+	return law.LoadCatalog(dir)
 }
 
 // citeJSONL answers every input line with exactly one output line, so outputs can be zipped

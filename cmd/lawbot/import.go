@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"github.com/lawbot-kr/lawbot/law"
 )
 
@@ -27,44 +28,40 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 
+	return importMarkdown(*from, *out, *data, *prefix, stdout, stderr)
+}
+
+// importMarkdown converts the checkouts under from into corpus JSONL files in out.
+func importMarkdown(from, out, dataFlag, prefix string, stdout, stderr io.Writer) error {
 	// Citations to laws outside the checkout (a precedent-kr clone alone) still resolve against
 	// the corpus statutes; without a corpus only the imported laws are known.
-	catalog := law.NewCatalog(nil)
-	if dataDir, err := law.ResolveDataDir(*data); err == nil {
-		err := law.ReadJSONL(filepath.Join(dataDir, law.StatutesFile), law.ReadOptions{}, func(s *law.Statute) error {
-			catalog.Add(s.Law, s.Article)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("import: catalog from %s: %w", dataDir, err)
-		}
-	} else if *data != "" || os.Getenv(law.DataEnv) != "" {
-		return fmt.Errorf("import: %w", err) // a corpus was asked for and is not there
+	catalog, err := loadCatalog(dataFlag)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
 	}
-
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	// Precedents stream into their file as they are parsed: a full precedent-kr has 120k.
-	precs, err := newAtomicJSONL(filepath.Join(*out, "precedents.jsonl"))
+	precs, err := newAtomicJSONL(filepath.Join(out, "precedents.jsonl"))
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	defer precs.abort()
-	res, err := law.ImportMarkdown(*from, law.ImportOptions{
+	res, err := law.ImportMarkdown(from, law.ImportOptions{
 		Catalog:      catalog,
 		OnBad:        func(e *law.ImportError) { fmt.Fprintln(stderr, e) },
 		OnPrecedent:  func(p *law.Precedent) error { return precs.write(p) },
-		SourcePrefix: *prefix,
+		SourcePrefix: prefix,
 	})
 	if err != nil {
 		return err
 	}
 	if len(res.Statutes) == 0 && res.PrecFiles == 0 {
-		return fmt.Errorf("import: no law or precedent files under %s (%d unusable)", *from, res.Bad)
+		return fmt.Errorf("import: no law or precedent files under %s (%d unusable)", from, res.Bad)
 	}
 
-	stats, err := newAtomicJSONL(filepath.Join(*out, law.StatutesFile))
+	stats, err := newAtomicJSONL(filepath.Join(out, law.StatutesFile))
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
@@ -81,7 +78,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("import: %w", err)
 	}
 
-	fmt.Fprintf(stdout, "imported %d articles of %d laws and %d precedents into %s", len(res.Statutes), res.LawFiles, res.PrecFiles, *out)
+	fmt.Fprintf(stdout, "imported %d articles of %d laws and %d precedents into %s", len(res.Statutes), res.LawFiles, res.PrecFiles, out)
 	if res.Superseded > 0 {
 		fmt.Fprintf(stdout, "; %d older law files superseded", res.Superseded)
 	}
@@ -95,59 +92,40 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// atomicJSONL writes JSON Lines to a temporary file beside path and renames it into place only
-// when complete, so a crash or a bad import never leaves a half-written corpus file behind.
+// atomicJSONL writes JSON Lines through an atomic file, so a crash or a bad import never
+// leaves a half-written corpus file behind.
 type atomicJSONL struct {
-	path string
-	f    *os.File
+	f    *atomicfile.File
 	w    *bufio.Writer
 	enc  *json.Encoder
 	done bool
 }
 
 func newAtomicJSONL(path string) (*atomicJSONL, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false) // keep "<개정 2013.8.13>" readable, as in the shared corpus
-	return &atomicJSONL{path: path, f: f, w: w, enc: enc}, nil
+	return &atomicJSONL{f: f, w: w, enc: enc}, nil
 }
 
 func (a *atomicJSONL) write(v any) error { return a.enc.Encode(v) }
 
-// commit flushes, syncs and renames the file into place, then syncs the directory so the
-// rename itself survives a crash.
 func (a *atomicJSONL) commit() error {
 	if err := a.w.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", a.path, err)
-	}
-	if err := a.f.Chmod(0o644); err != nil { // CreateTemp makes 0600; corpus files are shared
-		return fmt.Errorf("chmod %s: %w", a.path, err)
-	}
-	if err := a.f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", a.path, err)
-	}
-	if err := a.f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", a.path, err)
-	}
-	if err := os.Rename(a.f.Name(), a.path); err != nil {
-		return err
+		a.f.Abort()
+		return fmt.Errorf("write %s: %w", a.f.Path(), err)
 	}
 	a.done = true
-	if d, err := os.Open(filepath.Dir(a.path)); err == nil {
-		d.Sync() // best effort: not every filesystem supports syncing a directory
-		d.Close()
-	}
-	return nil
+	return a.f.Commit()
 }
 
-// abort removes the temporary file unless commit succeeded.
+// abort removes the temporary file unless commit ran.
 func (a *atomicJSONL) abort() {
 	if !a.done {
-		a.f.Close()
-		os.Remove(a.f.Name())
+		a.f.Abort()
 	}
 }

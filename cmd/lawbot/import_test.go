@@ -70,3 +70,27 @@ func TestRunImportUsage(t *testing.T) {
 		t.Errorf("missing --data corpus: err = %v", err)
 	}
 }
+
+// TestIngestFromMarkdown builds a state straight from the upstream markdown sample and checks
+// that a second run over the same checkout changes nothing.
+func TestIngestFromMarkdown(t *testing.T) {
+	raw := filepath.Join(citeCorpusDir(t), "raw")
+	stateDir := t.TempDir()
+	code, out, errOut := runLawbot("ingest", "--from-markdown", raw, "--state", stateDir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"imported 100 articles of 3 laws and 50 precedents", "statutes      100  (100 added", "precedents     50  (50 added"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runLawbot("ingest", "--from-markdown", raw, "--state", stateDir)
+	if code != 0 || !strings.Contains(out, "corpus unchanged") {
+		t.Errorf("second run: exit %d\n%s", code, out)
+	}
+	code, out, _ = runLawbot("precedent", "2017다206984", "--state", stateDir)
+	if code != 0 || !strings.Contains(out, "민법 제31조") {
+		t.Errorf("precedent from the imported state: exit %d\n%s", code, out)
+	}
+}

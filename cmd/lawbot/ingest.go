@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/lawbot-kr/lawbot/law"
@@ -15,6 +16,7 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 	stateDir := fs.String("state", state.DefaultDir, "state directory to write")
 	strict := fs.Bool("strict", false, "fail on the first malformed line instead of skipping it")
 	force := fs.Bool("force", false, "re-read the corpus even when it is unchanged")
+	fromMarkdown := fs.String("from-markdown", "", "build the corpus from a legalize-kr / precedent-kr checkout in `DIR` (written to STATE/imported) and ingest that")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -23,9 +25,17 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	dataDir, err := law.ResolveDataDir(*dataFlag)
-	if err != nil {
-		return err
+	var dataDir string
+	if *fromMarkdown != "" {
+		dataDir = filepath.Join(*stateDir, "imported")
+		if err := importMarkdown(*fromMarkdown, dataDir, *dataFlag, "", stdout, stderr); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if dataDir, err = law.ResolveDataDir(*dataFlag); err != nil {
+			return err
+		}
 	}
 	rep, err := state.Ingest(state.IngestOptions{
 		DataDir: dataDir, StateDir: *stateDir, Strict: *strict, Force: *force,

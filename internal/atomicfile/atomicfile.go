@@ -1,4 +1,6 @@
-package state
+// Package atomicfile writes files under a temporary name beside their destination and renames
+// them into place only when complete, so readers see the old file or the new one, never half.
+package atomicfile
 
 import (
 	"fmt"
@@ -7,23 +9,24 @@ import (
 	"strings"
 )
 
-// tempMarker is in the name of every file being written, so a crash leaves only names that
+// TempMarker is in the name of every file being written, so a crash leaves only names that
 // loading ignores and the next ingest sweeps away.
-const tempMarker = ".tmp-"
+const TempMarker = ".tmp-"
 
-// atomicFile is a file written under a temporary name next to its destination and renamed into
+// File is a file written under a temporary name next to its destination and renamed into
 // place only when complete, so readers see the old file or the new one, never half of one.
-type atomicFile struct {
+type File struct {
 	*os.File
-	path string
+	path string // destination
 }
 
-func createAtomic(path string) (*atomicFile, error) {
+// Create opens a temporary file that Commit renames to path.
+func Create(path string) (*File, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+tempMarker+"*")
+	f, err := os.CreateTemp(dir, "."+base+TempMarker+"*")
 	if err != nil {
 		return nil, err
 	}
@@ -33,34 +36,34 @@ func createAtomic(path string) (*atomicFile, error) {
 		os.Remove(f.Name())
 		return nil, err
 	}
-	return &atomicFile{File: f, path: path}, nil
+	return &File{File: f, path: path}, nil
 }
 
-// commit flushes the data to disk, renames the file into place and flushes the directory entry,
+// Commit flushes the data to disk, renames the file into place and flushes the directory entry,
 // in that order: a rename that reached the disk before the data could expose an empty file.
-func (f *atomicFile) commit() error {
+func (f *File) Commit() error {
 	if err := f.Sync(); err != nil {
-		f.abort()
+		f.Abort()
 		return fmt.Errorf("sync %s: %w", f.Name(), err)
 	}
 	if err := f.Close(); err != nil {
-		f.abort()
+		f.Abort()
 		return fmt.Errorf("close %s: %w", f.Name(), err)
 	}
 	if err := os.Rename(f.Name(), f.path); err != nil {
 		os.Remove(f.Name())
 		return err
 	}
-	return syncDir(filepath.Dir(f.path))
+	return SyncDir(filepath.Dir(f.path))
 }
 
-// abort discards the temporary file.
-func (f *atomicFile) abort() {
+// Abort discards the temporary file.
+func (f *File) Abort() {
 	f.Close()
 	os.Remove(f.Name())
 }
 
-func syncDir(dir string) error {
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
@@ -72,27 +75,27 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// writeFileAtomic replaces path with data.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := createAtomic(path)
+// WriteFile replaces path with data.
+func WriteFile(path string, data []byte) error {
+	f, err := Create(path)
 	if err != nil {
 		return err
 	}
 	if _, err := f.Write(data); err != nil {
-		f.abort()
+		f.Abort()
 		return err
 	}
-	return f.commit()
+	return f.Commit()
 }
 
-// removeStaleTemps deletes the temporary files an interrupted write left in dir.
-func removeStaleTemps(dir string) (removed []string, err error) {
+// RemoveStale deletes the temporary files an interrupted write left in dir.
+func RemoveStale(dir string) (removed []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), tempMarker) {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), TempMarker) {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
 				return removed, err
 			}
@@ -101,3 +104,6 @@ func removeStaleTemps(dir string) (removed []string, err error) {
 	}
 	return removed, nil
 }
+
+// Path is the destination the file is renamed to on Commit.
+func (f *File) Path() string { return f.path }
