@@ -218,18 +218,29 @@ func nameKey(s string) string {
 	return b.String()
 }
 
+// Mode says how to read a text.
+type Mode int
+
+const (
+	// ModeAuto reads 참조조문-style lists as references and anything else as prose.
+	ModeAuto Mode = iota
+	// ModeReference reads a 참조조문 list: the text between separators is a law name as written,
+	// and everyday short names are not expanded.
+	ModeReference
+	// ModeProse reads answers, questions and statute text.
+	ModeProse
+)
+
 // ParseOptions tunes one parse.
 type ParseOptions struct {
-	// Reference selects 참조조문 mode: the text between separators is a law name as written,
-	// and everyday short names are not expanded. Otherwise the text is prose (answers, statute text).
-	Reference bool
+	Mode Mode
 	// HomeLaw is the law that "이 법" and bare 제N조 refer to before any law is named, e.g. the
 	// law whose article text is being parsed.
 	HomeLaw string
 }
 
-// Parse reads prose (an answer, a question, statute text) and returns its article citations in
-// order of first appearance, without duplicates.
+// Parse returns the article citations in text, in order of first appearance, without duplicates.
+// A 참조조문-style list is read as one; anything else as prose.
 func (p *CitationParser) Parse(text string) []Citation {
 	return p.ParseWith(text, ParseOptions{})
 }
@@ -237,8 +248,42 @@ func (p *CitationParser) Parse(text string) []Citation {
 // ParseReference reads a 참조조문 string such as
 // "[1] 민법 제618조, 제623조 / [2] 구 주택임대차보호법(2013. 8. 13. 법률 제12043호로 개정되기 전의 것) 제3조 제1항".
 func (p *CitationParser) ParseReference(raw string) []Citation {
-	return p.ParseWith(raw, ParseOptions{Reference: true})
+	return p.ParseWith(raw, ParseOptions{Mode: ModeReference})
 }
+
+// LooksLikeReferenceList reports whether text reads as a 참조조문 list rather than prose: every
+// item between separators is a short law name with articles, and no sentence ends in it.
+func LooksLikeReferenceList(text string) bool { return looksLikeReferenceList(cleanCitationText(text)) }
+
+func looksLikeReferenceList(text string) bool {
+	text = groupRe.ReplaceAllString(text, ",") // "나.다." marks groups; it ends no sentence
+	if sentenceEndRe.MatchString(text) || strings.Contains(text, "「") {
+		return false
+	}
+	items, withArticle := 0, 0
+	for _, item := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '/' || r == ';' }) {
+		item = strings.TrimSpace(item)
+		if item == "" || subRefOnlyRe.MatchString(item) { // "제2항" continues the item before
+			continue
+		}
+		items++
+		if loc := articleRe.FindStringIndex(item); loc != nil && utf8.RuneCountInString(item[:loc[0]]) <= maxListedNameRunes {
+			withArticle++
+		}
+	}
+	return withArticle > 0 && withArticle*5 >= items*4
+}
+
+// maxListedNameRunes is longer than any law title in a 참조조문 list (the longest in the corpus
+// runs to about 40 characters) and shorter than a sentence leading up to a citation.
+const maxListedNameRunes = 60
+
+var (
+	// sentenceEndRe finds what a list never has: a sentence end, or a particle right after an
+	// article ("제10조의4와", "제3조에 따라", "제618조를").
+	sentenceEndRe = regexp.MustCompile(`(?:다|요|죠|까)\s*[.?!]|(?:니다|습니다|세요)(?:\s|$)|[?!]|\d\s?(?:조(?:의\s?\d+)?|항|호)(?:와|과|에|를|을|은|는|이|가|의\s|로|부터|까지)`)
+	subRefOnlyRe  = regexp.MustCompile(`^(?:제\s?\d+\s?(?:항|호|목)|\d+\s?(?:항|호)|[가-하]\s?목|단서|본문|전단|후단|\s)+$`)
+)
 
 // IDs returns the canonical ids of citations.
 func IDs(cs []Citation) []string {
@@ -273,6 +318,12 @@ var thisLawWords = []string{"이 법", "이법", "이 영", "이 규칙"}
 // ParseWith parses text with options.
 func (p *CitationParser) ParseWith(text string, opt ParseOptions) []Citation {
 	text = cleanCitationText(text)
+	if opt.Mode == ModeAuto {
+		opt.Mode = ModeProse
+		if looksLikeReferenceList(text) {
+			opt.Mode = ModeReference
+		}
+	}
 	cur := opt.HomeLaw
 	var out []Citation
 	seen := map[string]bool{}
@@ -358,7 +409,7 @@ func (p *CitationParser) lawFromGap(gap, cur string, opt ParseOptions) (string, 
 	if loc := groupRe.FindAllStringIndex(tail, -1); len(loc) > 0 {
 		tail = tail[loc[len(loc)-1][1]:]
 	}
-	if opt.Reference {
+	if opt.Mode == ModeReference {
 		if i := strings.LastIndexAny(tail, ",/;"); i >= 0 {
 			tail = tail[i+1:]
 		}
@@ -376,7 +427,7 @@ func (p *CitationParser) lawFromGap(gap, cur string, opt ParseOptions) (string, 
 	if law, ok := p.relativeLaw(tail, cur, opt); ok {
 		return law, true
 	}
-	if opt.Reference {
+	if opt.Mode == ModeReference {
 		name := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(tail, "구 "), "구"))
 		if name == "" || !strings.ContainsFunc(name, isHangul) {
 			return "", false
@@ -389,13 +440,53 @@ func (p *CitationParser) lawFromGap(gap, cur string, opt ParseOptions) (string, 
 	if law, ok := p.knownSuffix(tail, opt); ok {
 		return law, true
 	}
-	// An unknown law in prose: the last word, when it reads like a law's name.
-	fields := strings.Fields(tail)
-	last := fields[len(fields)-1]
-	if lawWordRe.MatchString(last) && utf8.RuneCountInString(last) >= 3 && !commonWordsEndingInLaw[last] {
-		return p.canonicalLaw(last, opt), true
+	if name := proseLawName(tail); name != "" {
+		return p.canonicalLaw(name, opt), true
 	}
 	return "", false
+}
+
+// proseLawName finds the name of a law the corpus does not know at the end of prose: the last
+// word when it reads like a law's name, extended leftwards over the words a title is built of
+// ("부정경쟁방지 및 영업비밀보호에 관한 법률", "도시 및 주거환경정비법").
+func proseLawName(tail string) string {
+	fields := strings.FieldsFunc(tail, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(",/;()[]·.", r) })
+	if len(fields) == 0 {
+		return ""
+	}
+	last := fields[len(fields)-1]
+	if !lawWordRe.MatchString(last) || commonWordsEndingInLaw[last] {
+		return ""
+	}
+	start := len(fields) - 1
+	for start > 0 && len(fields)-start < maxTitleWords {
+		left, prev := fields[start], fields[start-1]
+		if !titleTailWords[left] && !titleJoinWords[left] && !titleJoinWords[prev] && !joinsTitle(prev) {
+			break
+		}
+		start--
+	}
+	if start == len(fields)-1 && utf8.RuneCountInString(last) < 3 {
+		return "" // a bare "법" or "법률" names nothing
+	}
+	return strings.Join(fields[start:], " ")
+}
+
+// maxTitleWords bounds a law title in prose; the longest in the corpus has nine words.
+const maxTitleWords = 10
+
+var (
+	// titleTailWords end titles and need the words before them: "…에 관한 법률".
+	titleTailWords = map[string]bool{"관한": true, "위한": true, "대한": true, "법률": true, "법": true, "특례법": true,
+		"특별법": true, "규칙": true, "규정": true, "시행령": true, "시행규칙": true, "기본법": true}
+	// titleJoinWords join the parts of a title: "도시 및 주거환경정비법".
+	titleJoinWords = map[string]bool{"및": true, "등": true, "또는": true}
+)
+
+// joinsTitle reports whether a word ends in a particle that titles are built with ("성보호에",
+// "아동ㆍ청소년의", "처벌 등에").
+func joinsTitle(w string) bool {
+	return utf8.RuneCountInString(w) > 1 && (strings.HasSuffix(w, "에") || strings.HasSuffix(w, "의"))
 }
 
 // commonWordsEndingInLaw end in 법 or 령 but are not names of laws.
@@ -447,7 +538,7 @@ func (p *CitationParser) knownSuffix(tail string, opt ParseOptions) (string, boo
 		if law, ok := p.names[k]; ok {
 			return law, true
 		}
-		if law, ok := p.prose[k]; ok && !opt.Reference {
+		if law, ok := p.prose[k]; ok && opt.Mode != ModeReference {
 			return law, true
 		}
 	}
@@ -486,7 +577,7 @@ func (p *CitationParser) canonicalLaw(name string, opt ParseOptions) string {
 	if law, ok := p.names[key]; ok {
 		return law
 	}
-	if law, ok := p.prose[key]; ok && !opt.Reference {
+	if law, ok := p.prose[key]; ok && opt.Mode != ModeReference {
 		return law
 	}
 	// "동법시행령" style: split a glued suffix so that "X시행령" matches "X 시행령".

@@ -149,13 +149,14 @@ func FuzzParseCitations(f *testing.F) {
 		"「주택임대차보호법」 제3조제1항, 같은 법 제4조, 동법 제6조의2", "제3조, 제4조 및 제6조의2",
 		"민법 제763( 제393조)조", "((((제1조", "제1조 내지 제99999조", "「」 제1조", "가.나.다. 같은법시행령 제31조",
 	} {
-		f.Add(s, true)
-		f.Add(s, false)
+		for m := range 3 {
+			f.Add(s, uint8(m))
+		}
 	}
 	p := NewCitationParser(testCatalog())
-	f.Fuzz(func(t *testing.T, s string, reference bool) {
+	f.Fuzz(func(t *testing.T, s string, mode uint8) {
 		start := time.Now()
-		got := p.ParseWith(s, ParseOptions{Reference: reference})
+		got := p.ParseWith(s, ParseOptions{Mode: Mode(mode % 3)})
 		if d := time.Since(start); d > 2*time.Second {
 			t.Fatalf("parse of %d bytes took %v", len(s), d)
 		}
@@ -196,12 +197,49 @@ func TestParsePathological(t *testing.T) {
 		strings.Repeat("가.", 100000) + " 제3조",
 	}
 	for _, in := range inputs {
-		for _, ref := range []bool{true, false} {
-			for _, c := range p.ParseWith(in, ParseOptions{Reference: ref}) {
+		for _, mode := range []Mode{ModeAuto, ModeReference, ModeProse} {
+			for _, c := range p.ParseWith(in, ParseOptions{Mode: mode}) {
 				if c.Law == "" {
 					t.Fatalf("law-less citation %+v", c)
 				}
 			}
+		}
+	}
+}
+
+func TestLooksLikeReferenceList(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"민법 제31조, 제70조, 제71조", true},
+		{"가. 노동조합법 제39조 제1호 / 나.다. 근로기준법 제27조 제1항", true},
+		{"[1] 상가건물 임대차보호법 제10조 제1항, 제2항, 제3항, 부칙(2018. 10. 16.) 제2조, 구 상가건물 임대차보호법(2018. 10. 16. 법률 제15791호로 개정되기 전의 것) 제10조 제2항 / [2] 민법 제251조", true},
+		{"[1] 민법 제105조 / [2] 민법 제103조, 부정경쟁방지 및 영업비밀보호에 관한 법률 제2조 제2호", true},
+		{"민사소송법 제187조, 제261조민법 제460조", true},
+		{"상가임대차법 제10조의4와 집합건물법 제20조", false},
+		{"임대차는 민법 제618조에 규정되어 있다.", false},
+		{"보증금을 돌려받을 수 있습니다(「주택임대차보호법」 제3조의3 참조).", false},
+		{"집주인이 보증금을 안 돌려줘요", false},
+	}
+	for _, tt := range tests {
+		if got := LooksLikeReferenceList(tt.text); got != tt.want {
+			t.Errorf("LooksLikeReferenceList(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestProseUnknownMultiWordLaw(t *testing.T) {
+	p := NewCitationParser(testCatalog())
+	tests := []struct{ text, want string }{
+		{"민법 제618조와 함께 부정경쟁방지 및 영업비밀보호에 관한 법률 제2조를 보면", "부정경쟁방지 및 영업비밀보호에 관한 법률 제2조"},
+		{"이 경우에는 도시 및 주거환경정비법 제39조가 적용됩니다.", "도시 및 주거환경정비법 제39조"},
+		{"민법 제618조에 더해 그리고 국세기본법 제3조", "국세기본법 제3조"},
+	}
+	for _, tt := range tests {
+		got := IDs(p.ParseWith(tt.text, ParseOptions{Mode: ModeProse}))
+		if len(got) == 0 || got[len(got)-1] != tt.want {
+			t.Errorf("Parse(%q) = %q, want last %q", tt.text, got, tt.want)
 		}
 	}
 }

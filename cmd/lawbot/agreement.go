@@ -22,7 +22,7 @@ type disagreement struct {
 	Ours, Theirs []string
 }
 
-func measureAgreement(dataDir string, parser *law.CitationParser, catalog *law.Catalog) (agreement, error) {
+func measureAgreement(dataDir string, parser *law.CitationParser, catalog *law.Catalog, mode law.Mode) (agreement, error) {
 	var a agreement
 	files, err := law.PrecedentFiles(dataDir)
 	if err != nil {
@@ -45,7 +45,7 @@ func measureAgreement(dataDir string, parser *law.CitationParser, catalog *law.C
 			if strings.TrimSpace(p.CitedStatutesRaw) == "" {
 				return nil
 			}
-			ours := inCorpus(law.IDs(parser.ParseReference(p.CitedStatutesRaw)))
+			ours := inCorpus(law.IDs(parser.ParseWith(p.CitedStatutesRaw, law.ParseOptions{Mode: mode})))
 			theirs := inCorpus(p.CitedStatutes)
 			if len(ours) == 0 && len(theirs) == 0 {
 				return nil
@@ -65,11 +65,11 @@ func measureAgreement(dataDir string, parser *law.CitationParser, catalog *law.C
 	return a, nil
 }
 
-func printAgreement(dataDir string, parser *law.CitationParser, catalog *law.Catalog, show int, w io.Writer) error {
+func printAgreement(dataDir string, parser *law.CitationParser, catalog *law.Catalog, mode law.Mode, show int, w io.Writer) error {
 	if dataDir == "" {
 		return law.ErrNoCorpus
 	}
-	a, err := measureAgreement(dataDir, parser, catalog)
+	a, err := measureAgreement(dataDir, parser, catalog, mode)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,8 @@ func runCiteIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("cite", stderr)
 	dataFlag := fs.String("data", "", "corpus directory (default $LAWBOT_DATA, else ../shared/data)")
 	jsonl := fs.Bool("jsonl", false, `read {"raw": "..."} lines on stdin, write {"articles": [...]} lines`)
-	reference := fs.Bool("reference", false, "treat input as 참조조문 lists rather than prose")
+	reference := fs.Bool("reference", false, "read input as 참조조문 lists (default: detect per input)")
+	prose := fs.Bool("prose", false, "read input as prose (default: detect per input)")
 	agreement := fs.Bool("agreement", false, "measure agreement with the precedents' cited_statutes and print the disagreements")
 	show := fs.Int("show", 20, "with --agreement: disagreements to print")
 	if err := parseFlags(fs, args); err != nil {
@@ -46,14 +47,24 @@ func runCiteIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	parser := law.NewCitationParser(catalog)
+	mode := law.ModeAuto
+	switch {
+	case *reference && *prose:
+		fmt.Fprintln(stderr, "lawbot cite: --reference and --prose exclude each other")
+		return errUsage
+	case *reference:
+		mode = law.ModeReference
+	case *prose:
+		mode = law.ModeProse
+	}
 	switch {
 	case *agreement:
 		dir, _ := law.ResolveDataDir(*dataFlag)
-		return printAgreement(dir, parser, catalog, *show, stdout)
+		return printAgreement(dir, parser, catalog, mode, *show, stdout)
 	case *jsonl:
-		return citeJSONL(parser, *reference, stdin, stdout)
+		return citeJSONL(parser, mode, stdin, stdout)
 	case fs.NArg() > 0:
-		opt := law.ParseOptions{Reference: *reference}
+		opt := law.ParseOptions{Mode: mode}
 		for _, c := range parser.ParseWith(strings.Join(fs.Args(), " "), opt) {
 			mark := ""
 			if !c.Resolved {
@@ -84,7 +95,7 @@ func loadCatalog(dataFlag string) (*law.Catalog, error) {
 
 // citeJSONL answers every input line with exactly one output line, so outputs can be zipped
 // with inputs; a malformed line gets an error field instead of aborting the stream.
-func citeJSONL(parser *law.CitationParser, reference bool, stdin io.Reader, stdout io.Writer) error {
+func citeJSONL(parser *law.CitationParser, mode law.Mode, stdin io.Reader, stdout io.Writer) error {
 	in := bufio.NewReaderSize(stdin, 1<<20)
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
@@ -98,7 +109,7 @@ func citeJSONL(parser *law.CitationParser, reference bool, stdin io.Reader, stdo
 			if jerr := json.Unmarshal(line, &q); jerr != nil {
 				res.Error = fmt.Sprintf("line %d: invalid JSON: %v", lineNo, jerr)
 			} else {
-				for _, c := range parser.ParseWith(q.Raw, law.ParseOptions{Reference: reference, HomeLaw: q.Home}) {
+				for _, c := range parser.ParseWith(q.Raw, law.ParseOptions{Mode: mode, HomeLaw: q.Home}) {
 					res.Articles = append(res.Articles, c.ID())
 					if !c.Resolved {
 						res.Unresolved = append(res.Unresolved, c.ID())
