@@ -6,12 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"github.com/lawbot-kr/lawbot/internal/progress"
 	"github.com/lawbot-kr/lawbot/law"
 )

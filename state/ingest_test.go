@@ -2,13 +2,13 @@ package state
 
 import (
 	"bytes"
-	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"github.com/lawbot-kr/lawbot/law"
 )
 

@@ -5,11 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 )
 
 // Names inside a state directory.

@@ -8,12 +8,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"hash"
 	"io"
 	"os"
 	"unsafe"
 
+	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"github.com/lawbot-kr/lawbot/law"
 )
 

@@ -2,7 +2,6 @@ package state
 
 import (
 	"errors"
-	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lawbot-kr/lawbot/internal/atomicfile"
 	"github.com/lawbot-kr/lawbot/law"
 )
 
