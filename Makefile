@@ -37,8 +37,11 @@ ingest: build
 	bin/lawbot ingest --data $(DATA) --state $(STATE)
 
 ## fuzz: a short run of every fuzz target
+FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run x -fuzz FuzzParseCitations -fuzztime 30s ./law
+	for t in FuzzParseCitations FuzzParseLawMarkdown FuzzParsePrecedentMarkdown FuzzCaseNumbers; do \
+		$(GO) test -run x -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./law || exit 1; done
+	$(GO) test -run x -fuzz '^FuzzReadSnapshot$$' -fuzztime $(FUZZTIME) ./state
 
 ## bench: benchmarks of the request path and the state
 bench:
