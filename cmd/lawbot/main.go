@@ -24,6 +24,8 @@ var commands = map[string]command{
 	"cite":      {"parse statute citations (--jsonl: {\"raw\":...} lines on stdin)", runCite},
 	"statute":   {`print one article, e.g. lawbot statute "민법 제618조"`, runStatute},
 	"precedent": {"print one precedent, e.g. lawbot precedent 2016다235411", runPrecedent},
+	"eval":      {"run a dev set: --task holding|question|filter", runEval},
+	"train":     {"train the models LawBot learns from the corpus (the legal-question filter)", runTrain},
 }
 
 // errUsage marks an error already explained by a usage message (exit code 2).

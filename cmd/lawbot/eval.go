@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/state"
+)
+
+// evalOptions are the flags every evaluation task shares.
+type evalOptions struct {
+	DataDir  string // corpus directory; the dev sets are in its eval/ folder
+	StateDir string
+	File     string // dev set; default per task
+	K        int
+	Explain  string // query id whose ranking to print with reasons
+	JSON     bool
+}
+
+// evalTasks maps --task to its dev set and runner.
+var evalTasks = map[string]struct {
+	file string
+	run  func(opt evalOptions, stdout, stderr io.Writer) error
+}{
+	"holding":  {"statutes_from_holding.dev.jsonl", evalStatutes},
+	"question": {"statutes_from_question.dev.jsonl", evalStatutes},
+	"filter":   {"filter_nonlegal.dev.jsonl", evalFilter},
+}
+
+func runEval(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval", stderr)
+	task := fs.String("task", "holding", "holding | question | filter")
+	dataFlag := fs.String("data", "", "corpus directory (default $"+law.DataEnv+", else "+law.DefaultDataDir+")")
+	stateDir := fs.String("state", state.DefaultDir, "state directory written by lawbot ingest")
+	file := fs.String("file", "", "dev set (default: the task's file in DATA/eval)")
+	k := fs.Int("k", 10, "cut-off for Recall@k / Hit@k / MRR@k")
+	explain := fs.String("explain", "", "print the ranking of the query with this id, with its reasons")
+	asJSON := fs.Bool("json", false, "print the metrics as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	t, ok := evalTasks[*task]
+	if !ok {
+		fmt.Fprintf(stderr, "lawbot eval: unknown task %q (holding, question, filter)\n", *task)
+		return errUsage
+	}
+	dataDir, err := law.ResolveDataDir(*dataFlag)
+	if err != nil {
+		return err
+	}
+	opt := evalOptions{DataDir: dataDir, StateDir: *stateDir, File: *file, K: *k, Explain: *explain, JSON: *asJSON}
+	if opt.File == "" {
+		opt.File = filepath.Join(dataDir, "eval", t.file)
+	}
+	if opt.K <= 0 {
+		return fmt.Errorf("--k must be positive, got %d", opt.K)
+	}
+	return t.run(opt, stdout, stderr)
+}
