@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lawbot-kr/lawbot/internal/textnorm"
 )
 
 // Citation is one statute article reference found in text, in canonical form.
@@ -614,19 +616,7 @@ func isHangul(r rune) bool { return unicode.Is(unicode.Hangul, r) }
 // cleanCitationText normalises widths and spacing, turns brackets into separators, and drops
 // parenthesised notes that hold no citation the reader means.
 func cleanCitationText(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch {
-		case r >= '！' && r <= '～': // full-width ASCII forms
-			b.WriteRune(r - '！' + '!')
-		case r == '\u3000' || unicode.IsSpace(r):
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	s = dropNotes(b.String())
+	s = dropNotes(textnorm.Width(s))
 	// [소의제기], [별표 2]: headings and tables after an article, not law names.
 	return bracketNoteRe.ReplaceAllString(s, " , ")
 }

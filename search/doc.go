@@ -1,3 +1,3 @@
-// Package search will hold retrieval: the Korean BM25 index, the vector Store interface with its
-// embedded (HNSW) and Milvus implementations, and fusion. It lands with the retrieval issues.
+// Package search is LawBot's retrieval: the Korean analyzer (kagome morphemes plus character
+// bigrams) and a BM25F index with per-field weights, persisted in the state directory.
 package search

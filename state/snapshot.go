@@ -280,9 +280,15 @@ func VerifySnapshot(path string) (SnapshotInfo, error) {
 
 // ReadSnapshot loads and verifies a snapshot.
 func ReadSnapshot(path string) (*Corpus, error) {
+	c, _, err := readSnapshot(path)
+	return c, err
+}
+
+// readSnapshot is ReadSnapshot that also returns what the header says.
+func readSnapshot(path string) (*Corpus, SnapshotInfo, error) {
 	h, payload, err := readVerified(path)
 	if err != nil {
-		return nil, err
+		return nil, SnapshotInfo{}, err
 	}
 	c := &Corpus{
 		Statutes:   make([]law.Statute, 0, h.statutes),
@@ -310,9 +316,9 @@ func ReadSnapshot(path string) (*Corpus, error) {
 	if err != nil {
 		// The checksum matched, so this is a bug in the writer rather than a damaged disk; the cure
 		// is the same.
-		return nil, &CorruptError{path, err.Error()}
+		return nil, SnapshotInfo{}, &CorruptError{path, err.Error()}
 	}
-	return c, nil
+	return c, h.info(path), nil
 }
 
 // frozenString views a payload that is never written again as a string, without copying it:

@@ -18,6 +18,8 @@ type State struct {
 	Graph *law.CitationGraph
 	// Manifest is nil when the ingest that wrote the snapshot did not get to write it.
 	Manifest *Manifest
+	// Snapshot describes the loaded snapshot; its Checksum tags what is built from this state.
+	Snapshot SnapshotInfo
 
 	statuteIndex map[string]int32
 }
@@ -37,14 +39,14 @@ func (e *NoStateError) Is(target error) bool { return target == ErrNoState }
 // Load reads the snapshot in dir, verifies it and builds the citation graph. A damaged snapshot
 // is an error (*CorruptError), never a partial corpus.
 func Load(dir string) (*State, error) {
-	corpus, err := ReadSnapshot(filepath.Join(dir, SnapshotFile))
+	corpus, info, err := readSnapshot(filepath.Join(dir, SnapshotFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, &NoStateError{Dir: dir}
 	}
 	if err != nil {
 		return nil, err
 	}
-	s := &State{Dir: dir, Corpus: *corpus, Graph: law.NewCitationGraph(corpus.Precedents)}
+	s := &State{Dir: dir, Corpus: *corpus, Graph: law.NewCitationGraph(corpus.Precedents), Snapshot: info}
 	s.statuteIndex = make(map[string]int32, len(s.Statutes))
 	for i := range s.Statutes {
 		s.statuteIndex[s.Statutes[i].ID()] = int32(i)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/state"
@@ -17,7 +18,14 @@ type evalOptions struct {
 	K        int
 	Explain  string // query id whose ranking to print with reasons
 	JSON     bool
+	Params   []string // name=value overrides of the retrieval parameters, for tuning
 }
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // evalTasks maps --task to its dev set and runner.
 var evalTasks = map[string]struct {
@@ -38,6 +46,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	k := fs.Int("k", 10, "cut-off for Recall@k / Hit@k / MRR@k")
 	explain := fs.String("explain", "", "print the ranking of the query with this id, with its reasons")
 	asJSON := fs.Bool("json", false, "print the metrics as JSON")
+	var params listFlag
+	fs.Var(&params, "param", "override a retrieval parameter, name=value (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -50,7 +60,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt := evalOptions{DataDir: dataDir, StateDir: *stateDir, File: *file, K: *k, Explain: *explain, JSON: *asJSON}
+	opt := evalOptions{DataDir: dataDir, StateDir: *stateDir, File: *file, K: *k, Explain: *explain, JSON: *asJSON, Params: params}
 	if opt.File == "" {
 		opt.File = filepath.Join(dataDir, "eval", t.file)
 	}

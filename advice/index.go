@@ -1,0 +1,174 @@
+package advice
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/lawbot-kr/lawbot/internal/progress"
+	"github.com/lawbot-kr/lawbot/search"
+	"github.com/lawbot-kr/lawbot/state"
+)
+
+// IndexDir is where the lexical indexes live inside the state directory.
+const IndexDir = "index"
+
+// Index field layouts. Every text field has a morpheme field and a character-bigram field
+// ("#" marks bigram terms so that they never collide with a two-syllable morpheme).
+var (
+	statuteFields   = []string{"law", "law#", "title", "title#", "text", "text#", "chapter", "chapter#"}
+	precedentFields = []string{"title", "title#", "holding", "holding#", "summary", "summary#"}
+	qaFields        = []string{"question", "question#", "answer", "answer#"}
+)
+
+// Indexes are the lexical indexes over the corpus of a state.
+type Indexes struct {
+	Statutes, Precedents, QA *search.Index
+}
+
+// indexSpec names one index file, its fields and how to read its documents' texts.
+type indexSpec struct {
+	name   string
+	fields []string
+	n      int
+	texts  func(i int) []string
+	slot   func(*Indexes) **search.Index
+}
+
+func indexSpecs(st *state.State) []indexSpec {
+	return []indexSpec{
+		{"statutes.idx", statuteFields, len(st.Statutes), func(i int) []string {
+			s := &st.Statutes[i]
+			return []string{s.Law, s.Title, s.Text, s.Chapter}
+		}, func(x *Indexes) **search.Index { return &x.Statutes }},
+		{"precedents.idx", precedentFields, len(st.Precedents), func(i int) []string {
+			p := &st.Precedents[i]
+			return []string{p.Title, p.Holding, p.Summary}
+		}, func(x *Indexes) **search.Index { return &x.Precedents }},
+		{"qa.idx", qaFields, len(st.QA), func(i int) []string {
+			q := &st.QA[i]
+			return []string{q.Question, q.Answer}
+		}, func(x *Indexes) **search.Index { return &x.QA }},
+	}
+}
+
+// analyze turns one document's texts into terms for its fields: morphemes, then bigrams.
+func analyze(a *search.Analyzer, texts []string) [][]string {
+	out := make([][]string, 0, 2*len(texts))
+	for _, t := range texts {
+		out = append(out, a.Morphemes(t), bigramTerms(a.Bigrams(t)))
+	}
+	return out
+}
+
+func bigramTerms(grams []string) []string {
+	for i, g := range grams {
+		grams[i] = "#" + g
+	}
+	return grams
+}
+
+// BuildIndexes analyses the corpus (in parallel, one worker per core) and writes the indexes
+// into the state directory, tagged with the snapshot they were built from. Progress goes to w.
+func BuildIndexes(st *state.State, w io.Writer) (*Indexes, error) {
+	a := search.DefaultAnalyzer()
+	dir := filepath.Join(st.Dir, IndexDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	specs := indexSpecs(st)
+	var totalBytes int64
+	for _, f := range specs {
+		for i := range f.n {
+			for _, t := range f.texts(i) {
+				totalBytes += int64(len(t))
+			}
+		}
+	}
+	var bar *progress.Bar
+	if w != nil {
+		bar = progress.New(w, progress.Options{Label: "index", Total: totalBytes})
+	}
+	var doneBytes, docs int64
+	var out Indexes
+	for _, f := range specs {
+		b := search.NewBuilder(f.fields...)
+		analyzeInOrder(f.n, func(i int) [][]string { return analyze(a, f.texts(i)) }, func(i int, terms [][]string) {
+			b.Add(terms...)
+			for _, t := range f.texts(i) {
+				doneBytes += int64(len(t))
+			}
+			docs++
+			if bar != nil {
+				bar.Update(doneBytes, docs)
+			}
+		})
+		ix := b.Build()
+		if err := ix.Save(filepath.Join(dir, f.name), st.Snapshot.Checksum); err != nil {
+			return nil, fmt.Errorf("save index %s: %w", f.name, err)
+		}
+		*f.slot(&out) = ix
+	}
+	if bar != nil {
+		bar.Finish()
+	}
+	return &out, nil
+}
+
+// analyzeInOrder runs work over 0..n-1 on every core and hands the results to add in order,
+// holding at most a window of results in memory.
+func analyzeInOrder(n int, work func(i int) [][]string, add func(i int, terms [][]string)) {
+	workers := max(1, runtime.GOMAXPROCS(0))
+	const window = 512
+	for start := 0; start < n; start += window {
+		end := min(n, start+window)
+		results := make([][][]string, end-start)
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					results[i-start] = work(i)
+				}
+			}()
+		}
+		for i := start; i < end; i++ {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		for i, r := range results {
+			add(start+i, r)
+		}
+	}
+}
+
+// ErrNoIndex means the state has no lexical index yet.
+var ErrNoIndex = errors.New("no index")
+
+// LoadIndexes reads the state's indexes, refusing ones built from another snapshot (the error
+// then matches search.ErrStale).
+func LoadIndexes(st *state.State) (*Indexes, error) {
+	var out Indexes
+	for _, f := range indexSpecs(st) {
+		path := filepath.Join(st.Dir, IndexDir, f.name)
+		ix, err := search.Load(path, st.Snapshot.Checksum)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w in %s; run lawbot ingest", ErrNoIndex, st.Dir)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ix.Len() != f.n {
+			return nil, fmt.Errorf("index %s holds %d documents, the state %d: %w", path, ix.Len(), f.n, search.ErrStale)
+		}
+		*f.slot(&out) = ix
+	}
+	return &out, nil
+}

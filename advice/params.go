@@ -1,0 +1,86 @@
+package advice
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/lawbot-kr/lawbot/search"
+)
+
+// Params are the retrieval and fusion weights. The defaults were tuned on the dev sets only
+// (lawbot eval --task holding|question); no rule is written for a particular query.
+type Params struct {
+	K1 float32 `param:"k1"` // BM25 term-frequency saturation
+
+	// Field weights of each index (morpheme field, then its bigram field).
+	StatuteFields   []search.FieldWeight
+	PrecedentFields []search.FieldWeight
+	QAFields        []search.FieldWeight
+
+	// How many similar precedents and Q&A pairs vote for the articles they cite.
+	VotePrecedents int `param:"vote_precedents"`
+	VoteQA         int `param:"vote_qa"`
+	// A voter's weight is (its score / the best score)^Sharpness.
+	Sharpness float32 `param:"sharpness"`
+
+	// Fusion weights of the evidence kinds.
+	Direct    float32 `param:"direct"`     // the article's own BM25 score, normalised by the best
+	Precedent float32 `param:"precedent"`  // citation vote of similar precedents
+	QA        float32 `param:"qa"`         // citation vote of similar Q&A answers
+	CoCite    float32 `param:"cocite"`     // co-citation with the top articles
+	LawPrior  float32 `param:"law_prior"`  // share of the evidence that points at the article's law
+	DirectTop int     `param:"direct_top"` // articles taken from direct search
+}
+
+// DefaultParams are the tuned defaults.
+func DefaultParams() Params {
+	fw := func(w, b float32) search.FieldWeight { return search.FieldWeight{Weight: w, B: b} }
+	return Params{
+		K1:              1.2,
+		StatuteFields:   []search.FieldWeight{fw(1, 0.3), fw(0.5, 0.3), fw(2, 0.5), fw(1, 0.5), fw(1, 0.75), fw(0.5, 0.75), fw(0.5, 0.5), fw(0.25, 0.5)},
+		PrecedentFields: []search.FieldWeight{fw(0.5, 0.5), fw(0.25, 0.5), fw(1, 0.75), fw(0.5, 0.75), fw(0.7, 0.75), fw(0.35, 0.75)},
+		QAFields:        []search.FieldWeight{fw(1, 0.75), fw(0.5, 0.75), fw(0.3, 0.75), fw(0.15, 0.75)},
+		VotePrecedents:  30,
+		VoteQA:          10,
+		Sharpness:       2,
+		Direct:          0.3,
+		Precedent:       1,
+		QA:              0.8,
+		CoCite:          0.1,
+		LawPrior:        0.2,
+		DirectTop:       50,
+	}
+}
+
+// Set changes one named parameter ("vote_precedents=20"), for tuning from the command line.
+func (p *Params) Set(assignment string) error {
+	name, value, ok := strings.Cut(assignment, "=")
+	if !ok {
+		return fmt.Errorf("parameter %q: want name=value", assignment)
+	}
+	v := reflect.ValueOf(p).Elem()
+	for i := range v.NumField() {
+		if v.Type().Field(i).Tag.Get("param") != name {
+			continue
+		}
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Float32:
+			x, err := strconv.ParseFloat(value, 32)
+			if err != nil {
+				return fmt.Errorf("parameter %s: %w", name, err)
+			}
+			f.SetFloat(x)
+		case reflect.Int:
+			x, err := strconv.Atoi(value)
+			if err != nil {
+				return fmt.Errorf("parameter %s: %w", name, err)
+			}
+			f.SetInt(int64(x))
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown parameter %q", name)
+}

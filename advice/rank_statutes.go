@@ -1,0 +1,246 @@
+package advice
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/search"
+)
+
+// Reason is one piece of evidence for suggesting an article.
+type Reason struct {
+	Kind   string  `json:"kind"`   // precedent | qa | lexical | cocited | law
+	Ref    string  `json:"ref"`    // case number, Q&A question, co-cited article or law
+	Weight float32 `json:"weight"` // its share of the article's score
+}
+
+// String renders a reason for people, in Korean.
+func (r Reason) String() string {
+	switch r.Kind {
+	case "precedent":
+		return fmt.Sprintf("유사 판례 %s가 인용", r.Ref)
+	case "qa":
+		return fmt.Sprintf("유사 상담 답변이 인용: %s", r.Ref)
+	case "lexical":
+		return "질문과 조문 내용이 일치"
+	case "cocited":
+		return fmt.Sprintf("%s와 함께 자주 인용됨", r.Ref)
+	case "law":
+		return fmt.Sprintf("관련 법령: %s", r.Ref)
+	}
+	return r.Ref
+}
+
+// StatuteMatch is a ranked article with the evidence behind it.
+type StatuteMatch struct {
+	N       int32 // number in the state's statute list
+	Statute *law.Statute
+	Score   float32
+	Reasons []Reason
+}
+
+// maxReasonsPerKind keeps explanations short: the strongest few of each kind.
+const maxReasonsPerKind = 3
+
+// evidence accumulates one article's scores by kind, with the strongest contributors.
+type evidence struct {
+	direct, precedent, qa, cocite float32
+	precedents, qas               []contribution
+}
+
+type contribution struct {
+	n int32
+	w float32
+}
+
+
+// RankStatutes ranks the articles to consider for a query from four kinds of evidence:
+// (a) the article's own text matching the query; (b) the articles cited by similar precedents
+// and (c) by similar Q&A answers, each voter weighted by its similarity; then co-citation
+// expansion from the citation graph and the evidence for each article's law as a whole.
+func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch, k int) []StatuteMatch {
+	p := r.Params
+	ev := map[int32]*evidence{}
+	get := func(n int32) *evidence {
+		e, ok := ev[n]
+		if !ok {
+			e = &evidence{}
+			ev[n] = e
+		}
+		return e
+	}
+
+	// (a) direct article search.
+	if p.Direct > 0 {
+		hits := r.Indexes.Statutes.Search(q.Terms, search.Params{K1: p.K1, Fields: p.StatuteFields}, p.DirectTop)
+		for _, h := range hits {
+			get(h.Doc).direct = h.Score / hits[0].Score
+		}
+	}
+	// (b) precedents' 참조조문 and (c) Q&A answers' citations, each voter by (score/best)^sharpness
+	// and spread over what it cites, so that a decision citing twenty articles says less of each.
+	vote := func(voters int, score func(i int) float32, cites func(i int) []int32, n func(i int) int32,
+		into func(*evidence) *float32, who func(*evidence) *[]contribution) {
+		if voters == 0 {
+			return
+		}
+		best := score(0)
+		for i := range voters {
+			c := cites(i)
+			if len(c) == 0 || best <= 0 {
+				continue
+			}
+			w := float32(math.Pow(float64(score(i)/best), float64(p.Sharpness))) / float32(math.Sqrt(float64(len(c))))
+			for _, a := range c {
+				e := get(a)
+				*into(e) += w
+				*who(e) = append(*who(e), contribution{n(i), w})
+			}
+		}
+	}
+	np := min(len(precs), p.VotePrecedents)
+	vote(np, func(i int) float32 { return precs[i].Score }, func(i int) []int32 { return r.precedentCites[precs[i].N] },
+		func(i int) int32 { return precs[i].N }, func(e *evidence) *float32 { return &e.precedent },
+		func(e *evidence) *[]contribution { return &e.precedents })
+	nq := min(len(qas), p.VoteQA)
+	vote(nq, func(i int) float32 { return qas[i].Score }, func(i int) []int32 { return r.qaCites[qas[i].N] },
+		func(i int) int32 { return qas[i].N }, func(e *evidence) *float32 { return &e.qa },
+		func(e *evidence) *[]contribution { return &e.qas })
+
+	normalize(ev, func(e *evidence) *float32 { return &e.precedent })
+	normalize(ev, func(e *evidence) *float32 { return &e.qa })
+
+	base := func(e *evidence) float32 { return p.Direct*e.direct + p.Precedent*e.precedent + p.QA*e.qa }
+
+	// Co-citation: articles often cited together with the strongest candidates.
+	cocitedWith := map[int32]int32{}
+	if p.CoCite > 0 {
+		seeds := topByScore(ev, base, cocitationSeeds)
+		for _, a := range seeds {
+			id := r.StatuteID(a)
+			total := float32(r.State.Graph.ArticleCitedBy(id))
+			if total == 0 {
+				continue
+			}
+			for _, c := range r.State.Graph.CoCited(id, cocitationFanout) {
+				b, ok := r.statuteByID[c.ArticleID]
+				if !ok {
+					continue
+				}
+				e := get(b)
+				w := base(ev[a]) * float32(c.Count) / total
+				if w > e.cocite {
+					e.cocite = w
+					cocitedWith[b] = a
+				}
+			}
+		}
+		normalize(ev, func(e *evidence) *float32 { return &e.cocite })
+	}
+
+	// Law-level evidence: the share of all evidence that points into each law.
+	lawMass := make([]float32, len(r.laws))
+	var totalMass float32
+	for a, e := range ev {
+		m := base(e)
+		lawMass[r.lawOf[a]] += m
+		totalMass += m
+	}
+
+	out := make([]StatuteMatch, 0, len(ev))
+	for a, e := range ev {
+		lawShare := float32(0)
+		if totalMass > 0 {
+			lawShare = lawMass[r.lawOf[a]] / totalMass
+		}
+		score := base(e) + p.CoCite*e.cocite + p.LawPrior*lawShare
+		out = append(out, StatuteMatch{N: a, Statute: &r.State.Statutes[a], Score: score})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].N < out[j].N
+	})
+	if k > 0 && len(out) > k {
+		out = out[:k]
+	}
+	for i := range out {
+		out[i].Reasons = r.reasons(ev[out[i].N], out[i].Score, cocitedWith[out[i].N], out[i].N, lawMass, totalMass)
+	}
+	return out
+}
+
+const (
+	cocitationSeeds  = 10 // strongest candidates whose co-cited articles are considered
+	cocitationFanout = 20 // co-cited articles taken per seed
+)
+
+// reasons explains one article's score, strongest evidence first.
+func (r *Retriever) reasons(e *evidence, score float32, cocitedWith, a int32, lawMass []float32, totalMass float32) []Reason {
+	if score <= 0 {
+		return nil
+	}
+	p := r.Params
+	var out []Reason
+	for _, c := range strongest(e.precedents) {
+		out = append(out, Reason{"precedent", r.State.Precedents[c.n].CaseNo, p.Precedent * c.w / score})
+	}
+	for _, c := range strongest(e.qas) {
+		out = append(out, Reason{"qa", r.State.QA[c.n].Question, p.QA * c.w / score})
+	}
+	if e.direct > 0 {
+		out = append(out, Reason{"lexical", r.StatuteID(a), p.Direct * e.direct / score})
+	}
+	if e.cocite > 0 {
+		out = append(out, Reason{"cocited", r.StatuteID(cocitedWith), p.CoCite * e.cocite / score})
+	}
+	if totalMass > 0 && p.LawPrior > 0 {
+		out = append(out, Reason{"law", r.laws[r.lawOf[a]], p.LawPrior * lawMass[r.lawOf[a]] / totalMass / score})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Weight > out[j].Weight })
+	return out
+}
+
+func strongest(cs []contribution) []contribution {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].w > cs[j].w })
+	return cs[:min(len(cs), maxReasonsPerKind)]
+}
+
+// normalize scales one evidence kind so that its best article has 1.
+func normalize(ev map[int32]*evidence, field func(*evidence) *float32) {
+	var best float32
+	for _, e := range ev {
+		best = max(best, *field(e))
+	}
+	if best == 0 {
+		return
+	}
+	for _, e := range ev {
+		*field(e) /= best
+	}
+}
+
+// topByScore lists the n articles with the highest score.
+func topByScore(ev map[int32]*evidence, score func(*evidence) float32, n int) []int32 {
+	all := make([]int32, 0, len(ev))
+	for a := range ev {
+		all = append(all, a)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		si, sj := score(ev[all[i]]), score(ev[all[j]])
+		return si > sj || (si == sj && all[i] < all[j])
+	})
+	return all[:min(n, len(all))]
+}
+
+// Retrieve runs the retrieval stages for one question: similar Q&A, similar precedents and the
+// ranked articles.
+func (r *Retriever) Retrieve(text string, k int) (Query, []QAMatch, []PrecedentMatch, []StatuteMatch) {
+	q := r.Analyze(text)
+	qas := r.SimilarQuestions(q, max(r.Params.VoteQA, 3))
+	precs := r.SimilarPrecedents(q, max(r.Params.VotePrecedents, 5), PrecedentFilter{})
+	return q, qas, precs, r.RankStatutes(q, qas, precs, k)
+}

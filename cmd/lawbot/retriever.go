@@ -1,0 +1,25 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/search"
+	"github.com/lawbot-kr/lawbot/state"
+)
+
+// loadRetriever loads a state, its indexes and the analyzer, reporting what each cost.
+func loadRetriever(stateDir string, stderr io.Writer) (*advice.Retriever, error) {
+	st, err := state.Load(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := advice.LoadIndexes(st)
+	if err != nil {
+		return nil, err
+	}
+	a := search.DefaultAnalyzer()
+	fmt.Fprintf(stderr, "loaded %s; dictionary %.1fs, %d MB\n", stateDir, a.LoadTime.Seconds(), a.LoadBytes>>20)
+	return advice.NewRetriever(st, ix, a), nil
+}

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lawbot-kr/lawbot/internal/progress"
+	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/search"
+)
+
+// NonLegalFile holds everyday utterances, the filter's negatives (field text).
+const nonLegalFile = "nonlegal.jsonl"
+
+// Sources of the filter's training texts; the threshold is chosen on sourceQuestion because
+// those are written the way users write.
+const (
+	sourceQuestion = "qa.question"
+	sourceTitle    = "qa.title"
+	sourceSentence = "qa.sentence"
+	sourceHolding  = "precedent.holding"
+	sourceNonLegal = "nonlegal"
+)
+
+// morphemeAnalyzer is the name the filter records for search.Analyzer's morphemes.
+const morphemeAnalyzer = "kagome-ko"
+
+// analyzerFor gives the analyzer a saved model names. The dictionary loads on the first
+// morpheme request, not here, so a character-only model never pays for it.
+func analyzerFor(name string) (models.MorphemeAnalyzer, error) {
+	if name != morphemeAnalyzer {
+		return nil, fmt.Errorf("unknown morpheme analyzer %q (this lawbot has %q)", name, morphemeAnalyzer)
+	}
+	return lazyAnalyzer{}, nil
+}
+
+type lazyAnalyzer struct{}
+
+func (lazyAnalyzer) Morphemes(text string) []string { return search.DefaultAnalyzer().Morphemes(text) }
+
+// filterCorpus says which corpus texts become training examples.
+type filterCorpus struct {
+	// HoldingEvery takes the first 판시사항 item of every n-th precedent: 55k would outweigh the
+	// 2.9k questions users actually resemble, and a sample already covers the legal vocabulary.
+	HoldingEvery int
+	// HoldingMaxRunes drops longer items: a user does not type a paragraph-long 판시사항.
+	HoldingMaxRunes int
+	// SentenceMinRunes is the shortest sentence of a multi-sentence question taken as a text of
+	// its own. Users often type one line ("월급을 석 달째 못 받았어요"), while the Q&A questions
+	// run to several sentences; without short legal texts the model learns "short means chat".
+	SentenceMinRunes int
+}
+
+var defaultFilterCorpus = filterCorpus{HoldingEvery: 8, HoldingMaxRunes: 160, SentenceMinRunes: 12}
+
+// nonLegalText is one line of nonlegal.jsonl.
+type nonLegalText struct {
+	Text string `json:"text"`
+}
+
+func (t *nonLegalText) Validate() error {
+	if strings.TrimSpace(t.Text) == "" {
+		return errors.New("empty text")
+	}
+	return nil
+}
+
+// verdictRe matches the court's answer closing a 판시사항 item, "(적극)", "(한정 소극)" and the like.
+var verdictRe = regexp.MustCompile(`\s*\([^()]*(?:적극|소극)\)\s*$`)
+
+// itemMarkerRe matches the numbering that opens a 판시사항 item: "[1]", "가.", "1.".
+var itemMarkerRe = regexp.MustCompile(`^\s*(?:\[\d+\]|[가-하]\.|\d+\.)\s*`)
+
+// holdingItem turns the first item of a 판시사항 into a question-like line: "임차인이 … 있는지 여부".
+func holdingItem(holding string, maxRunes int) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(holding), "\n")
+	first = itemMarkerRe.ReplaceAllString(first, "")
+	first = verdictRe.ReplaceAllString(first, "")
+	first = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(first), "."))
+	if n := utf8.RuneCountInString(first); n < 8 || n > maxRunes {
+		return ""
+	}
+	return first
+}
+
+// sentenceEndRe matches the end of a sentence: ., ? or ! (possibly repeated) before a space.
+var sentenceEndRe = regexp.MustCompile(`[.?!]+\s+`)
+
+// splitSentences cuts text after each sentence end.
+func splitSentences(text string) []string {
+	var out []string
+	last := 0
+	for _, m := range sentenceEndRe.FindAllStringIndex(text, -1) {
+		out = append(out, strings.TrimSpace(text[last:m[1]]))
+		last = m[1]
+	}
+	if rest := strings.TrimSpace(text[last:]); rest != "" {
+		out = append(out, rest)
+	}
+	return out
+}
+
+// readFilterExamples reads the filter's training texts from the corpus: legal ones from the Q&A
+// (questions and titles) and precedents (판시사항), non-legal ones from nonlegal.jsonl. The dev sets
+// in eval/ are never read here.
+func readFilterExamples(dataDir string, c filterCorpus, stderr io.Writer) ([]models.FilterExample, error) {
+	precedentFiles, err := law.PrecedentFiles(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	files := append([]string{filepath.Join(dataDir, law.QAFile), filepath.Join(dataDir, nonLegalFile)}, precedentFiles...)
+	var total int64
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return nil, fmt.Errorf("filter training data: %w", err)
+		}
+		total += fi.Size()
+	}
+	bar := progress.New(stderr, progress.Options{Label: "read corpus", Total: total})
+	var examples []models.FilterExample
+	var before int64 // bytes of the files already read
+	var bad int
+	opt := func() law.ReadOptions {
+		return law.ReadOptions{
+			OnBad:      func(*law.LineError) { bad++ },
+			OnProgress: func(n int64) { bar.Update(before+n, int64(len(examples))) },
+		}
+	}
+	add := func(text string, legal bool, source, group string) {
+		if text = strings.TrimSpace(text); text != "" {
+			examples = append(examples, models.FilterExample{Text: text, Legal: legal, Source: source, Group: group})
+		}
+	}
+	finishFile := func(path string) {
+		if fi, err := os.Stat(path); err == nil {
+			before += fi.Size()
+		}
+	}
+
+	qaPath := files[0]
+	line := 0
+	if err := law.ReadJSONL(qaPath, opt(), func(q *law.QA) error {
+		line++
+		group := "qa:" + strconv.Itoa(line)
+		add(q.Question, true, sourceQuestion, group)
+		add(q.Title, true, sourceTitle, group)
+		if sentences := splitSentences(q.Question); len(sentences) > 1 {
+			for _, s := range sentences {
+				if utf8.RuneCountInString(s) >= c.SentenceMinRunes {
+					add(s, true, sourceSentence, group)
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read %s: %w", qaPath, err)
+	}
+	finishFile(qaPath)
+
+	nonLegalPath := files[1]
+	if err := law.ReadJSONL(nonLegalPath, opt(), func(t *nonLegalText) error {
+		add(t.Text, false, sourceNonLegal, "")
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read %s: %w", nonLegalPath, err)
+	}
+	finishFile(nonLegalPath)
+
+	var seen int
+	for _, path := range precedentFiles {
+		if err := law.ReadJSONL(path, opt(), func(p *law.Precedent) error {
+			item := holdingItem(p.Holding, c.HoldingMaxRunes)
+			if item == "" {
+				return nil
+			}
+			if seen%c.HoldingEvery == 0 {
+				add(item, true, sourceHolding, "")
+			}
+			seen++
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		finishFile(path)
+	}
+	bar.Finish()
+	if bad > 0 {
+		fmt.Fprintf(stderr, "read corpus: skipped %d malformed lines\n", bad)
+	}
+	return examples, nil
+}
+
+func trainFilter(opt trainOptions, stdout, stderr io.Writer) error {
+	start := time.Now()
+	examples, err := readFilterExamples(opt.DataDir, defaultFilterCorpus, stderr)
+	if err != nil {
+		return err
+	}
+	var analyzer models.MorphemeAnalyzer
+	name := ""
+	if opt.Morphemes {
+		name = morphemeAnalyzer
+		analyzer = search.DefaultAnalyzer() // load before the bar starts, so its ETA is honest
+	}
+	trainOpt := models.DefaultFilterTrainOptions(models.DefaultFeatureConfig(name), analyzer)
+	trainOpt.Seed = opt.Seed
+	trainOpt.ThresholdSource = sourceQuestion
+	var bar *progress.Bar
+	trainOpt.Progress = func(done, total int64) {
+		if bar == nil {
+			bar = progress.New(stderr, progress.Options{Label: "train filter", Total: total})
+		}
+		bar.Update(done, 0)
+	}
+	f, err := models.TrainFilter(examples, trainOpt)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	path := models.FilterPath(opt.StateDir)
+	if err := f.Save(path); err != nil {
+		return err
+	}
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
+	printFilterReport(stdout, f.Info(), path, size, time.Since(start))
+	return nil
+}
+
+func printFilterReport(w io.Writer, info models.FilterInfo, path string, size int64, took time.Duration) {
+	t, m := info.Training, info.HeldOut
+	features := fmt.Sprintf("character %d–%d-grams", info.Features.CharNGramMin, info.Features.CharNGramMax)
+	if info.Features.Morphemes != "" {
+		features += " + " + info.Features.Morphemes + " morphemes"
+	}
+	fmt.Fprintf(w, "filter: trained on %d texts, held out %d, %d epochs, %s, in %s\n",
+		t.Examples, t.HeldOut, t.Epochs, features, took.Round(100*time.Millisecond))
+	fmt.Fprintf(w, "  threshold %.4f: the highest that rejects at most %.1f%% of held-out %s\n",
+		info.Threshold, 100*t.TargetFRR, t.ThresholdSource)
+	fmt.Fprintf(w, "  held-out FRR %.2f%% (legal questions rejected)  FAR %.2f%% (of %d non-legal texts accepted)\n",
+		100*m.FRR, 100*m.FAR, m.NonLegal)
+	for _, s := range m.Sources {
+		what := "rejected"
+		if !s.Legal {
+			what = "accepted"
+		}
+		fmt.Fprintf(w, "    %-18s %6d texts  %5.2f%% %s\n", s.Source, s.Texts, 100*s.Errors, what)
+	}
+	fmt.Fprintf(w, "  wrote %s (%.1f MB)\n", path, float64(size)/(1<<20))
+}
