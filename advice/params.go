@@ -3,6 +3,7 @@ package advice
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,6 +33,11 @@ type Params struct {
 	CoCite    float32 `param:"cocite"`     // co-citation with the top articles
 	LawPrior  float32 `param:"law_prior"`  // share of the evidence that points at the article's law
 	DirectTop int     `param:"direct_top"` // articles taken from direct search
+	// Popularity divides a vote by (1+ln(1+times the article is cited))^Popularity, so that
+	// articles cited everywhere (민법 제750조) do not win on frequency alone.
+	Popularity float32 `param:"popularity"`
+	// SplitParts searches each "[1] … [2] …" part of a query on its own as well (0 or 1).
+	SplitParts int `param:"split_parts"`
 }
 
 // DefaultParams are the tuned defaults.
@@ -51,6 +57,8 @@ func DefaultParams() Params {
 		CoCite:          0.1,
 		LawPrior:        0.2,
 		DirectTop:       50,
+		Popularity:      0,
+		SplitParts:      0,
 	}
 }
 
@@ -59,6 +67,9 @@ func (p *Params) Set(assignment string) error {
 	name, value, ok := strings.Cut(assignment, "=")
 	if !ok {
 		return fmt.Errorf("parameter %q: want name=value", assignment)
+	}
+	if prefix, field, ok := strings.Cut(name, "."); ok {
+		return p.setField(prefix, field, value)
 	}
 	v := reflect.ValueOf(p).Elem()
 	for i := range v.NumField() {
@@ -83,4 +94,38 @@ func (p *Params) Set(assignment string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown parameter %q", name)
+}
+
+// setField sets a field weight ("pf.holding=1.5") or its length normalisation ("pf.holding.b=0.5")
+// of the statute (sf), precedent (pf) or Q&A (qf) index.
+func (p *Params) setField(prefix, field, value string) error {
+	var names []string
+	var weights *[]search.FieldWeight
+	switch prefix {
+	case "sf":
+		names, weights = statuteFields, &p.StatuteFields
+	case "pf":
+		names, weights = precedentFields, &p.PrecedentFields
+	case "qf":
+		names, weights = qaFields, &p.QAFields
+	default:
+		return fmt.Errorf("unknown parameter group %q (sf, pf, qf)", prefix)
+	}
+	field, isB := strings.CutSuffix(field, ".b")
+	i := slices.Index(names, field)
+	if i < 0 {
+		return fmt.Errorf("unknown field %q of %s (%s)", field, prefix, strings.Join(names, ", "))
+	}
+	x, err := strconv.ParseFloat(value, 32)
+	if err != nil {
+		return fmt.Errorf("parameter %s.%s: %w", prefix, field, err)
+	}
+	// Copy first: the defaults' slices are shared by every Params value.
+	*weights = slices.Clone(*weights)
+	if isB {
+		(*weights)[i].B = float32(x)
+	} else {
+		(*weights)[i].Weight = float32(x)
+	}
+	return nil
 }

@@ -3,7 +3,9 @@ package advice
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
@@ -47,14 +49,13 @@ const maxReasonsPerKind = 3
 // evidence accumulates one article's scores by kind, with the strongest contributors.
 type evidence struct {
 	direct, precedent, qa, cocite float32
-	precedents, qas               []contribution
+	precedents, qas               []contribution // raw vote weights, before normalisation
 }
 
 type contribution struct {
 	n int32
 	w float32
 }
-
 
 // RankStatutes ranks the articles to consider for a query from four kinds of evidence:
 // (a) the article's own text matching the query; (b) the articles cited by similar precedents
@@ -95,6 +96,10 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 			w := float32(math.Pow(float64(score(i)/best), float64(p.Sharpness))) / float32(math.Sqrt(float64(len(c))))
 			for _, a := range c {
 				e := get(a)
+				w := w
+				if p.Popularity != 0 {
+					w /= float32(math.Pow(1+math.Log1p(float64(r.citedBy[a])), float64(p.Popularity)))
+				}
 				*into(e) += w
 				*who(e) = append(*who(e), contribution{n(i), w})
 			}
@@ -109,8 +114,8 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 		func(i int) int32 { return qas[i].N }, func(e *evidence) *float32 { return &e.qa },
 		func(e *evidence) *[]contribution { return &e.qas })
 
-	normalize(ev, func(e *evidence) *float32 { return &e.precedent })
-	normalize(ev, func(e *evidence) *float32 { return &e.qa })
+	precedentScale := normalize(ev, func(e *evidence) *float32 { return &e.precedent })
+	qaScale := normalize(ev, func(e *evidence) *float32 { return &e.qa })
 
 	base := func(e *evidence) float32 { return p.Direct*e.direct + p.Precedent*e.precedent + p.QA*e.qa }
 
@@ -168,7 +173,8 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 		out = out[:k]
 	}
 	for i := range out {
-		out[i].Reasons = r.reasons(ev[out[i].N], out[i].Score, cocitedWith[out[i].N], out[i].N, lawMass, totalMass)
+		out[i].Reasons = r.reasons(ev[out[i].N], out[i].Score, cocitedWith[out[i].N], out[i].N, lawMass, totalMass,
+			precedentScale, qaScale)
 	}
 	return out
 }
@@ -179,17 +185,18 @@ const (
 )
 
 // reasons explains one article's score, strongest evidence first.
-func (r *Retriever) reasons(e *evidence, score float32, cocitedWith, a int32, lawMass []float32, totalMass float32) []Reason {
+func (r *Retriever) reasons(e *evidence, score float32, cocitedWith, a int32, lawMass []float32, totalMass float32,
+	precedentScale, qaScale float32) []Reason {
 	if score <= 0 {
 		return nil
 	}
 	p := r.Params
 	var out []Reason
 	for _, c := range strongest(e.precedents) {
-		out = append(out, Reason{"precedent", r.State.Precedents[c.n].CaseNo, p.Precedent * c.w / score})
+		out = append(out, Reason{"precedent", r.State.Precedents[c.n].CaseNo, p.Precedent * c.w * precedentScale / score})
 	}
 	for _, c := range strongest(e.qas) {
-		out = append(out, Reason{"qa", r.State.QA[c.n].Question, p.QA * c.w / score})
+		out = append(out, Reason{"qa", r.State.QA[c.n].Question, p.QA * c.w * qaScale / score})
 	}
 	if e.direct > 0 {
 		out = append(out, Reason{"lexical", r.StatuteID(a), p.Direct * e.direct / score})
@@ -209,18 +216,19 @@ func strongest(cs []contribution) []contribution {
 	return cs[:min(len(cs), maxReasonsPerKind)]
 }
 
-// normalize scales one evidence kind so that its best article has 1.
-func normalize(ev map[int32]*evidence, field func(*evidence) *float32) {
+// normalize scales one evidence kind so that its best article has 1, and returns the scale.
+func normalize(ev map[int32]*evidence, field func(*evidence) *float32) float32 {
 	var best float32
 	for _, e := range ev {
 		best = max(best, *field(e))
 	}
 	if best == 0 {
-		return
+		return 0
 	}
 	for _, e := range ev {
 		*field(e) /= best
 	}
+	return 1 / best
 }
 
 // topByScore lists the n articles with the highest score.
@@ -242,5 +250,49 @@ func (r *Retriever) Retrieve(text string, k int) (Query, []QAMatch, []PrecedentM
 	q := r.Analyze(text)
 	qas := r.SimilarQuestions(q, max(r.Params.VoteQA, 3))
 	precs := r.SimilarPrecedents(q, max(r.Params.VotePrecedents, 5), PrecedentFilter{})
+	if r.Params.SplitParts != 0 {
+		precs = r.mergeParts(text, precs, max(r.Params.VotePrecedents, 5))
+	}
 	return q, qas, precs, r.RankStatutes(q, qas, precs, k)
+}
+
+// partMarkerRe finds the "[1]", "[2]" markers of a multi-issue 판시사항 or question.
+var partMarkerRe = regexp.MustCompile(`\[\d+\]`)
+
+// mergeParts searches each marked part of text on its own and merges the hits with the whole
+// text's, each list scaled so its best hit has 1: a decision that answers one issue well is as
+// good a voter as one that answers all of them loosely.
+func (r *Retriever) mergeParts(text string, whole []PrecedentMatch, k int) []PrecedentMatch {
+	parts := partMarkerRe.Split(text, -1)
+	var lists [][]PrecedentMatch
+	for _, part := range parts {
+		if strings.TrimSpace(part) != "" {
+			lists = append(lists, r.SimilarPrecedents(r.Analyze(part), k, PrecedentFilter{}))
+		}
+	}
+	if len(lists) < 2 {
+		return whole
+	}
+	lists = append(lists, whole)
+	best := map[int32]PrecedentMatch{}
+	for _, list := range lists {
+		if len(list) == 0 || list[0].Score <= 0 {
+			continue
+		}
+		top := list[0].Score
+		for _, m := range list {
+			m.Score /= top
+			if old, ok := best[m.N]; !ok || m.Score > old.Score {
+				best[m.N] = m
+			}
+		}
+	}
+	out := make([]PrecedentMatch, 0, len(best))
+	for _, m := range best {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Score > out[j].Score || (out[i].Score == out[j].Score && out[i].N < out[j].N)
+	})
+	return out[:min(len(out), k*len(lists)/2+1)]
 }

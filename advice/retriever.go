@@ -20,7 +20,9 @@ type Retriever struct {
 	precedentCites [][]int32
 	qaCites        [][]int32
 	// lawOf is each statute's law number; lawArticles counts articles per law.
-	lawOf       []int32
+	lawOf []int32
+	// citedBy counts the precedents citing each statute.
+	citedBy     []float32
 	laws        []string
 	lawArticles []int32
 }
@@ -42,6 +44,7 @@ func NewRetriever(st *state.State, ix *Indexes, a *search.Analyzer) *Retriever {
 		}
 		r.lawOf = append(r.lawOf, n)
 		r.lawArticles[n]++
+		r.citedBy = append(r.citedBy, float32(st.Graph.ArticleCitedBy(s.ID())))
 	}
 	r.precedentCites = make([][]int32, len(st.Precedents))
 	for i := range st.Precedents {

@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
 )
 
@@ -45,10 +47,35 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if rep.UpToDate {
-		_, err := fmt.Fprintln(stdout, "corpus unchanged; state is up to date")
+		fmt.Fprintln(stdout, "corpus unchanged; state is up to date")
+	} else {
+		printIngestReport(stdout, dataDir, rep)
+	}
+	return ensureIndexes(*stateDir, *force || !rep.UpToDate, stdout, stderr)
+}
+
+// ensureIndexes builds the lexical indexes when the corpus changed, when they are missing, or
+// when they were built from another snapshot; an up-to-date state with fresh indexes costs only
+// their check.
+func ensureIndexes(stateDir string, rebuild bool, stdout, stderr io.Writer) error {
+	st, err := state.Load(stateDir)
+	if err != nil {
 		return err
 	}
-	printIngestReport(stdout, dataDir, rep)
+	if !rebuild {
+		_, err := advice.LoadIndexes(st)
+		if err == nil {
+			return nil
+		}
+		fmt.Fprintf(stdout, "rebuilding the search indexes: %v\n", err)
+	}
+	start := time.Now()
+	a := search.DefaultAnalyzer()
+	if _, err := advice.BuildIndexes(st, stderr); err != nil {
+		return fmt.Errorf("build indexes: %w", err)
+	}
+	fmt.Fprintf(stdout, "indexed %d statutes, %d precedents, %d Q&A in %s (dictionary loaded in %s)\n",
+		len(st.Statutes), len(st.Precedents), len(st.QA), time.Since(start).Round(100*time.Millisecond), a.LoadTime.Round(100*time.Millisecond))
 	return nil
 }
 

@@ -28,6 +28,8 @@ const (
 	sourceTitle    = "qa.title"
 	sourceSentence = "qa.sentence"
 	sourceHolding  = "precedent.holding"
+	sourceClause   = "precedent.clause"
+	sourceStatute  = "statute.title"
 	sourceNonLegal = "nonlegal"
 )
 
@@ -58,9 +60,15 @@ type filterCorpus struct {
 	// its own. Users often type one line ("월급을 석 달째 못 받았어요"), while the Q&A questions
 	// run to several sentences; without short legal texts the model learns "short means chat".
 	SentenceMinRunes int
+	// HoldingClauses also takes the situation a 판시사항 item opens with, up to its first comma
+	// ("임대차계약이 종료된 후 임차인이 목적물을 계속 점유하는 경우"): short, and how people put it.
+	HoldingClauses bool
+	// StatuteTitles takes the distinct article captions (조문 제목, "해고의 예고"), short legal topics
+	// such as a user types as a search ("퇴직금 계산 방법").
+	StatuteTitles bool
 }
 
-var defaultFilterCorpus = filterCorpus{HoldingEvery: 8, HoldingMaxRunes: 160, SentenceMinRunes: 12}
+var defaultFilterCorpus = filterCorpus{HoldingEvery: 8, HoldingMaxRunes: 160, SentenceMinRunes: 12, HoldingClauses: true, StatuteTitles: true}
 
 // nonLegalText is one line of nonlegal.jsonl.
 type nonLegalText struct {
@@ -117,7 +125,7 @@ func readFilterExamples(dataDir string, c filterCorpus, stderr io.Writer) ([]mod
 	if err != nil {
 		return nil, err
 	}
-	files := append([]string{filepath.Join(dataDir, law.QAFile), filepath.Join(dataDir, nonLegalFile)}, precedentFiles...)
+	files := append([]string{filepath.Join(dataDir, law.QAFile), filepath.Join(dataDir, nonLegalFile), filepath.Join(dataDir, law.StatutesFile)}, precedentFiles...)
 	var total int64
 	for _, f := range files {
 		fi, err := os.Stat(f)
@@ -176,6 +184,21 @@ func readFilterExamples(dataDir string, c filterCorpus, stderr io.Writer) ([]mod
 	}
 	finishFile(nonLegalPath)
 
+	if c.StatuteTitles {
+		statutePath := files[2]
+		titles := map[string]bool{}
+		if err := law.ReadJSONL(statutePath, opt(), func(st *law.Statute) error {
+			if !titles[st.Title] {
+				titles[st.Title] = true
+				add(st.Title, true, sourceStatute, "")
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("read %s: %w", statutePath, err)
+		}
+	}
+	finishFile(files[2])
+
 	var seen int
 	for _, path := range precedentFiles {
 		if err := law.ReadJSONL(path, opt(), func(p *law.Precedent) error {
@@ -184,7 +207,13 @@ func readFilterExamples(dataDir string, c filterCorpus, stderr io.Writer) ([]mod
 				return nil
 			}
 			if seen%c.HoldingEvery == 0 {
-				add(item, true, sourceHolding, "")
+				group := "precedent:" + strconv.Itoa(seen)
+				add(item, true, sourceHolding, group)
+				if c.HoldingClauses {
+					if clause, _, ok := strings.Cut(item, ", "); ok && utf8.RuneCountInString(clause) >= 8 {
+						add(clause, true, sourceClause, group)
+					}
+				}
 			}
 			seen++
 			return nil
@@ -214,7 +243,7 @@ func trainFilter(opt trainOptions, stdout, stderr io.Writer) error {
 	}
 	trainOpt := models.DefaultFilterTrainOptions(models.DefaultFeatureConfig(name), analyzer)
 	trainOpt.Seed = opt.Seed
-	trainOpt.ThresholdSource = sourceQuestion
+	trainOpt.ThresholdSources = []string{sourceQuestion, sourceSentence, sourceTitle}
 	var bar *progress.Bar
 	trainOpt.Progress = func(done, total int64) {
 		if bar == nil {
@@ -250,7 +279,7 @@ func printFilterReport(w io.Writer, info models.FilterInfo, path string, size in
 	fmt.Fprintf(w, "filter: trained on %d texts, held out %d, %d epochs, %s, in %s\n",
 		t.Examples, t.HeldOut, t.Epochs, features, took.Round(100*time.Millisecond))
 	fmt.Fprintf(w, "  threshold %.4f: the highest that rejects at most %.1f%% of held-out %s\n",
-		info.Threshold, 100*t.TargetFRR, t.ThresholdSource)
+		info.Threshold, 100*t.TargetFRR, strings.Join(t.ThresholdSources, " + "))
 	fmt.Fprintf(w, "  held-out FRR %.2f%% (legal questions rejected)  FAR %.2f%% (of %d non-legal texts accepted)\n",
 		100*m.FRR, 100*m.FAR, m.NonLegal)
 	for _, s := range m.Sources {
