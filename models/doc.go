@@ -1,3 +1,3 @@
-// Package models will hold the Embedder, Classifier, Generator and Tagger interfaces and their
-// implementations (Go-native, TensorFlow through graft, HTTP). It lands with the model issues.
+// Package models holds the models LawBot learns or serves: today the legal-question filter, a
+// Go-native logistic regression over hashed character n-grams and Korean morphemes.
 package models

@@ -280,8 +280,8 @@ func printFilterReport(w io.Writer, info models.FilterInfo, path string, size in
 		t.Examples, t.HeldOut, t.Epochs, features, took.Round(100*time.Millisecond))
 	fmt.Fprintf(w, "  threshold %.4f: the highest that rejects at most %.1f%% of held-out %s\n",
 		info.Threshold, 100*t.TargetFRR, strings.Join(t.ThresholdSources, " + "))
-	fmt.Fprintf(w, "  held-out FRR %.2f%% (legal questions rejected)  FAR %.2f%% (of %d non-legal texts accepted)\n",
-		100*m.FRR, 100*m.FAR, m.NonLegal)
+	fmt.Fprintf(w, "  held-out FRR %.2f%% (of %d legal questions rejected)  FAR %.2f%% (of %d non-legal texts accepted)\n",
+		100*m.FRR, m.FRRTexts, 100*m.FAR, m.NonLegal)
 	for _, s := range m.Sources {
 		what := "rejected"
 		if !s.Legal {
