@@ -36,6 +36,16 @@ type Params struct {
 	// Popularity divides a vote by (1+ln(1+times the article is cited))^Popularity, so that
 	// articles cited everywhere (민법 제750조) do not win on frequency alone.
 	Popularity float32 `param:"popularity"`
+	// Spread divides a voter's weight by (number of articles it cites)^Spread.
+	Spread float32 `param:"spread"`
+	// DirectDecay, when positive, scores direct hits by rank, 1/(1+rank/DirectDecay), instead of
+	// by their BM25 score relative to the best.
+	DirectDecay float32 `param:"direct_decay"`
+	// Confidence scales the precedent vote by (c/0.25)^Confidence and the direct search by
+	// ((1−c)/0.75)^Confidence, where c is how much of the query the best precedent matches
+	// (its BM25 score over the most the query could score): a question that reads like a
+	// decision leans on the decisions, a plain-language one on the articles' own text.
+	Confidence float32 `param:"confidence"`
 	// SplitParts searches each "[1] … [2] …" part of a query on its own as well (0 or 1).
 	SplitParts int `param:"split_parts"`
 }
@@ -58,6 +68,9 @@ func DefaultParams() Params {
 		LawPrior:        0.2,
 		DirectTop:       50,
 		Popularity:      0,
+		Spread:          0.5,
+		DirectDecay:     0,
+		Confidence:      0,
 		SplitParts:      0,
 	}
 }

@@ -76,8 +76,12 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 	// (a) direct article search.
 	if p.Direct > 0 {
 		hits := r.Indexes.Statutes.Search(q.Terms, search.Params{K1: p.K1, Fields: p.StatuteFields}, p.DirectTop)
-		for _, h := range hits {
-			get(h.Doc).direct = h.Score / hits[0].Score
+		for i, h := range hits {
+			if p.DirectDecay > 0 {
+				get(h.Doc).direct = 1 / (1 + float32(i)/p.DirectDecay)
+			} else {
+				get(h.Doc).direct = h.Score / hits[0].Score
+			}
 		}
 	}
 	// (b) precedents' 참조조문 and (c) Q&A answers' citations, each voter by (score/best)^sharpness
@@ -93,7 +97,7 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 			if len(c) == 0 || best <= 0 {
 				continue
 			}
-			w := float32(math.Pow(float64(score(i)/best), float64(p.Sharpness))) / float32(math.Sqrt(float64(len(c))))
+			w := float32(math.Pow(float64(score(i)/best), float64(p.Sharpness))) / float32(math.Pow(float64(len(c)), float64(p.Spread)))
 			for _, a := range c {
 				e := get(a)
 				w := w
@@ -117,7 +121,12 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 	precedentScale := normalize(ev, func(e *evidence) *float32 { return &e.precedent })
 	qaScale := normalize(ev, func(e *evidence) *float32 { return &e.qa })
 
-	base := func(e *evidence) float32 { return p.Direct*e.direct + p.Precedent*e.precedent + p.QA*e.qa }
+	direct, precedent := p.Direct, p.Precedent
+	if p.Confidence > 0 && q.Match > 0 {
+		precedent *= float32(math.Pow(float64(q.Match/0.25), float64(p.Confidence)))
+		direct *= float32(math.Pow(float64((1-q.Match)/0.75), float64(p.Confidence)))
+	}
+	base := func(e *evidence) float32 { return direct*e.direct + precedent*e.precedent + p.QA*e.qa }
 
 	// Co-citation: articles often cited together with the strongest candidates.
 	cocitedWith := map[int32]int32{}
@@ -250,6 +259,7 @@ func (r *Retriever) Retrieve(text string, k int) (Query, []QAMatch, []PrecedentM
 	q := r.Analyze(text)
 	qas := r.SimilarQuestions(q, max(r.Params.VoteQA, 3))
 	precs := r.SimilarPrecedents(q, max(r.Params.VotePrecedents, 5), PrecedentFilter{})
+	q.Match = r.precedentMatch(q, precs)
 	if r.Params.SplitParts != 0 {
 		precs = r.mergeParts(text, precs, max(r.Params.VotePrecedents, 5))
 	}
@@ -295,4 +305,20 @@ func (r *Retriever) mergeParts(text string, whole []PrecedentMatch, k int) []Pre
 		return out[i].Score > out[j].Score || (out[i].Score == out[j].Score && out[i].N < out[j].N)
 	})
 	return out[:min(len(out), k*len(lists)/2+1)]
+}
+
+// precedentMatch is the best precedent's score over the most the query could score (every term
+// saturated): near 1 when a decision says what the query says.
+func (r *Retriever) precedentMatch(q Query, precs []PrecedentMatch) float32 {
+	if len(precs) == 0 {
+		return 0
+	}
+	var most float32
+	for _, t := range q.Terms {
+		most += r.Indexes.Precedents.IDF(t.Term) * t.Weight
+	}
+	if most == 0 {
+		return 0
+	}
+	return min(1, precs[0].Score/most)
 }

@@ -74,6 +74,9 @@ func (r *Retriever) resolve(ids []string) []int32 {
 type Query struct {
 	Text  string
 	Terms []search.QueryTerm
+	// Match is how much of the query the best similar precedent matches, in (0, 1]; set by
+	// Retrieve, 0 when unknown.
+	Match float32
 }
 
 // Analyze turns text into a query: its content morphemes and its character bigrams ("#"-marked).
