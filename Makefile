@@ -13,7 +13,7 @@ export LAWBOT_DATA := $(abspath $(DATA))
 
 GO ?= go
 
-.PHONY: all setup build test run ingest fuzz bench vet clean
+.PHONY: all setup build test run ingest train eval fuzz bench vet clean
 
 all: build
 
@@ -30,8 +30,18 @@ test: setup
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-## run: the main job — install, ingest the corpus into $(STATE); the server joins when it lands
-run: build ingest
+## run: the main job — install, ingest the corpus and build the indexes into $(STATE), train
+## the legal-question filter; the server joins when it lands
+run: build ingest train
+
+train: build
+	bin/lawbot train --data $(DATA) --state $(STATE)
+
+## eval: the dev-set figures of the README
+eval: build
+	bin/lawbot eval --task holding --state $(STATE)
+	bin/lawbot eval --task question --state $(STATE)
+	bin/lawbot eval --task filter --state $(STATE)
 
 ingest: build
 	bin/lawbot ingest --data $(DATA) --state $(STATE)
@@ -42,6 +52,8 @@ fuzz:
 	for t in FuzzParseCitations FuzzParseLawMarkdown FuzzParsePrecedentMarkdown FuzzCaseNumbers; do \
 		$(GO) test -run x -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./law || exit 1; done
 	$(GO) test -run x -fuzz '^FuzzReadSnapshot$$' -fuzztime $(FUZZTIME) ./state
+	$(GO) test -run x -fuzz '^FuzzFeatureVector$$' -fuzztime $(FUZZTIME) ./models
+	$(GO) test -run x -fuzz '^FuzzAnalyzer$$' -fuzztime $(FUZZTIME) ./search
 
 ## bench: benchmarks of the request path and the state
 bench:

@@ -35,6 +35,7 @@ var (
 func DefaultAnalyzer() *Analyzer {
 	defaultOnce.Do(func() {
 		var before, after runtime.MemStats
+		runtime.GC()
 		runtime.ReadMemStats(&before)
 		start := time.Now()
 		t, err := tokenizer.New(ko.Dict(), tokenizer.OmitBosEos())
@@ -43,6 +44,7 @@ func DefaultAnalyzer() *Analyzer {
 			panic("search: load kagome-dict-ko: " + err.Error())
 		}
 		a := &Analyzer{tok: t, LoadTime: time.Since(start)}
+		runtime.GC() // count what the dictionary keeps, not the garbage of loading it
 		runtime.ReadMemStats(&after)
 		if after.HeapAlloc > before.HeapAlloc {
 			a.LoadBytes = after.HeapAlloc - before.HeapAlloc
