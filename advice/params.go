@@ -86,7 +86,7 @@ func (p *Params) Set(assignment string) error {
 	}
 	v := reflect.ValueOf(p).Elem()
 	for i := range v.NumField() {
-		if v.Type().Field(i).Tag.Get("param") != name {
+		if tag := v.Type().Field(i).Tag.Get("param"); tag == "" || tag != name {
 			continue
 		}
 		f := v.Field(i)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -154,11 +155,18 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 		normalize(ev, func(e *evidence) *float32 { return &e.cocite })
 	}
 
-	// Law-level evidence: the share of all evidence that points into each law.
+	// Law-level evidence: the share of all evidence that points into each law. Summed in article
+	// order, not map order: float sums in a random order differ in the last bits from run to run,
+	// which reorders near-ties.
+	articles := make([]int32, 0, len(ev))
+	for a := range ev {
+		articles = append(articles, a)
+	}
+	slices.Sort(articles)
 	lawMass := make([]float32, len(r.laws))
 	var totalMass float32
-	for a, e := range ev {
-		m := base(e)
+	for _, a := range articles {
+		m := base(ev[a])
 		lawMass[r.lawOf[a]] += m
 		totalMass += m
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -98,11 +99,15 @@ func Load(path, wantSource string) (*Index, error) {
 	ix := &Index{fields: r.strs()}
 	terms := r.strs()
 	ix.df = r.int32s()
-	ix.n = int32(r.u64())
+	ndocs := r.u64()
+	ix.n = int32(ndocs)
 	nf := len(ix.fields)
 	ix.off, ix.docs, ix.tf, ix.length = make([][]uint32, nf), make([][]int32, nf), make([][]uint16, nf), make([][]uint32, nf)
 	for f := 0; f < nf && r.err == nil; f++ {
 		ix.off[f], ix.docs[f], ix.tf[f], ix.length[f] = r.uint32s(), r.int32s(), r.uint16s(), r.uint32s()
+	}
+	if r.err == nil {
+		r.err = ix.check(len(terms), ndocs)
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("index %s is corrupt: %v; rerun lawbot ingest", path, r.err)
@@ -113,6 +118,34 @@ func Load(path, wantSource string) (*Index, error) {
 	}
 	ix.finish()
 	return ix, nil
+}
+
+// check verifies that the arrays fit together, so that a payload that passes the checksum but
+// was not written by this build's Save is refused here rather than panicking in Search.
+func (ix *Index) check(nterms int, n uint64) error {
+	if n > math.MaxInt32 || len(ix.df) != nterms {
+		return fmt.Errorf("%d documents, %d document frequencies for %d terms", n, len(ix.df), nterms)
+	}
+	for f := range ix.fields {
+		off, docs := ix.off[f], ix.docs[f]
+		if len(off) != nterms+1 || len(ix.tf[f]) != len(docs) || uint64(len(ix.length[f])) != n {
+			return fmt.Errorf("field %d: array lengths disagree", f)
+		}
+		if off[0] != 0 || int(off[nterms]) != len(docs) {
+			return fmt.Errorf("field %d: postings offsets out of range", f)
+		}
+		for t := range nterms {
+			if off[t] > off[t+1] {
+				return fmt.Errorf("field %d: postings offsets out of order", f)
+			}
+		}
+		for _, d := range docs {
+			if d < 0 || uint64(d) >= n {
+				return fmt.Errorf("field %d: document %d of %d", f, d, n)
+			}
+		}
+	}
+	return nil
 }
 
 // binWriter writes length-prefixed little-endian arrays; the first error sticks.
