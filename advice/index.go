@@ -108,7 +108,7 @@ func BuildIndexes(st *state.State, w io.Writer) (*Indexes, error) {
 			}
 		})
 		ix := b.Build()
-		if err := ix.Save(filepath.Join(dir, f.name), st.Snapshot.Checksum); err != nil {
+		if err := ix.Save(filepath.Join(dir, f.name), indexSource(st)); err != nil {
 			return nil, fmt.Errorf("save index %s: %w", f.name, err)
 		}
 		*f.slot(&out) = ix
@@ -158,7 +158,7 @@ func LoadIndexes(st *state.State) (*Indexes, error) {
 	var out Indexes
 	for _, f := range indexSpecs(st) {
 		path := filepath.Join(st.Dir, IndexDir, f.name)
-		ix, err := search.Load(path, st.Snapshot.Checksum)
+		ix, err := search.Load(path, indexSource(st))
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%w in %s; run lawbot ingest", ErrNoIndex, st.Dir)
 		}
@@ -171,4 +171,9 @@ func LoadIndexes(st *state.State) (*Indexes, error) {
 		*f.slot(&out) = ix
 	}
 	return &out, nil
+}
+
+// indexSource tags an index with what it was built from: the snapshot and the analyzer.
+func indexSource(st *state.State) string {
+	return st.Snapshot.Checksum + " " + search.AnalyzerVersion
 }

@@ -46,6 +46,9 @@ type Params struct {
 	// (its BM25 score over the most the query could score): a question that reads like a
 	// decision leans on the decisions, a plain-language one on the articles' own text.
 	Confidence float32 `param:"confidence"`
+	// QALaw weighs the laws that similar Q&A answers name (without an article) in the law-level
+	// evidence, relative to the articles' own evidence.
+	QALaw float32 `param:"qa_law"`
 	// SplitParts searches each "[1] … [2] …" part of a query on its own as well (0 or 1).
 	SplitParts int `param:"split_parts"`
 }
@@ -71,6 +74,7 @@ func DefaultParams() Params {
 		Spread:          0.5,
 		DirectDecay:     0,
 		Confidence:      0,
+		QALaw:           0,
 		SplitParts:      0,
 	}
 }

@@ -170,6 +170,16 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 		lawMass[r.lawOf[a]] += m
 		totalMass += m
 	}
+	if p.QALaw > 0 && nq > 0 && qas[0].Score > 0 {
+		// Each similar answer adds mass to the laws it names, as much as its similarity.
+		for i := range nq {
+			w := p.QALaw * qas[i].Score / qas[0].Score
+			for _, l := range r.qaLaws[qas[i].N] {
+				lawMass[l] += w
+				totalMass += w
+			}
+		}
+	}
 
 	out := make([]StatuteMatch, 0, len(ev))
 	for a, e := range ev {

@@ -1,6 +1,9 @@
 package advice
 
 import (
+	"regexp"
+	"slices"
+
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
@@ -19,6 +22,9 @@ type Retriever struct {
 	// articles of the corpus: the evidence of the citation vote.
 	precedentCites [][]int32
 	qaCites        [][]int32
+	// qaLaws are the laws each Q&A answer names ("「주택임대차보호법」에 따라"): most answers name
+	// the law without an article, which is still evidence of where to look.
+	qaLaws [][]int32
 	// lawOf is each statute's law number; lawArticles counts articles per law.
 	lawOf []int32
 	// citedBy counts the precedents citing each statute.
@@ -53,8 +59,10 @@ func NewRetriever(st *state.State, ix *Indexes, a *search.Analyzer) *Retriever {
 	catalog := law.NewCatalog(st.Statutes)
 	parser := law.NewCitationParser(catalog)
 	r.qaCites = make([][]int32, len(st.QA))
+	r.qaLaws = make([][]int32, len(st.QA))
 	for i := range st.QA {
 		r.qaCites[i] = r.resolve(law.IDs(parser.Parse(st.QA[i].Answer)))
+		r.qaLaws[i] = namedLaws(st.QA[i].Answer, parser, lawNo)
 	}
 	return r
 }
@@ -88,3 +96,17 @@ func (r *Retriever) Analyze(text string) Query {
 
 // StatuteID is the canonical id of statute number n.
 func (r *Retriever) StatuteID(n int32) string { return r.State.Statutes[n].ID() }
+
+// bracketedLawRe finds a law named in 「」, the way answers and statutes write titles.
+var bracketedLawRe = regexp.MustCompile(`「([^」]{2,60})」`)
+
+// namedLaws lists the corpus laws that text names in 「」, each once.
+func namedLaws(text string, parser *law.CitationParser, lawNo map[string]int32) []int32 {
+	var out []int32
+	for _, m := range bracketedLawRe.FindAllStringSubmatch(text, -1) {
+		if n, ok := lawNo[parser.CanonicalLaw(m[1])]; ok && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -572,6 +572,12 @@ func atWordStart(s string, i int) bool {
 	return !(unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
+// CanonicalLaw maps a law name as people write it ("주택임대차법", "집합건물의소유및관리에관한법률")
+// to the corpus title, or returns it tidied when the corpus does not know it.
+func (p *CitationParser) CanonicalLaw(name string) string {
+	return p.canonicalLaw(name, ParseOptions{Mode: ModeProse})
+}
+
 // canonicalLaw maps a name as written to the corpus title when the corpus knows it.
 func (p *CitationParser) canonicalLaw(name string, opt ParseOptions) string {
 	name = strings.Join(strings.Fields(name), " ")

@@ -73,11 +73,27 @@ func Normalize(text string) string {
 func (a *Analyzer) Morphemes(text string) []string {
 	text = Normalize(text)
 	var out []string
+	latinEnd := -1 // rune offset where the last Latin word ended, to rejoin split words
 	for _, t := range a.tok.Tokenize(text) {
+		// The dictionary splits Latin words before their last letter ("covid" → covi, d);
+		// glue the pieces back together.
+		if pos := t.POS(); len(pos) > 0 && pos[0] == "SL" {
+			if t.Start == latinEnd && len(out) > 0 {
+				out[len(out)-1] += t.Surface
+			} else {
+				out = append(out, t.Surface)
+			}
+			latinEnd = t.End
+			continue
+		}
 		out = appendMorphemes(out, t)
 	}
 	return out
 }
+
+// AnalyzerVersion names the analysis that indexes are built with: an index built by another
+// version is stale, since its terms would no longer meet the queries'.
+const AnalyzerVersion = "ko-morph+bigram/2"
 
 func appendMorphemes(out []string, t tokenizer.Token) []string {
 	f := t.Features()
@@ -90,7 +106,7 @@ func appendMorphemes(out []string, t tokenizer.Token) []string {
 		first = pos[:i]
 	}
 	switch first {
-	case "NNG", "NNP", "XR", "SL", "SH":
+	case "NNG", "NNP", "XR", "SH":
 		if !stopNouns[t.Surface] {
 			out = append(out, t.Surface)
 		}
