@@ -94,7 +94,7 @@ func Load(path, wantSource string) (*Index, error) {
 	r := &binReader{r: bytes.NewReader(payload)}
 	source := r.str()
 	if wantSource != "" && source != wantSource && r.err == nil {
-		return nil, fmt.Errorf("index %s: %w (built from %.12s, state is %.12s); rerun lawbot ingest", path, ErrStale, source, wantSource)
+		return nil, fmt.Errorf("index %s: %w (built from %q, this state and build need %q); rerun lawbot ingest", path, ErrStale, source, wantSource)
 	}
 	ix := &Index{fields: r.strs()}
 	terms := r.strs()
