@@ -86,6 +86,11 @@ func Ingest(opt IngestOptions) (*IngestReport, error) {
 	if err := os.MkdirAll(opt.StateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
+	unlock, err := Lock(opt.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	snapPath := filepath.Join(opt.StateDir, SnapshotFile)
 	rep := &IngestReport{}
 

@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,8 +194,14 @@ func TestIngestStrictFails(t *testing.T) {
 		t.Error("a failed strict ingest changed the snapshot")
 	}
 	entries, _ := os.ReadDir(stateDir)
-	if len(entries) != 2 {
-		t.Errorf("state dir holds %d entries after a failed ingest, want snapshot and manifest", len(entries))
+	var names []string
+	for _, e := range entries {
+		if e.Name() != LockFile {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) != 2 {
+		t.Errorf("state dir holds %q after a failed ingest, want snapshot and manifest", names)
 	}
 }
 
@@ -281,5 +288,21 @@ func BenchmarkLoad(b *testing.B) {
 		if _, err := Load(dir); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestIngestRefusesALockedState(t *testing.T) {
+	data, stateDir := fixtureDir(t), t.TempDir()
+	unlock, err := Lock(stateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Ingest(IngestOptions{DataDir: data, StateDir: stateDir})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("ingest while locked: err = %v, want ErrLocked", err)
+	}
+	unlock()
+	if _, err := Ingest(IngestOptions{DataDir: data, StateDir: stateDir}); err != nil {
+		t.Fatalf("ingest after unlock: %v", err)
 	}
 }
