@@ -58,24 +58,24 @@ func DefaultParams() Params {
 	fw := func(w, b float32) search.FieldWeight { return search.FieldWeight{Weight: w, B: b} }
 	return Params{
 		K1:              1.2,
-		StatuteFields:   []search.FieldWeight{fw(1, 0.3), fw(0.5, 0.3), fw(2, 0.5), fw(1, 0.5), fw(1, 0.75), fw(0.5, 0.75), fw(0.5, 0.5), fw(0.25, 0.5)},
-		PrecedentFields: []search.FieldWeight{fw(0.5, 0.5), fw(0.25, 0.5), fw(1, 0.75), fw(0.5, 0.75), fw(0.7, 0.75), fw(0.35, 0.75)},
+		StatuteFields:   []search.FieldWeight{fw(1, 0.3), fw(0.5, 0.3), fw(2, 0.5), fw(1, 0.5), fw(1, 0.75), fw(0.25, 0.75), fw(0.5, 0.5), fw(0.25, 0.5)},
+		PrecedentFields: []search.FieldWeight{fw(0.25, 0.5), fw(0.25, 0.5), fw(1, 0.75), fw(0.5, 0.75), fw(0.7, 0.75), fw(0.35, 0.75)},
 		QAFields:        []search.FieldWeight{fw(1, 0.75), fw(0.5, 0.75), fw(0.3, 0.75), fw(0.15, 0.75)},
-		VotePrecedents:  30,
+		VotePrecedents:  20,
 		VoteQA:          10,
-		Sharpness:       2,
+		Sharpness:       3,
 		Direct:          0.3,
 		Precedent:       1,
-		QA:              0.8,
+		QA:              0,
 		CoCite:          0.1,
 		LawPrior:        0.2,
 		DirectTop:       50,
 		Popularity:      0,
 		Spread:          0.5,
-		DirectDecay:     0,
-		Confidence:      0,
-		QALaw:           0,
-		SplitParts:      0,
+		DirectDecay:     2,
+		Confidence:      1,
+		QALaw:           1,
+		SplitParts:      1,
 	}
 }
 
