@@ -23,9 +23,9 @@ type Reason struct {
 func (r Reason) String() string {
 	switch r.Kind {
 	case "precedent":
-		return fmt.Sprintf("유사 판례 %s가 인용", r.Ref)
+		return fmt.Sprintf("유사 판례 %s에서 인용", r.Ref)
 	case "qa":
-		return fmt.Sprintf("유사 상담 답변이 인용: %s", r.Ref)
+		return fmt.Sprintf("유사 상담 답변에서 인용: %s", r.Ref)
 	case "lexical":
 		return "질문과 조문 내용이 일치"
 	case "cocited":
