@@ -1,3 +1,5 @@
-// Package graph will hold the gqlgen output and the thin GraphQL resolvers over the advice
-// pipeline. It lands with the GraphQL API issue (schema.graphqls and gqlgen.yml at the top level).
+// Package graph is LawBot's GraphQL API: the gqlgen output for schema.graphqls and thin
+// resolvers that translate between the schema and the advice pipeline; NewHandler mounts it.
 package graph
+
+//go:generate go run -C .. github.com/99designs/gqlgen generate

@@ -1,0 +1,117 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/lawbot-kr/lawbot/advice"
+)
+
+// Error codes of the GraphQL layer, beside the pipeline's (advice.Code*) and gqlgen's
+// (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED). Every error the handler returns carries one
+// in extensions.code; the README lists them all.
+const (
+	CodeQueryTooDeep           = "QUERY_TOO_DEEP"
+	CodeQueryTooComplex        = "QUERY_TOO_COMPLEX"
+	CodeUnknownOperation       = "UNKNOWN_OPERATION"
+	CodeMalformedRequest       = "MALFORMED_REQUEST"
+	CodeUnsupportedContentType = "UNSUPPORTED_CONTENT_TYPE"
+	CodeMethodNotAllowed       = "METHOD_NOT_ALLOWED"
+	CodeForbiddenOrigin        = "FORBIDDEN_ORIGIN"
+	CodeBadRequest             = "BAD_REQUEST"
+)
+
+// internalMessage is all a client learns of a bug; the log has the rest.
+const internalMessage = "내부 오류가 발생했습니다. 잠시 후 다시 시도해 주세요. (internal error)"
+
+func init() {
+	// Request-level errors: gqlgen answers them with 422 and sends them over websockets as
+	// protocol errors, like its own parse and validation failures.
+	for _, c := range []string{CodeQueryTooDeep, CodeQueryTooComplex, CodeUnknownOperation, CodeMalformedRequest} {
+		errcode.RegisterErrorType(c, errcode.KindProtocol)
+	}
+}
+
+// coded is a GraphQL error with a code.
+func coded(code, msg string) *gqlerror.Error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
+}
+
+// presentError puts extensions.code on every error: the pipeline's codes for its errors, gqlgen's
+// where it set one, and ours for the rest. Internal errors say nothing of their cause.
+func (h *handler) presentError(ctx context.Context, err error) *gqlerror.Error {
+	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+	if gqlErr == nil {
+		return nil
+	}
+	code, _ := gqlErr.Extensions["code"].(string)
+	var ae *advice.Error
+	switch {
+	case errors.As(err, &ae):
+		code, gqlErr.Message = ae.Code, ae.Message
+	case errors.Is(err, context.DeadlineExceeded):
+		code, gqlErr.Message = advice.CodeTimeout, "the request took too long"
+	case code == errcode.ValidationFailed && strings.HasPrefix(gqlErr.Message, "operation ") && strings.HasSuffix(gqlErr.Message, " not found"):
+		code = CodeUnknownOperation
+	case code != "":
+	case strings.HasPrefix(gqlErr.Message, "json request body could not be decoded"):
+		// gqlgen echoes the body, which may hold a question; never send or keep it.
+		code, gqlErr.Message = CodeMalformedRequest, "the request body is not a GraphQL JSON request"
+	case len(gqlErr.Path) == 0 && gqlErr.Err == nil:
+		code = CodeBadRequest
+	default:
+		code, gqlErr.Message = advice.CodeInternal, internalMessage
+	}
+	if code == advice.CodeInternal {
+		gqlErr.Message = internalMessage
+	}
+	if gqlErr.Extensions == nil {
+		gqlErr.Extensions = map[string]any{}
+	}
+	gqlErr.Extensions["code"] = code
+	h.countError(code)
+	return gqlErr
+}
+
+func (h *handler) countError(code string) {
+	if h.cfg.OnError != nil {
+		h.cfg.OnError(code)
+	}
+}
+
+// recoverPanic turns a panic in a resolver into a coded INTERNAL error, logged with its stack.
+func (h *handler) recoverPanic(ctx context.Context, v any) error {
+	logPanic("resolver", v)
+	return coded(advice.CodeInternal, internalMessage)
+}
+
+// logPanic logs a recovered panic. Only the panic value and the stack: never the variables or
+// the question.
+func logPanic(where string, v any) {
+	msg := fmt.Sprint(v)
+	if r := []rune(msg); len(r) > 300 {
+		msg = string(r[:300]) + "…"
+	}
+	slog.Error("graphql: panic recovered", "where", where, "panic", msg, "stack", string(debug.Stack()))
+}
+
+// writeError answers a request gqlgen never sees (wrong method, content type or origin, a body
+// that is not JSON) the way gqlgen answers: {"errors": [...]}, with a code.
+func (h *handler) writeError(w http.ResponseWriter, status int, code, msg string) {
+	h.countError(code)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{coded(code, msg)}})
+}
+
+func errorsAs[T error](err error, target *T) bool { return errors.As(err, target) }

@@ -1,0 +1,211 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/graph/model"
+	"github.com/lawbot-kr/lawbot/law"
+)
+
+// MaxFirst caps every `first` argument: more is never useful to a person and costs the server.
+const MaxFirst = 50
+
+// Resolver holds what the resolvers need: the handler's configuration. Resolvers only translate
+// between the schema and the advice pipeline; the pipeline decides.
+type Resolver struct {
+	cfg Config
+}
+
+// pipeline is the loaded pipeline, or a coded UNAVAILABLE error while the indexes load.
+func (r *Resolver) pipeline() (*advice.Pipeline, error) {
+	if r.cfg.Pipeline != nil {
+		if p := r.cfg.Pipeline(); p != nil {
+			return p, nil
+		}
+	}
+	return nil, &advice.Error{Code: advice.CodeUnavailable,
+		Message: "LawBot이 아직 색인을 불러오는 중입니다. 잠시 후 다시 시도해 주세요. (the indexes are still loading)"}
+}
+
+// withTimeout bounds one pipeline call by the configured request timeout.
+func (r *Resolver) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, r.cfg.RequestTimeout)
+}
+
+// observe reports each stage's latency to the metrics hook.
+func (r *Resolver) observe(res *advice.Result) {
+	if r.cfg.Observe == nil || res == nil {
+		return
+	}
+	for _, s := range stageOrder {
+		if d, ok := res.Timings[s]; ok {
+			r.cfg.Observe(stageName(s), d)
+		}
+	}
+}
+
+// stageOrder lists the pipeline's timed stages in request order.
+var stageOrder = []advice.Stage{advice.StageLegalCheck, advice.StageSimilarQuestions, advice.StagePrecedents,
+	advice.StageStatutes, advice.StageAnswerDelta}
+
+// stageName names a timed stage for metrics: the answer is timed as a whole, not per delta.
+func stageName(s advice.Stage) string {
+	if s == advice.StageAnswerDelta {
+		return "ANSWER"
+	}
+	return string(s)
+}
+
+// limit reads a `first` argument: the schema default when null, at most MaxFirst, never negative.
+func limit(first *int, def int) (int, error) {
+	if first == nil {
+		return def, nil
+	}
+	if *first < 0 {
+		return 0, &advice.Error{Code: advice.CodeBadArgument, Message: fmt.Sprintf("first must not be negative (got %d)", *first)}
+	}
+	return min(*first, MaxFirst), nil
+}
+
+// head is the first n items of a list.
+func head[T any](list []T, n int) []T { return list[:min(n, len(list))] }
+
+// optional turns an empty string into null.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// score renders a float32 score as the shortest float64 with the same value, so that JSON shows
+// 0.1 and not 0.10000000149011612.
+func score(f float32) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	return v
+}
+
+func legalCheck(l advice.LegalCheck) *model.LegalCheck {
+	return &model.LegalCheck{IsLegal: l.IsLegal, Score: score(l.Score), Explanation: optional(l.Explanation)}
+}
+
+func answer(a *advice.Answer) *model.Answer {
+	if a == nil {
+		return nil
+	}
+	out := &model.Answer{Text: a.Text, Generator: a.Generator, Citations: citations(a.Citations),
+		Sentences: make([]*model.AnswerSentence, len(a.Sentences))}
+	for i, s := range a.Sentences {
+		out.Sentences[i] = &model.AnswerSentence{Text: s.Text, Source: s.Source, Ref: optional(s.Ref)}
+	}
+	return out
+}
+
+func citations(list []advice.VerifiedCitation) []*model.Citation {
+	out := make([]*model.Citation, len(list))
+	for i, c := range list {
+		out[i] = &model.Citation{ID: c.ID, Resolved: c.Resolved, Statute: c.Statute}
+	}
+	return out
+}
+
+func qaMatches(list []advice.QAMatch) []*model.QAMatch {
+	out := make([]*model.QAMatch, len(list))
+	for i, m := range list {
+		out[i] = &model.QAMatch{Score: score(m.Score), Qa: m.QA}
+	}
+	return out
+}
+
+func precedentMatches(list []advice.PrecedentMatch) []*model.PrecedentMatch {
+	out := make([]*model.PrecedentMatch, len(list))
+	for i, m := range list {
+		out[i] = &model.PrecedentMatch{Score: score(m.Score), Precedent: m.Precedent}
+	}
+	return out
+}
+
+func statuteMatches(list []advice.StatuteMatch) []*model.StatuteMatch {
+	out := make([]*model.StatuteMatch, len(list))
+	for i, m := range list {
+		sm := &model.StatuteMatch{Score: score(m.Score), Statute: m.Statute,
+			Reasons: make([]string, len(m.Reasons)), ReasonDetails: make([]*model.Reason, len(m.Reasons))}
+		for j, r := range m.Reasons {
+			sm.Reasons[j] = r.String()
+			sm.ReasonDetails[j] = &model.Reason{Kind: r.Kind, Ref: r.Ref, Weight: score(r.Weight), Text: r.String()}
+		}
+		out[i] = sm
+	}
+	return out
+}
+
+func citationGraph(g advice.CitationGraph) *model.CitationGraph {
+	out := &model.CitationGraph{Nodes: make([]*model.GraphNode, len(g.Nodes)), Edges: make([]*model.GraphEdge, len(g.Edges))}
+	for i, n := range g.Nodes {
+		out.Nodes[i] = &model.GraphNode{ID: n.ID, Kind: n.Kind, Label: n.Label}
+	}
+	for i, e := range g.Edges {
+		out.Edges[i] = &model.GraphEdge{From: e.From, To: e.To, Kind: e.Kind}
+	}
+	return out
+}
+
+func timings(t map[advice.Stage]time.Duration) []*model.StageTiming {
+	var out []*model.StageTiming
+	for _, s := range stageOrder {
+		if d, ok := t[s]; ok {
+			out = append(out, &model.StageTiming{Stage: model.AdviceStage(s), Ms: float64(d.Microseconds()) / 1000})
+		}
+	}
+	return out
+}
+
+// precedents returns a non-nil list, as the schema's non-null lists expect.
+func precedents(list []*law.Precedent) []*law.Precedent {
+	if list == nil {
+		return []*law.Precedent{}
+	}
+	return slices.Clip(list)
+}
+
+// statuteCitations resolves ids (a precedent's 참조조문) against the statute corpus.
+func statuteCitations(p *advice.Pipeline, ids []string) []*model.Citation {
+	out := make([]*model.Citation, len(ids))
+	for i, id := range ids {
+		c := &model.Citation{ID: id}
+		if s, ok := p.Retriever.State.Statute(id); ok {
+			c.Statute, c.Resolved = s, true
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// precedentFilter translates the schema's filter, checking its dates.
+func precedentFilter(f *model.PrecedentFilter) (advice.PrecedentFilter, error) {
+	var out advice.PrecedentFilter
+	if f == nil {
+		return out, nil
+	}
+	str := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	out = advice.PrecedentFilter{CourtLevel: str(f.CourtLevel), CaseType: str(f.CaseType), From: str(f.From), To: str(f.To)}
+	for _, d := range []string{out.From, out.To} {
+		if d == "" {
+			continue
+		}
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			return out, &advice.Error{Code: advice.CodeBadArgument, Message: fmt.Sprintf("filter dates are YYYY-MM-DD (got %q)", d)}
+		}
+	}
+	return out, nil
+}
