@@ -995,9 +995,11 @@ type Advice {
   legal: LegalCheck!
   "Null when the question is not legal; legal.explanation then says why."
   answer: Answer
+  "Similar real Q&A pairs, best first (at most what the pipeline keeps: 5 by default)."
   similarQuestions(first: Int = 3): [QAMatch!]!
+  "Similar decisions, best first (at most what the pipeline keeps: 10 by default)."
   precedents(first: Int = 5): [PrecedentMatch!]!
-  "Articles to consider, best first, each with the evidence behind it."
+  "Articles to consider, best first, each with the evidence behind it (at most 10 by default)."
   statutes(first: Int = 10): [StatuteMatch!]!
   "The question, the suggested articles and the precedents citing them, for drawing."
   graph: CitationGraph!
