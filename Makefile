@@ -13,7 +13,7 @@ export LAWBOT_DATA := $(abspath $(DATA))
 
 GO ?= go
 
-.PHONY: all setup build test run ingest train eval fuzz bench vet clean
+.PHONY: all setup build test run serve ingest train eval fuzz bench bench-advice vet clean
 
 all: build
 
@@ -31,8 +31,13 @@ test: setup
 	$(GO) test -count=1 ./...
 
 ## run: the main job — install, ingest the corpus and build the indexes into $(STATE), train
-## the legal-question filter; the server joins when it lands
+## the legal-question filter, then serve at $(ADDR) (prints its URL; Ctrl-C stops it gracefully)
 run: build ingest train
+	bin/lawbot serve --data $(DATA) --state $(STATE) --addr $(ADDR)
+
+## serve: the server alone (it ingests and trains on its own when the state needs it)
+serve: build
+	bin/lawbot serve --data $(DATA) --state $(STATE) --addr $(ADDR)
 
 train: build
 	bin/lawbot train --data $(DATA) --state $(STATE)
@@ -54,10 +59,15 @@ fuzz:
 	$(GO) test -run x -fuzz '^FuzzReadSnapshot$$' -fuzztime $(FUZZTIME) ./state
 	$(GO) test -run x -fuzz '^FuzzFeatureVector$$' -fuzztime $(FUZZTIME) ./models
 	$(GO) test -run x -fuzz '^FuzzAnalyzer$$' -fuzztime $(FUZZTIME) ./search
+	$(GO) test -run x -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME) ./server
 
 ## bench: benchmarks of the request path and the state
 bench:
 	$(GO) test -run x -bench . -benchtime 1x ./...
+
+## bench-advice: load-test the server running at $(ADDR) (start it with make serve)
+bench-advice: build
+	bin/lawbot bench advice --addr http://$(ADDR) --data $(DATA) --n 500 --c 8
 
 vet:
 	$(GO) vet ./...

@@ -26,6 +26,8 @@ var commands = map[string]command{
 	"precedent": {"print one precedent, e.g. lawbot precedent 2016다235411", runPrecedent},
 	"eval":      {"run a dev set: --task holding|question|filter", runEval},
 	"train":     {"train the models LawBot learns from the corpus (the legal-question filter)", runTrain},
+	"serve":     {"serve the GraphQL API, GraphiQL, /healthz, /readyz and /metrics (--addr HOST:PORT)", runServe},
+	"bench":     {"load-test a local server: lawbot bench advice --addr URL --n N --c C", runBench},
 }
 
 // errUsage marks an error already explained by a usage message (exit code 2).

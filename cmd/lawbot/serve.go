@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/graph"
+	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/server"
+	"github.com/lawbot-kr/lawbot/state"
+)
+
+// serveOptions are lawbot serve's flags.
+type serveOptions struct {
+	DataFlag, StateDir, Addr string
+	TLSCert, TLSKey          string
+	Rate                     float64
+	Burst                    int
+	MaxBody                  int64
+	AllowedOrigins           []string
+	ShutdownTimeout          time.Duration
+	RequestTimeout           time.Duration
+	MaxDepth, MaxComplexity  int
+	LogJSON                  bool
+}
+
+func runServe(args []string, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, stdout, stderr)
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
+	var o serveOptions
+	fs := newFlags("serve", stderr)
+	fs.StringVar(&o.DataFlag, "data", "", "corpus directory (default $"+law.DataEnv+", else "+law.DefaultDataDir+"); the state is ingested from it when missing or stale")
+	fs.StringVar(&o.StateDir, "state", state.DefaultDir, "state directory")
+	fs.StringVar(&o.Addr, "addr", server.DefaultAddr, "`HOST:PORT` to listen on (port 0: any free port)")
+	fs.StringVar(&o.TLSCert, "tls-cert", "", "TLS certificate (PEM `file`); with --tls-key the server speaks HTTPS only")
+	fs.StringVar(&o.TLSKey, "tls-key", "", "TLS private key (PEM `file`)")
+	fs.Float64Var(&o.Rate, "rate", server.DefaultRate, "requests per second allowed per client IP (0: no limit)")
+	fs.IntVar(&o.Burst, "burst", server.DefaultBurst, "requests a client may send at once before --rate applies")
+	fs.Int64Var(&o.MaxBody, "max-body", server.DefaultMaxBodyBytes, "largest request body in `bytes` (413 REQUEST_TOO_LARGE beyond)")
+	origins := fs.String("allowed-origins", "", "comma-separated browser origins allowed to open websockets (default: the server's own; * for any)")
+	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "how long a shutdown waits for requests and streams in flight")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", graph.DefaultRequestTimeout, "limit on one advice run")
+	fs.IntVar(&o.MaxDepth, "max-depth", graph.DefaultMaxDepth, "deepest query nesting allowed")
+	fs.IntVar(&o.MaxComplexity, "max-complexity", graph.DefaultMaxComplexity, "costliest query allowed")
+	fs.BoolVar(&o.LogJSON, "log-json", false, "write logs as JSON lines instead of text")
+	if err := parseFlags(fs, args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "lawbot serve: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return o, errUsage
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		fmt.Fprintln(stderr, "lawbot serve: --tls-cert and --tls-key go together")
+		return o, errUsage
+	}
+	for _, s := range strings.Split(*origins, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			o.AllowedOrigins = append(o.AllowedOrigins, s)
+		}
+	}
+	return o, nil
+}
+
+// serve listens at once — /healthz answers while the state loads — then, in the background,
+// ingests the corpus when the state is missing or stale, loads the state, the indexes and the
+// filter (training it when there is none), and marks the server ready. It returns when ctx ends
+// and the server has shut down.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseServeFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	// The loader, the server's logs and the progress bars write concurrently.
+	stdout, stderr = &lockedWriter{w: stdout}, &lockedWriter{w: stderr}
+	var h slog.Handler = slog.NewTextHandler(stderr, nil)
+	if o.LogJSON {
+		h = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(server.NewRedactingHandler(h))
+
+	rate := o.Rate
+	if rate <= 0 {
+		rate = -1 // no limit
+	}
+	var srv *server.Server // the GraphQL hooks below run on requests, after srv is set
+	var pipeline atomic.Pointer[advice.Pipeline]
+	gql := graph.NewHandler(graph.Config{
+		Pipeline:       pipeline.Load,
+		MaxDepth:       o.MaxDepth,
+		MaxComplexity:  o.MaxComplexity,
+		AllowedOrigins: o.AllowedOrigins,
+		RequestTimeout: o.RequestTimeout,
+		Observe:        func(stage string, d time.Duration) { srv.Observe(stage, d) },
+		OnError:        func(code string) { srv.RecordError(code) },
+	})
+	srv = server.New(server.Options{
+		Addr:            o.Addr,
+		GraphQL:         gql,
+		GraphiQL:        graph.GraphiQLHandler("/graphql"),
+		MaxBodyBytes:    o.MaxBody,
+		Rate:            rate,
+		Burst:           o.Burst,
+		ShutdownTimeout: o.ShutdownTimeout,
+		TLSCert:         o.TLSCert,
+		TLSKey:          o.TLSKey,
+		Logger:          log,
+	})
+	srv.SetNotReady("loading")
+
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	url := baseURL(ln.Addr(), srv.TLS())
+	fmt.Fprintf(stdout, "listening on %s (loading; /healthz answers now, /readyz once the indexes are loaded)\n", url)
+
+	go func() {
+		start := time.Now()
+		p, err := loadPipeline(ctx, o, srv, log, stdout, stderr)
+		if err != nil {
+			srv.SetNotReady("loading failed: " + err.Error())
+			log.Error("loading failed; /readyz stays 503", "err", err)
+			return
+		}
+		pipeline.Store(p)
+		srv.SetReady(true)
+		log.Info("ready", "took", time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "LawBot is ready at %s (GraphiQL at /graphiql)\n", url)
+	}()
+	return srv.Serve(ctx, ln)
+}
+
+// loadPipeline brings the state up to date with the corpus (when there is one), then loads
+// everything a request needs, saying on /readyz what it is doing.
+func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (*advice.Pipeline, error) {
+	dataDir, dataErr := law.ResolveDataDir(o.DataFlag)
+	if dataErr == nil {
+		srv.SetNotReady("checking the state against the corpus")
+		rep, err := state.Ingest(state.IngestOptions{DataDir: dataDir, StateDir: o.StateDir, Log: stderr, Progress: stderr})
+		if err != nil {
+			return nil, fmt.Errorf("ingest: %w", err)
+		}
+		if !rep.UpToDate {
+			printIngestReport(stdout, dataDir, rep)
+		}
+		srv.SetNotReady("checking the search indexes (building them takes a minute or two)")
+		if err := ensureIndexes(o.StateDir, !rep.UpToDate, stdout, stderr); err != nil {
+			return nil, err
+		}
+	} else {
+		log.Warn("no corpus to check the state against; serving the state as it is", "err", dataErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	srv.SetNotReady("loading the state, the indexes and the dictionary")
+	r, err := loadRetriever(o.StateDir, stderr)
+	if err != nil {
+		return nil, err
+	}
+	srv.SetNotReady("loading the legal-question filter")
+	filter, err := loadOrTrainFilter(o.StateDir, dataDir, dataErr == nil, log, stdout, stderr)
+	if err != nil {
+		return nil, err
+	}
+	p := advice.NewPipeline(r, filter)
+	// One question end to end, so the first person asking does not pay for cold caches.
+	if _, err := p.Advise(ctx, "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요.", nil); err != nil {
+		return nil, fmt.Errorf("warm-up question: %w", err)
+	}
+	return p, nil
+}
+
+// loadOrTrainFilter loads the legal-question filter, training it first (as lawbot train --only
+// filter does) when the state has none. Without a model every message is treated as legal.
+func loadOrTrainFilter(stateDir, dataDir string, haveData bool, log *slog.Logger, stdout, stderr io.Writer) (advice.LegalFilter, error) {
+	path := models.FilterPath(stateDir)
+	f, err := models.LoadFilter(path, analyzerFor)
+	if errors.Is(err, fs.ErrNotExist) && haveData {
+		log.Info("no legal-question filter yet; training it", "model", path)
+		if err := trainFilter(trainOptions{DataDir: dataDir, StateDir: stateDir, Seed: 1, Morphemes: true}, stdout, stderr); err != nil {
+			log.Warn("training the filter failed; every message is treated as legal", "err", err)
+			return nil, nil
+		}
+		f, err = models.LoadFilter(path, analyzerFor)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		log.Warn("no legal-question filter (run lawbot train); every message is treated as legal", "model", path)
+		return nil, nil // a nil *models.Filter in the interface would not read as "no filter"
+	}
+	if err != nil {
+		return nil, fmt.Errorf("legal-question filter: %w", err)
+	}
+	return f, nil
+}
+
+// baseURL is how a person reaches addr: an unspecified host (":8080", "0.0.0.0") as localhost.
+func baseURL(addr net.Addr, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return scheme + "://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/"
+}
+
+// lockedWriter serialises writes from the loader, the logs and the progress bars.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer the server goroutines may write while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls cond every 50 ms until it holds or the limit passes.
+func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func postGraphQL(t *testing.T, url, query string, vars map[string]any) (int, map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	resp, err := http.Post(url+"graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("response is not JSON: %s", b)
+	}
+	return resp.StatusCode, out
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestServeEndToEnd starts lawbot serve on the fixture corpus with no state yet: it must answer
+// /healthz at once, ingest, become ready, answer the contract query and a subscription over SSE,
+// refuse an oversized body, keep personal data out of its logs, count it all in /metrics, carry
+// a lawbot bench run, and stop cleanly.
+func TestServeEndToEnd(t *testing.T) {
+	stateDir := filepath.Join(t.TempDir(), "state")
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"--data", fixtureCorpus, "--state", stateDir, "--addr", "127.0.0.1:0",
+			"--max-body", "4096", "--burst", "200"}, &stdout, &stderr)
+	}()
+
+	listening := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/)`)
+	var url string
+	waitFor(t, "the listening line", 10*time.Second, func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("serve returned early: %v\n%s", err, stderr.String())
+		default:
+		}
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+			return true
+		}
+		return false
+	})
+	if code, body := get(t, url+"healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("/healthz while loading: %d %q", code, body)
+	}
+	waitFor(t, "/readyz", 45*time.Second, func() bool {
+		code, body := get(t, url+"readyz")
+		if strings.HasPrefix(body, "loading failed") {
+			t.Fatalf("/readyz: %s\nstderr:\n%s", body, stderr.String())
+		}
+		return code == 200
+	})
+	assertHas(t, "stdout", stdout.String(), "ingested "+fixtureCorpus, "LawBot is ready at "+url+" (GraphiQL at /graphiql)")
+	assertHas(t, "stderr", stderr.String(), "every message is treated as legal") // the fixture has no nonlegal.jsonl to train on
+
+	const question = "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요. 제 번호는 010-1234-5678 입니다."
+	code, res := postGraphQL(t, url, `query($q: String!) { advice(question: $q) {
+		question legal { isLegal score } answer { text citations { id resolved } }
+		similarQuestions(first: 3) { score qa { question } }
+		precedents(first: 5) { score precedent { caseNumber } }
+		statutes(first: 10) { score reasons statute { id law article } } } }`, map[string]any{"q": question})
+	if code != 200 || res["errors"] != nil {
+		t.Fatalf("advice: %d %v", code, res)
+	}
+	advice := res["data"].(map[string]any)["advice"].(map[string]any)
+	if legal := advice["legal"].(map[string]any); legal["isLegal"] != true {
+		t.Errorf("legal = %v", legal)
+	}
+	if statutes := advice["statutes"].([]any); len(statutes) == 0 {
+		t.Error("no statutes ranked")
+	} else if id := statutes[0].(map[string]any)["statute"].(map[string]any)["id"]; !strings.HasPrefix(id.(string), "주택임대차보호법") && !strings.HasPrefix(id.(string), "민법") {
+		t.Errorf("first statute %v", id)
+	}
+	if answer, _ := advice["answer"].(map[string]any); answer == nil || answer["text"] == "" {
+		t.Errorf("answer = %v", advice["answer"])
+	}
+
+	code, res = postGraphQL(t, url, `query($q: String!) { advice(question: $q) { question } }`, map[string]any{"q": "   "})
+	if code != 200 || !strings.Contains(mustJSON(res), `"EMPTY_QUESTION"`) {
+		t.Errorf("empty question: %d %v", code, res)
+	}
+	resp, err := http.Post(url+"graphql", "application/json", strings.NewReader(`{"query":"`+strings.Repeat("가", 5000)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 413 || !strings.Contains(string(b), `"REQUEST_TOO_LARGE"`) {
+		t.Errorf("oversized body: %d %s", resp.StatusCode, b)
+	}
+
+	first, total, err := benchSSE(ctx, http.DefaultClient, url+"graphql", question)
+	if err != nil || first <= 0 || total < first {
+		t.Errorf("adviceStream over SSE: first %s, total %s, %v", first, total, err)
+	}
+
+	questions := filepath.Join(t.TempDir(), "questions.jsonl")
+	os.WriteFile(questions, []byte(`{"query": "집주인이 전세 보증금을 돌려주지 않아요"}`+"\n"+`{"query": "임대차 계약 갱신을 거절당했어요"}`+"\n"), 0o644)
+	code2, out, errOut := runLawbot("bench", "advice", "--addr", url, "--n", "6", "--c", "2", "--stream", "2", "--warmup", "1", "--questions", questions, "--json")
+	var rep benchReport
+	if code2 != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatalf("bench: exit %d\n%s\n%s", code2, out, errOut)
+	}
+	if rep.Requests != 6 || rep.Errors != 0 || rep.RPS <= 0 || rep.Latency.P50 <= 0 || rep.Stream == nil || rep.Stream.N != 2 || rep.Stream.Errors != 0 || rep.Stream.FirstEvent.P50 <= 0 {
+		t.Errorf("bench report %s", out)
+	}
+
+	_, metrics := get(t, url+"metrics")
+	assertHas(t, "/metrics", metrics,
+		`lawbot_http_requests_total{path="/graphql",status="200"}`,
+		`lawbot_http_requests_total{path="/graphql",status="413"} 1`,
+		`lawbot_errors_total{code="REQUEST_TOO_LARGE"} 1`,
+		`lawbot_errors_total{code="EMPTY_QUESTION"} 1`,
+		`lawbot_stage_duration_seconds_count{stage="STATUTES"}`,
+		"lawbot_ready 1")
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop after its context ended")
+	}
+	logs := stderr.String()
+	assertHas(t, "stderr", logs, "msg=request method=POST path=/graphql status=200", "shutting down", "stopped")
+	for _, leak := range []string{"010-1234-5678", "보증금을 안 돌려줘요", "집주인이 전세"} {
+		if strings.Contains(logs, leak) {
+			t.Errorf("the logs carry %q", leak)
+		}
+	}
+}
+
+func TestServeFlags(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		inStderr string
+	}{
+		{"cert without key", []string{"--tls-cert", "cert.pem"}, "--tls-cert and --tls-key go together"},
+		{"stray argument", []string{"extra"}, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := runLawbot(append([]string{"serve"}, tt.args...)...)
+			if code != 2 || !strings.Contains(errOut, tt.inStderr) {
+				t.Errorf("exit %d, stderr:\n%s", code, errOut)
+			}
+		})
+	}
+}
+
+func assertHas(t *testing.T, what, text string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, text)
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
