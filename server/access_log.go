@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// logAccess writes one structured line per request: method, route path, status, duration and
+// logAccess writes one structured line per request (at Debug for /healthz, /readyz and /metrics): method, route path, status, duration and
 // bytes sent. Never the body or the query string — GraphQL GET requests carry the question
 // there — and the path goes through the redacting handler like everything else.
 func logAccess(log *slog.Logger, next http.Handler) http.Handler {
@@ -15,7 +15,10 @@ func logAccess(log *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		defer func() {
 			level := slog.LevelInfo
-			if rw.statusCode() >= 500 {
+			switch {
+			case exemptFromRateLimit[r.URL.Path]:
+				level = slog.LevelDebug // probes and scrapes, every few seconds: noise at Info
+			case rw.statusCode() >= 500:
 				level = slog.LevelError
 			}
 			log.LogAttrs(r.Context(), level, "request",

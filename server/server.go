@@ -154,10 +154,14 @@ func (s *Server) Addr() net.Addr {
 func (s *Server) TLS() bool { return s.opts.TLSCert != "" && s.opts.TLSKey != "" }
 
 // Run listens on Options.Addr and serves until ctx ends or the process gets SIGINT or SIGTERM,
-// then shuts down gracefully.
+// then shuts down gracefully; a second signal during the shutdown ends the process at once.
 func (s *Server) Run(ctx context.Context) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	return s.ListenAndServe(ctx)
 }
 
@@ -209,7 +213,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.SetNotReady("shutting down")
 	n := s.inFlight.load()
-	s.log.Info("shutting down", "in_flight", n, "timeout", s.opts.ShutdownTimeout)
+	s.log.Info("shutting down: waiting for the requests and streams in flight", "in_flight", n, "timeout", s.opts.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
 	defer cancel()
 	// Shutdown closes the listener and idle connections and waits for active requests, SSE

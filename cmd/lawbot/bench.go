@@ -56,19 +56,21 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 
 // benchReport is what lawbot bench advice prints (--json: this object).
 type benchReport struct {
-	URL           string         `json:"url"`
-	Questions     string         `json:"questions"`
-	N             int            `json:"n"`
-	C             int            `json:"c"`
-	Requests      int            `json:"requests"` // completed within the time limit
-	Errors        int            `json:"errors"`
-	ErrorsByCode  map[string]int `json:"errors_by_code"`
-	DurationS     float64        `json:"duration_s"`
-	RPS           float64        `json:"requests_per_s"`
-	Latency       benchLatency   `json:"latency_ms"`
-	Stream        *benchStream   `json:"stream,omitempty"`
-	TimedOut      bool           `json:"timed_out"`
-	NonLegalCount int            `json:"non_legal"` // answered, but judged not legal by the filter
+	URL          string         `json:"url"`
+	Questions    string         `json:"questions"`
+	N            int            `json:"n"`
+	C            int            `json:"c"`
+	Requests     int            `json:"requests"` // completed within the time limit
+	Errors       int            `json:"errors"`
+	ErrorsByCode map[string]int `json:"errors_by_code"`
+	DurationS    float64        `json:"duration_s"`
+	RPS          float64        `json:"requests_per_s"`
+	Latency      benchLatency   `json:"latency_ms"`
+	Stream       *benchStream   `json:"stream,omitempty"`
+	// StreamUnderLoad are subscriptions run one at a time beside the load, queued with it.
+	StreamUnderLoad *benchStream `json:"stream_under_load,omitempty"`
+	TimedOut        bool         `json:"timed_out"`
+	NonLegalCount   int          `json:"non_legal"` // answered, but judged not legal by the filter
 }
 
 type benchLatency struct {
@@ -79,8 +81,8 @@ type benchLatency struct {
 	Mean float64 `json:"mean"`
 }
 
-// benchStream is the sample of adviceStream subscriptions over SSE, run one at a time after the
-// load so they measure the server, not the queue behind the load.
+// benchStream is a sample of adviceStream subscriptions over SSE, run one at a time: after the
+// load (the server's own latency) and beside it (what a person waits while others ask).
 type benchStream struct {
 	Transport  string       `json:"transport"`
 	N          int          `json:"n"`
@@ -159,6 +161,15 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 		latencies = make([]time.Duration, 0, *n)
 		wg        sync.WaitGroup
 	)
+	loadDone := make(chan struct{})
+	underLoad := make(chan *benchStream, 1)
+	go func() {
+		if *streams == 0 {
+			underLoad <- nil
+			return
+		}
+		underLoad <- benchStreams(ctx, client, endpoint, questions, *streams, loadDone, stderr)
+	}()
 	start := time.Now()
 	for range *c {
 		wg.Add(1)
@@ -190,6 +201,8 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	close(loadDone)
+	rep.StreamUnderLoad = <-underLoad
 	rep.TimedOut = ctx.Err() != nil
 	rep.DurationS = elapsed.Seconds()
 	if elapsed > 0 {
@@ -198,23 +211,7 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 	rep.Latency = benchSummary(latencies)
 
 	if *streams > 0 && ctx.Err() == nil {
-		s := &benchStream{Transport: "sse"}
-		var first, complete []time.Duration
-		for i := range *streams {
-			if ctx.Err() != nil {
-				break
-			}
-			f, total, err := benchSSE(ctx, client, endpoint, questions[i%len(questions)])
-			s.N++
-			if err != nil {
-				s.Errors++
-				fmt.Fprintf(stderr, "stream %d: %v\n", i, err)
-				continue
-			}
-			first, complete = append(first, f), append(complete, total)
-		}
-		s.FirstEvent, s.Complete = benchSummary(first), benchSummary(complete)
-		rep.Stream = s
+		rep.Stream = benchStreams(ctx, client, endpoint, questions, *streams, nil, stderr)
 	}
 
 	if *asJSON {
@@ -222,6 +219,36 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 	}
 	printBench(stdout, rep)
 	return nil
+}
+
+// benchStreams runs up to n subscriptions one after another, stopping early when stop closes.
+func benchStreams(ctx context.Context, client *http.Client, endpoint string, questions []string, n int, stop <-chan struct{}, stderr io.Writer) *benchStream {
+	s := &benchStream{Transport: "sse"}
+	var first, complete []time.Duration
+	stopped := func() bool {
+		select {
+		case <-stop: // a nil stop never closes
+			return true
+		default:
+			return false
+		}
+	}
+	for i := 0; i < n && ctx.Err() == nil && !stopped(); i++ {
+		// Questions from the other end of the list than the load's, so neither warms the other.
+		f, total, err := benchSSE(ctx, client, endpoint, questions[len(questions)-1-i%len(questions)])
+		if err != nil && ctx.Err() != nil {
+			break
+		}
+		s.N++
+		if err != nil {
+			s.Errors++
+			fmt.Fprintf(stderr, "stream %d: %v\n", i, err)
+			continue
+		}
+		first, complete = append(first, f), append(complete, total)
+	}
+	s.FirstEvent, s.Complete = benchSummary(first), benchSummary(complete)
+	return s
 }
 
 func printBench(w io.Writer, r benchReport) {
@@ -234,9 +261,14 @@ func printBench(w io.Writer, r benchReport) {
 		fmt.Fprintf(w, "  %s=%d", code, k)
 	}
 	fmt.Fprintf(w, "  (judged not legal: %d)\n", r.NonLegalCount)
-	if s := r.Stream; s != nil {
-		fmt.Fprintf(w, "adviceStream over %s, %d one at a time: first event p50 %.1f ms p99 %.1f ms; complete p50 %.1f ms p99 %.1f ms; errors %d\n",
-			s.Transport, s.N, s.FirstEvent.P50, s.FirstEvent.P99, s.Complete.P50, s.Complete.P99, s.Errors)
+	for _, x := range []struct {
+		when string
+		s    *benchStream
+	}{{"after the load", r.Stream}, {"beside the load", r.StreamUnderLoad}} {
+		if s := x.s; s != nil {
+			fmt.Fprintf(w, "adviceStream over %s, %d one at a time %s: first event p50 %.1f ms p99 %.1f ms; complete p50 %.1f ms p99 %.1f ms; errors %d\n",
+				s.Transport, s.N, x.when, s.FirstEvent.P50, s.FirstEvent.P99, s.Complete.P50, s.Complete.P99, s.Errors)
+		}
 	}
 }
 

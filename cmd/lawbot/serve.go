@@ -41,6 +41,10 @@ type serveOptions struct {
 func runServe(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C during the graceful shutdown quits at once
+	}()
 	return serve(ctx, args, stdout, stderr)
 }
 

@@ -13,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 )
 
 // syncBuffer is a bytes.Buffer the server goroutines may write while the test reads it.
@@ -155,6 +158,11 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("adviceStream over SSE: first %s, total %s, %v", first, total, err)
 	}
 
+	stages := subscribeOverWebsocket(t, ctx, "ws"+strings.TrimPrefix(url, "http")+"graphql", question)
+	if len(stages) < 3 || stages[0] != "LEGAL_CHECK" || stages[len(stages)-1] != "DONE" {
+		t.Errorf("adviceStream over graphql-transport-ws: stages %v", stages)
+	}
+
 	questions := filepath.Join(t.TempDir(), "questions.jsonl")
 	os.WriteFile(questions, []byte(`{"query": "집주인이 전세 보증금을 돌려주지 않아요"}`+"\n"+`{"query": "임대차 계약 갱신을 거절당했어요"}`+"\n"), 0o644)
 	code2, out, errOut := runLawbot("bench", "advice", "--addr", url, "--n", "6", "--c", "2", "--stream", "2", "--warmup", "1", "--questions", questions, "--json")
@@ -189,6 +197,60 @@ func TestServeEndToEnd(t *testing.T) {
 	for _, leak := range []string{"010-1234-5678", "보증금을 안 돌려줘요", "집주인이 전세"} {
 		if strings.Contains(logs, leak) {
 			t.Errorf("the logs carry %q", leak)
+		}
+	}
+}
+
+// subscribeOverWebsocket runs adviceStream over graphql-transport-ws through the whole server
+// (the middleware must pass the hijack through) and returns the stages in the order received.
+func subscribeOverWebsocket(t *testing.T, ctx context.Context, url, question string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatalf("websocket dial: %v", err)
+	}
+	defer c.CloseNow()
+	type message struct {
+		ID      string          `json:"id,omitempty"`
+		Type    string          `json:"type"`
+		Payload json.RawMessage `json:"payload,omitempty"`
+	}
+	send := func(m message) {
+		if err := wsjson.Write(ctx, c, m); err != nil {
+			t.Fatalf("websocket write: %v", err)
+		}
+	}
+	send(message{Type: "connection_init"})
+	var m message
+	if err := wsjson.Read(ctx, c, &m); err != nil || m.Type != "connection_ack" {
+		t.Fatalf("connection_init: %+v %v", m, err)
+	}
+	payload, _ := json.Marshal(map[string]any{"query": benchStreamQuery, "variables": map[string]string{"q": question}})
+	send(message{ID: "1", Type: "subscribe", Payload: payload})
+	var stages []string
+	for {
+		var m message
+		if err := wsjson.Read(ctx, c, &m); err != nil {
+			t.Fatalf("websocket read after %v: %v", stages, err)
+		}
+		switch m.Type {
+		case "next":
+			var p struct {
+				Data struct {
+					AdviceStream struct{ Stage string } `json:"adviceStream"`
+				} `json:"data"`
+			}
+			json.Unmarshal(m.Payload, &p)
+			stages = append(stages, p.Data.AdviceStream.Stage)
+		case "complete":
+			c.Close(websocket.StatusNormalClosure, "")
+			return stages
+		case "ping":
+			send(message{Type: "pong"})
+		case "error":
+			t.Fatalf("subscription error: %s", m.Payload)
 		}
 	}
 }
