@@ -51,32 +51,34 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 	} else {
 		printIngestReport(stdout, dataDir, rep)
 	}
-	return ensureIndexes(*stateDir, *force || !rep.UpToDate, stdout, stderr)
+	_, _, err = ensureIndexes(*stateDir, *force || !rep.UpToDate, stdout, stderr)
+	return err
 }
 
 // ensureIndexes builds the lexical indexes when the corpus changed, when they are missing, or
 // when they were built from another snapshot; an up-to-date state with fresh indexes costs only
-// their check.
-func ensureIndexes(stateDir string, rebuild bool, stdout, stderr io.Writer) error {
+// their check. It returns the loaded state and indexes, so callers need not load them again.
+func ensureIndexes(stateDir string, rebuild bool, stdout, stderr io.Writer) (*state.State, *advice.Indexes, error) {
 	st, err := state.Load(stateDir)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if !rebuild {
-		_, err := advice.LoadIndexes(st)
+		ix, err := advice.LoadIndexes(st)
 		if err == nil {
-			return nil
+			return st, ix, nil
 		}
 		fmt.Fprintf(stdout, "rebuilding the search indexes: %v\n", err)
 	}
 	start := time.Now()
 	a := search.DefaultAnalyzer()
-	if _, err := advice.BuildIndexes(st, stderr); err != nil {
-		return fmt.Errorf("build indexes: %w", err)
+	ix, err := advice.BuildIndexes(st, stderr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build indexes: %w", err)
 	}
 	fmt.Fprintf(stdout, "indexed %d statutes, %d precedents, %d Q&A in %s (dictionary loaded in %s)\n",
 		len(st.Statutes), len(st.Precedents), len(st.QA), time.Since(start).Round(100*time.Millisecond), a.LoadTime.Round(100*time.Millisecond))
-	return nil
+	return st, ix, nil
 }
 
 func printIngestReport(w io.Writer, dataDir string, rep *state.IngestReport) {

@@ -19,7 +19,12 @@ func loadRetriever(stateDir string, stderr io.Writer) (*advice.Retriever, error)
 	if err != nil {
 		return nil, err
 	}
+	return newRetriever(st, ix, stderr), nil
+}
+
+// newRetriever wires a loaded state and its indexes with the analyzer.
+func newRetriever(st *state.State, ix *advice.Indexes, stderr io.Writer) *advice.Retriever {
 	a := search.DefaultAnalyzer()
-	fmt.Fprintf(stderr, "loaded %s; dictionary %.1fs, %d MB\n", stateDir, a.LoadTime.Seconds(), a.LoadBytes>>20)
-	return advice.NewRetriever(st, ix, a), nil
+	fmt.Fprintf(stderr, "loaded %s; dictionary %.1fs, %d MB\n", st.Dir, a.LoadTime.Seconds(), a.LoadBytes>>20)
+	return advice.NewRetriever(st, ix, a)
 }

@@ -158,6 +158,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // everything a request needs, saying on /readyz what it is doing.
 func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (*advice.Pipeline, error) {
 	dataDir, dataErr := law.ResolveDataDir(o.DataFlag)
+	var st *state.State
+	var ix *advice.Indexes
 	if dataErr == nil {
 		srv.SetNotReady("checking the state against the corpus")
 		rep, err := state.Ingest(state.IngestOptions{DataDir: dataDir, StateDir: o.StateDir, Log: stderr, Progress: stderr})
@@ -168,7 +170,7 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 			printIngestReport(stdout, dataDir, rep)
 		}
 		srv.SetNotReady("checking the search indexes (building them takes a minute or two)")
-		if err := ensureIndexes(o.StateDir, !rep.UpToDate, stdout, stderr); err != nil {
+		if st, ix, err = ensureIndexes(o.StateDir, !rep.UpToDate, stdout, stderr); err != nil {
 			return nil, err
 		}
 	} else {
@@ -179,9 +181,14 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 	}
 
 	srv.SetNotReady("loading the state, the indexes and the dictionary")
-	r, err := loadRetriever(o.StateDir, stderr)
-	if err != nil {
-		return nil, err
+	var r *advice.Retriever
+	if st != nil {
+		r = newRetriever(st, ix, stderr)
+	} else {
+		var err error
+		if r, err = loadRetriever(o.StateDir, stderr); err != nil {
+			return nil, err
+		}
 	}
 	srv.SetNotReady("loading the legal-question filter")
 	filter, err := loadOrTrainFilter(o.StateDir, dataDir, dataErr == nil, log, stdout, stderr)
