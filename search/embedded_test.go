@@ -1,0 +1,283 @@
+package search_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lawbot-kr/lawbot/internal/synthvec"
+	"github.com/lawbot-kr/lawbot/search"
+	"github.com/lawbot-kr/lawbot/search/storetest"
+)
+
+func TestEmbeddedContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) search.Store {
+		e, err := search.NewEmbedded("", storetest.Dim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return e
+	})
+}
+
+// The contract again with a tiny M, so that small stores already have layers and pruning.
+func TestEmbeddedContractPersisted(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) search.Store {
+		e, err := search.NewEmbedded(t.TempDir(), storetest.Dim, search.HNSWOptions{M: 2, EfConstruction: 4, EfSearch: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		return e
+	})
+}
+
+func clustered(n, dim int, seed uint64) []search.Record {
+	set := synthvec.New(dim, 20, 0.5, seed)
+	kinds := []string{"qa", "precedent", "statute"}
+	rs := make([]search.Record, n)
+	for i := range rs {
+		rs[i] = search.Record{
+			ID:     fmt.Sprintf("d%05d", i),
+			Vector: set.Next(),
+			Fields: search.Fields{Kind: kinds[i%3], Court: []string{"대법원", "하급심"}[i%2], Date: fmt.Sprintf("%04d-01-01", 2000+i%20)},
+		}
+	}
+	return rs
+}
+
+// recall compares a store's answers with exact search (the same store with ExactScanBelow above
+// its size, so every filtered query scans).
+func recall(t *testing.T, s search.Store, exact search.Store, queries []search.Record, k int, f search.Filter) float64 {
+	t.Helper()
+	ctx := context.Background()
+	hit, total := 0, 0
+	for _, q := range queries {
+		got, err := s.Search(ctx, q.Vector, k, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := exact.Search(ctx, q.Vector, k, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := map[string]bool{}
+		for _, m := range got {
+			in[m.ID] = true
+		}
+		for _, m := range want {
+			if in[m.ID] {
+				hit++
+			}
+		}
+		total += len(want)
+	}
+	if total == 0 {
+		return 1
+	}
+	return float64(hit) / float64(total)
+}
+
+func build(t testing.TB, dir string, rs []search.Record, o search.HNSWOptions) *search.Embedded {
+	t.Helper()
+	e, err := search.NewEmbedded(dir, len(rs[0].Vector), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Upsert(context.Background(), rs); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestEmbeddedRecall: the graph walk, filtered or not, finds what exact search finds. Filters
+// are forced onto the walk (ExactScanBelow 1) to test it rather than the scan.
+func TestEmbeddedRecall(t *testing.T) {
+	rs := clustered(3000, 32, 1)
+	queries := clustered(50, 32, 2)
+	walk := build(t, "", rs, search.HNSWOptions{ExactScanBelow: 1})
+	exact := build(t, "", rs, search.HNSWOptions{M: 2, EfConstruction: 1, ExactScanBelow: 1 << 30})
+	for _, tt := range []struct {
+		name string
+		f    search.Filter
+		min  float64
+	}{
+		{"unfiltered", search.Filter{}, 0.97},
+		{"kind (1/3)", search.Filter{Kind: "qa"}, 0.95},
+		{"kind and court (1/6)", search.Filter{Kind: "qa", Court: "대법원"}, 0.95},
+		{"date range (1/4)", search.Filter{From: "2005-01-01", To: "2009-01-01"}, 0.95},
+	} {
+		// exact's unfiltered searches walk too; compare them with a filter every record passes.
+		ref := tt.f
+		if ref == (search.Filter{}) {
+			ref = search.Filter{From: "0000"}
+		}
+		hit, total := 0, 0
+		ctx := context.Background()
+		for _, q := range queries {
+			got, err := walk.Search(ctx, q.Vector, 10, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := exact.Search(ctx, q.Vector, 10, ref)
+			in := map[string]bool{}
+			for _, m := range got {
+				if !tt.f.Keeps(m.Fields) {
+					t.Fatalf("%s: %s with %+v slipped through", tt.name, m.ID, m.Fields)
+				}
+				in[m.ID] = true
+			}
+			for _, m := range want {
+				if in[m.ID] {
+					hit++
+				}
+			}
+			total += len(want)
+		}
+		r := float64(hit) / float64(total)
+		t.Logf("%s: recall@10 %.3f", tt.name, r)
+		if r < tt.min {
+			t.Errorf("%s: recall@10 %.3f, want ≥ %.2f", tt.name, r, tt.min)
+		}
+	}
+}
+
+// TestEmbeddedReopen: what Close wrote, NewEmbedded reads back, answering alike — after
+// replacements and deletions too, and after compaction.
+func TestEmbeddedReopen(t *testing.T) {
+	ctx := context.Background()
+	for _, deleted := range []int{0, 100, 1500} { // 1500 of 2000 forces compaction
+		t.Run(fmt.Sprint("deleted ", deleted), func(t *testing.T) {
+			dir := t.TempDir()
+			rs := clustered(2000, 16, 3)
+			e := build(t, dir, rs, search.HNSWOptions{M: 8, EfConstruction: 50})
+			var gone []string
+			for _, r := range rs[:deleted] {
+				gone = append(gone, r.ID)
+			}
+			if err := e.Delete(ctx, gone); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Upsert(ctx, rs[1990:]); err != nil { // replacements leave tombstones
+				t.Fatal(err)
+			}
+			queries := clustered(20, 16, 4)
+			type answer struct {
+				f  search.Filter
+				ms []search.Match
+			}
+			var before []answer
+			for i, q := range queries {
+				f := search.Filter{}
+				if i%2 == 1 {
+					f.Kind = "precedent"
+				}
+				ms, err := e.Search(ctx, q.Vector, 10, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				before = append(before, answer{f, ms})
+			}
+			n, _ := e.Count(ctx)
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Search(ctx, queries[0].Vector, 1, search.Filter{}); err != search.ErrClosed {
+				t.Errorf("Search after Close: %v, want ErrClosed", err)
+			}
+			r, err := search.NewEmbedded(dir, 16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if m, _ := r.Count(ctx); m != n {
+				t.Errorf("Count after reopening = %d, want %d", m, n)
+			}
+			for i, q := range queries {
+				ms, err := r.Search(ctx, q.Vector, 10, before[i].f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if deleted < 1000 { // same graph: same answers
+					if fmt.Sprint(ms) != fmt.Sprint(before[i].ms) {
+						t.Errorf("query %d after reopening:\n got %v\nwant %v", i, ms, before[i].ms)
+					}
+				} else if len(ms) != len(before[i].ms) {
+					t.Errorf("query %d after compaction: %d matches, want %d", i, len(ms), len(before[i].ms))
+				}
+			}
+		})
+	}
+}
+
+func savedFile(t *testing.T) (dir string, data []byte) {
+	t.Helper()
+	dir = t.TempDir()
+	e := build(t, dir, clustered(300, 8, 5), search.HNSWOptions{M: 4})
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, search.EmbeddedFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, data
+}
+
+// TestEmbeddedDamagedFile: a truncated, torn or bit-flipped file is refused with a clear error.
+func TestEmbeddedDamagedFile(t *testing.T) {
+	_, data := savedFile(t)
+	flip := func(at int) []byte {
+		d := append([]byte(nil), data...)
+		d[at] ^= 0x10
+		return d
+	}
+	for _, tt := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "bad header"},
+		{"truncated header", data[:10], "bad header"},
+		{"truncated payload", data[:len(data)-7], "truncated"},
+		{"trailing bytes", append(append([]byte(nil), data...), 0), "header says"},
+		{"bit flip in the vectors", flip(len(data) - 3), "checksum mismatch"},
+		{"bit flip in the graph", flip(100), "checksum mismatch"},
+		{"bit flip in the magic", flip(2), "bad header"},
+		{"other version", flip(8), "format version"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, search.EmbeddedFile), tt.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := search.NewEmbedded(dir, 8)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("NewEmbedded on a %s file: %v, want an error with %q", tt.name, err, tt.want)
+			}
+		})
+	}
+	t.Run("other dimension", func(t *testing.T) {
+		dir, _ := savedFile(t)
+		if _, err := search.NewEmbedded(dir, 16); err == nil || !strings.Contains(err.Error(), "opened for 16") {
+			t.Fatalf("NewEmbedded with another dimension: %v", err)
+		}
+	})
+}
+
+// TestEmbeddedFlushLeavesNoTemp: an atomic write leaves the file and nothing else.
+func TestEmbeddedFlushLeavesNoTemp(t *testing.T) {
+	dir, _ := savedFile(t)
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != search.EmbeddedFile {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("directory holds %q, want only %s", names, search.EmbeddedFile)
+	}
+}
