@@ -47,8 +47,11 @@ const benchAdviceQuery = `query Advice($q: String!) {
 const benchStreamQuery = `subscription AdviceStream($q: String!) { adviceStream(question: $q) { stage delta } }`
 
 func runBench(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "vector" {
+		return benchVector(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "advice" {
-		fmt.Fprintln(stderr, "usage: lawbot bench advice --addr URL [--n N] [--c C] [--stream S] [--json]")
+		fmt.Fprintln(stderr, "usage: lawbot bench advice --addr URL [--n N] [--c C] [--stream S] [--json]\n       lawbot bench vector --n N --dim D [--milvus ADDR] [--json]")
 		return errUsage
 	}
 	return benchAdvice(args[1:], stdout, stderr)
