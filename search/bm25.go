@@ -2,6 +2,7 @@ package search
 
 import (
 	"container/heap"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -335,4 +336,25 @@ func (h *hitHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// EachPosting calls fn for every posting of a field: the term, a document holding it and how
+// often. Models fitted on the corpus (the LSA embedder) read the documents' terms this way
+// instead of analysing the text again.
+func (ix *Index) EachPosting(field string, fn func(term string, doc int32, tf int)) error {
+	f := slices.Index(ix.fields, field)
+	if f < 0 {
+		return fmt.Errorf("index has no field %q (%v)", field, ix.fields)
+	}
+	terms := make([]string, len(ix.df))
+	for t, id := range ix.terms {
+		terms[id] = t
+	}
+	for t := range terms {
+		lo, hi := ix.off[f][t], ix.off[f][t+1]
+		for i := lo; i < hi; i++ {
+			fn(terms[t], ix.docs[f][i], int(ix.tf[f][i]))
+		}
+	}
+	return nil
 }

@@ -383,3 +383,23 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	})
 }
+
+func TestEachPostingListsEveryDocumentTerm(t *testing.T) {
+	b := NewBuilder("title", "text")
+	b.Add([]string{"임대차"}, []string{"보증금", "보증금", "반환"})
+	b.Add(nil, []string{"반환"})
+	ix := b.Build()
+	got := map[string]int{}
+	if err := ix.EachPosting("text", func(term string, doc int32, tf int) {
+		got[fmt.Sprintf("%s/%d", term, doc)] = tf
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"보증금/0": 2, "반환/0": 1, "반환/1": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("postings %v, want %v", got, want)
+	}
+	if err := ix.EachPosting("nope", func(string, int32, int) {}); err == nil {
+		t.Error("an unknown field should be an error")
+	}
+}
