@@ -13,7 +13,7 @@ export LAWBOT_DATA := $(abspath $(DATA))
 
 GO ?= go
 
-.PHONY: all setup build test run serve ingest train eval fuzz bench bench-advice vet clean
+.PHONY: all setup build test run serve ingest train eval fuzz bench bench-advice vet clean milvus milvus-stop
 
 all: build
 
@@ -68,6 +68,17 @@ bench:
 ## bench-advice: load-test the server running at $(ADDR) (start it with make serve)
 bench-advice: build
 	bin/lawbot bench advice --addr http://$(ADDR) --data $(DATA) --n 500 --c 8
+
+## milvus: install milvus-lite from PyPI into var/milvus-venv and start it on 127.0.0.1:19530 in
+## the background; then LAWBOT_MILVUS_ADDR=127.0.0.1:19530 make test runs the Milvus tests too
+MILVUS_RUN ?= var/milvus-run
+milvus:
+	.ci/milvus install
+	.ci/milvus start $(MILVUS_RUN)
+	@echo "export LAWBOT_MILVUS_ADDR=127.0.0.1:19530   # make milvus-stop stops it"
+
+milvus-stop:
+	.ci/milvus stop $(MILVUS_RUN)
 
 vet:
 	$(GO) vet ./...
