@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/lawbot-kr/lawbot/search"
 )
 
 // fakeFilter is a hand-written stand-in for the trained filter: legal unless the text says
@@ -145,5 +147,37 @@ func TestSplitSentences(t *testing.T) {
 	want := []string{"올려주지 않아도 됩니다.", "임대인의 증액청구는 1년 이내에는 할 수 없습니다."}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestAnswerSentencesShareTheQuestionsWords checks that the composer quotes sentences about the
+// asker's problem, not merely the opening of the most similar answer.
+func TestAnswerSentencesShareTheQuestionsWords(t *testing.T) {
+	p := NewPipeline(retriever(t), nil)
+	q := "임대차가 끝났는데 집주인이 보증금을 돌려주지 않아요"
+	res, err := p.Advise(context.Background(), q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, g := range search.Bigrams(search.Normalize(q)) {
+		want[g] = true
+	}
+	quoted := 0
+	for _, s := range res.Answer.Sentences {
+		if s.Source != "qa" {
+			continue
+		}
+		quoted++
+		shared := false
+		for _, g := range search.Bigrams(search.Normalize(s.Text)) {
+			shared = shared || want[g]
+		}
+		if !shared {
+			t.Errorf("quoted sentence %q shares nothing with the question", s.Text)
+		}
+	}
+	if quoted == 0 || quoted > answerQASentences {
+		t.Errorf("%d sentences quoted from answers, want 1..%d", quoted, answerQASentences)
 	}
 }

@@ -3,18 +3,21 @@ package advice
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/lawbot-kr/lawbot/search"
 )
 
 // Composer limits: a short answer a person reads in a minute.
 const (
-	answerQASentences       = 3   // sentences taken from the best similar answer
-	answerStatutes          = 3   // articles quoted
-	minAnswerSimilarity     = 0.5 // a second answer is used only when this close to the best one
-	maxQuotedArticleRunes   = 160
-	sentenceMinRunes        = 8
-	sentencesFromSecondBest = 1
+	answerQASentences     = 3   // sentences taken from similar answers
+	answerSourceAnswers   = 3   // similar answers the sentences may come from
+	minAnswerSimilarity   = 0.5 // an answer is used only when this close to the best one
+	answerStatutes        = 3   // articles quoted
+	maxQuotedArticleRunes = 160
+	sentenceMinRunes      = 8
 )
 
 var sentenceEndRe = regexp.MustCompile(`([.!?。]|다\.|요\.)\s+`)
@@ -61,25 +64,10 @@ func (p *Pipeline) composeAnswer(res *Result, delta func(string)) *Answer {
 		b.WriteString(piece)
 		delta(piece)
 	}
-	if len(res.SimilarQuestions) > 0 {
-		best := res.SimilarQuestions[0]
-		add(AnswerSentence{Text: "비슷한 상담 사례의 답변을 먼저 안내합니다.", Source: "guide"})
-		for i, s := range splitSentences(best.QA.Answer) {
-			if i >= answerQASentences {
-				break
-			}
-			add(AnswerSentence{Text: s, Source: "qa", Ref: best.QA.Question})
-		}
-		if len(res.SimilarQuestions) > 1 {
-			second := res.SimilarQuestions[1]
-			if second.Score >= minAnswerSimilarity*best.Score {
-				for i, s := range splitSentences(second.QA.Answer) {
-					if i >= sentencesFromSecondBest {
-						break
-					}
-					add(AnswerSentence{Text: s, Source: "qa", Ref: second.QA.Question})
-				}
-			}
+	if picked := p.answerSentences(res); len(picked) > 0 {
+		add(AnswerSentence{Text: "비슷한 상담 사례의 답변에서 질문과 맞닿은 부분을 먼저 안내합니다.", Source: "guide"})
+		for _, s := range picked {
+			add(s)
 		}
 	}
 	quoted := 0
@@ -115,4 +103,57 @@ func firstClause(text string) string {
 		return string(r[:maxQuotedArticleRunes]) + "…"
 	}
 	return line
+}
+
+// answerSentences picks, from the most similar answers, the sentences that share the most with
+// the question: each sentence scores the summed IDF of the question's character bigrams it holds,
+// times its answer's similarity to the best one. The best answer's opening can be about a
+// neighbouring problem (a rent increase when the question is about getting the deposit back);
+// the sentence that names the asker's problem is the one worth reading first. They are shown in
+// their answers' order.
+func (p *Pipeline) answerSentences(res *Result) []AnswerSentence {
+	qas := res.SimilarQuestions
+	if len(qas) == 0 || qas[0].Score <= 0 {
+		return nil
+	}
+	idx := p.Retriever.Indexes.QA
+	want := map[string]float32{}
+	for _, g := range search.Bigrams(search.Normalize(res.Question)) {
+		want[g] = idx.IDF("#" + g)
+	}
+	type candidate struct {
+		s           AnswerSentence
+		score       float32
+		answer, pos int
+	}
+	var cands []candidate
+	for a, m := range qas[:min(len(qas), answerSourceAnswers)] {
+		rel := m.Score / qas[0].Score
+		if rel < minAnswerSimilarity {
+			break
+		}
+		for pos, text := range splitSentences(m.QA.Answer) {
+			var score float32
+			seen := map[string]bool{}
+			for _, g := range search.Bigrams(search.Normalize(text)) {
+				if w, ok := want[g]; ok && !seen[g] {
+					seen[g] = true
+					score += w
+				}
+			}
+			if score > 0 {
+				cands = append(cands, candidate{AnswerSentence{Text: text, Source: "qa", Ref: m.QA.Question}, score * rel, a, pos})
+			}
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	cands = cands[:min(len(cands), answerQASentences)]
+	sort.SliceStable(cands, func(i, j int) bool {
+		return cands[i].answer < cands[j].answer || (cands[i].answer == cands[j].answer && cands[i].pos < cands[j].pos)
+	})
+	out := make([]AnswerSentence, len(cands))
+	for i, c := range cands {
+		out[i] = c.s
+	}
+	return out
 }
