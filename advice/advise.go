@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/lawbot-kr/lawbot/law"
 )
 
 // LegalFilter tells whether a message is a legal question (models.Filter satisfies it).
@@ -26,14 +24,12 @@ type Pipeline struct {
 	Sizes     Sizes
 	// StageTimeout bounds each stage; the request's own deadline still applies.
 	StageTimeout time.Duration
-
-	parser *law.CitationParser
 }
 
 // NewPipeline wires the stages over a retriever and a filter.
 func NewPipeline(r *Retriever, f LegalFilter) *Pipeline {
 	return &Pipeline{Retriever: r, Filter: f, Sizes: Sizes{SimilarQuestions: 5, Precedents: 10, Statutes: 10},
-		StageTimeout: 5 * time.Second, parser: law.NewCitationParser(law.NewCatalog(r.State.Statutes))}
+		StageTimeout: 5 * time.Second}
 }
 
 // Advise answers one question. emit (which may be nil) receives each finished stage, the answer
@@ -80,12 +76,9 @@ func (p *Pipeline) Advise(ctx context.Context, question string, emit func(Event)
 	}
 	var voting []PrecedentMatch
 	if err := stage(StagePrecedents, func() {
-		voting = r.SimilarPrecedents(query, max(r.Params.VotePrecedents, p.Sizes.Precedents), PrecedentFilter{})
-		query.Match = r.precedentMatch(query, voting)
-		res.Precedents = voting[:min(len(voting), p.Sizes.Precedents)]
-		if r.Params.SplitParts != 0 {
-			voting = r.mergeParts(q, voting, max(r.Params.VotePrecedents, 5))
-		}
+		var shown []PrecedentMatch
+		shown, voting = r.precedentVoters(&query, q, p.Sizes.Precedents)
+		res.Precedents = shown[:min(len(shown), p.Sizes.Precedents)]
 	}); err != nil {
 		return nil, err
 	}

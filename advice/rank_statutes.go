@@ -276,12 +276,22 @@ func topByScore(ev map[int32]*evidence, score func(*evidence) float32, n int) []
 func (r *Retriever) Retrieve(text string, k int) (Query, []QAMatch, []PrecedentMatch, []StatuteMatch) {
 	q := r.Analyze(text)
 	qas := r.SimilarQuestions(q, max(r.Params.VoteQA, 3))
-	precs := r.SimilarPrecedents(q, max(r.Params.VotePrecedents, 5), PrecedentFilter{})
-	q.Match = r.precedentMatch(q, precs)
-	if r.Params.SplitParts != 0 {
-		precs = r.mergeParts(text, precs, max(r.Params.VotePrecedents, 5))
-	}
+	_, precs := r.precedentVoters(&q, text, 5)
 	return q, qas, precs, r.RankStatutes(q, qas, precs, k)
+}
+
+// precedentVoters finds the precedents whose 참조조문 vote: the whole text's best hits (shown, at
+// least atLeast of them), merged with each "[n]" issue's own hits when SplitParts is on. It sets
+// q.Match from the whole text's best hit. Retrieve and the pipeline both go through here, so
+// lawbot eval measures the path the API serves.
+func (r *Retriever) precedentVoters(q *Query, text string, atLeast int) (shown, voters []PrecedentMatch) {
+	shown = r.SimilarPrecedents(*q, max(r.Params.VotePrecedents, atLeast), PrecedentFilter{})
+	q.Match = r.precedentMatch(*q, shown)
+	voters = shown
+	if r.Params.SplitParts != 0 {
+		voters = r.mergeParts(text, shown, max(r.Params.VotePrecedents, 5))
+	}
+	return shown, voters
 }
 
 // partMarkerRe finds the "[1]", "[2]" markers of a multi-issue 판시사항 or question.

@@ -16,6 +16,8 @@ type Retriever struct {
 	Indexes  *Indexes
 	Analyzer *search.Analyzer
 	Params   Params
+	// Parser resolves citations against this state's statutes (built once, shared by the stages).
+	Parser *law.CitationParser
 
 	statuteByID map[string]int32
 	// Articles (statute numbers) that each precedent's 참조조문 and each Q&A answer cite, limited to
@@ -56,8 +58,8 @@ func NewRetriever(st *state.State, ix *Indexes, a *search.Analyzer) *Retriever {
 	for i := range st.Precedents {
 		r.precedentCites[i] = r.resolve(st.Precedents[i].CitedStatutes)
 	}
-	catalog := law.NewCatalog(st.Statutes)
-	parser := law.NewCitationParser(catalog)
+	r.Parser = law.NewCitationParser(law.NewCatalog(st.Statutes))
+	parser := r.Parser
 	r.qaCites = make([][]int32, len(st.QA))
 	r.qaLaws = make([][]int32, len(st.QA))
 	for i := range st.QA {
