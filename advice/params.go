@@ -51,6 +51,15 @@ type Params struct {
 	QALaw float32 `param:"qa_law"`
 	// SplitParts searches each "[1] … [2] …" part of a query on its own as well (0 or 1).
 	SplitParts int `param:"split_parts"`
+
+	// The dense side (when the retriever has one): the weight of the vector store's ranking in
+	// the fused similar-question and similar-precedent lists (0 = lexical only), how many
+	// candidates each side brings, the fusion method (FusionRRF, FusionConvex) and RRF's k.
+	DenseQA         float32 `param:"dense_qa"`
+	DensePrecedents float32 `param:"dense_precedents"`
+	DenseDepth      int     `param:"dense_depth"`
+	Fusion          int     `param:"fusion"`
+	RRFK            float32 `param:"rrf_k"`
 }
 
 // DefaultParams are the tuned defaults.
@@ -76,6 +85,11 @@ func DefaultParams() Params {
 		Confidence:      1,
 		QALaw:           1,
 		SplitParts:      1,
+		DenseQA:         0,
+		DensePrecedents: 0,
+		DenseDepth:      50,
+		Fusion:          FusionRRF,
+		RRFK:            60,
 	}
 }
 

@@ -18,6 +18,9 @@ type Retriever struct {
 	Params   Params
 	// Parser resolves citations against this state's statutes (built once, shared by the stages).
 	Parser *law.CitationParser
+	// Dense is the dense side of similar-question and similar-precedent search; nil searches
+	// lexically only.
+	Dense *Dense
 
 	statuteByID map[string]int32
 	// Articles (statute numbers) that each precedent's 참조조문 and each Q&A answer cite, limited to
@@ -87,13 +90,19 @@ type Query struct {
 	// Match is how much of the query the best similar precedent matches, in (0, 1]; set by
 	// Retrieve, 0 when unknown.
 	Match float32
+	// Vector is the text's embedding, set by Analyze when the retriever has a dense side.
+	Vector []float32
 }
 
 // Analyze turns text into a query: its content morphemes and its character bigrams ("#"-marked).
 func (r *Retriever) Analyze(text string) Query {
 	terms := r.Analyzer.Morphemes(text)
 	terms = append(terms, bigramTerms(r.Analyzer.Bigrams(text))...)
-	return Query{Text: text, Terms: search.Terms(terms)}
+	q := Query{Text: text, Terms: search.Terms(terms)}
+	if r.Dense != nil && (r.Params.DenseQA > 0 || r.Params.DensePrecedents > 0) {
+		q.Vector = r.Dense.Embedder.Embed(text)
+	}
+	return q
 }
 
 // StatuteID is the canonical id of statute number n.

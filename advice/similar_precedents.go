@@ -29,16 +29,27 @@ type PrecedentMatch struct {
 }
 
 // SimilarPrecedents finds the precedents most like the query (BM25F over title, 판시사항 and
-// 판결요지), optionally filtered.
+// 판결요지, fused with the nearest precedents in the vector store when the retriever has a dense
+// side), optionally filtered.
 func (r *Retriever) SimilarPrecedents(q Query, k int, filter PrecedentFilter) []PrecedentMatch {
 	var keep func(int32) bool
 	if !filter.empty() {
 		keep = func(d int32) bool { return filter.keeps(&r.State.Precedents[d]) }
 	}
-	hits := r.Indexes.Precedents.SearchFiltered(q.Terms, search.Params{K1: r.Params.K1, Fields: r.Params.PrecedentFields}, k, keep)
+	p := r.Params
+	depth := k
+	if r.Dense != nil && p.DensePrecedents > 0 {
+		depth = max(k, p.DenseDepth)
+	}
+	lex := hitsToRanked(r.Indexes.Precedents.SearchFiltered(q.Terms, search.Params{K1: p.K1, Fields: p.PrecedentFields}, depth, keep))
+	var dense []ranked
+	if depth > k {
+		dense = r.denseSearch(&q, KindPrecedent, depth, search.Filter{Court: filter.CourtLevel, CaseType: filter.CaseType, From: filter.From, To: filter.To})
+	}
+	hits := fuse(lex, dense, p.DensePrecedents, p.Fusion, p.RRFK, k)
 	out := make([]PrecedentMatch, len(hits))
 	for i, h := range hits {
-		out[i] = PrecedentMatch{N: h.Doc, Precedent: &r.State.Precedents[h.Doc], Score: h.Score}
+		out[i] = PrecedentMatch{N: h.N, Precedent: &r.State.Precedents[h.N], Score: h.Score}
 	}
 	return out
 }

@@ -21,6 +21,7 @@ type LSA struct {
 	idf      []float32
 	proj     []float32 // len(vocab) × dim, row per term
 	dim      int
+	info     LSAInfo
 }
 
 // Dim is the embedding size.
@@ -39,6 +40,9 @@ type LSAOptions struct {
 	MaxVocab   int // the most frequent terms kept; default 30000
 	Oversample int // extra random directions of the randomized SVD; default 16
 	Seed       uint64
+	// ShrinkToFit fits fewer dimensions when the corpus has too few documents or terms for Dim
+	// (a test corpus), instead of failing; at least 2 remain.
+	ShrinkToFit bool
 }
 
 func (o LSAOptions) withDefaults() LSAOptions {
@@ -88,11 +92,15 @@ func FitLSA(docs [][]TermCount, analyzer MorphemeAnalyzer, opt LSAOptions) (*LSA
 	if len(terms) > opt.MaxVocab {
 		terms = terms[:opt.MaxVocab]
 	}
+	if few := min(len(terms), len(docs)); opt.ShrinkToFit && few < opt.Dim+opt.Oversample {
+		opt.Dim = max(2, few-opt.Oversample)
+	}
 	l := opt.Dim + opt.Oversample
 	if len(terms) < l || len(docs) < l {
 		return nil, fmt.Errorf("fit LSA: %d terms and %d documents are too few for %d dimensions", len(terms), len(docs), opt.Dim)
 	}
-	e := &LSA{analyzer: analyzer, vocab: make(map[string]int32, len(terms)), idf: make([]float32, len(terms)), dim: opt.Dim}
+	e := &LSA{analyzer: analyzer, vocab: make(map[string]int32, len(terms)), idf: make([]float32, len(terms)), dim: opt.Dim,
+		info: LSAInfo{Dim: opt.Dim, Terms: len(terms), Docs: len(docs)}}
 	for i, t := range terms {
 		e.vocab[t] = int32(i)
 		e.idf[i] = float32(math.Log(float64(len(docs)) / float64(df[t])))

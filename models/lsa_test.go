@@ -66,3 +66,16 @@ func TestFitLSARefusesTooLittleData(t *testing.T) {
 		t.Fatal("fitting 256 dimensions on 10 documents should fail")
 	}
 }
+
+func TestFitLSAShrinksToFitASmallCorpus(t *testing.T) {
+	e, err := FitLSA(topicDocs()[:20], spaceAnalyzer{}, LSAOptions{Dim: 256, MinDocFreq: 2, Oversample: 2, ShrinkToFit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Dim() < 2 || e.Dim() > 18 {
+		t.Fatalf("dim %d for 20 documents", e.Dim())
+	}
+	if v := e.Embed("임차인 보증금"); len(v) != e.Dim() {
+		t.Fatalf("embedding of %d values, dim %d", len(v), e.Dim())
+	}
+}

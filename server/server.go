@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net"
 	"net/http"
@@ -254,4 +255,9 @@ func (f *inFlight) wait(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// MustRegister adds collectors of the service's own (the pipeline's counters) to /metrics.
+func (s *Server) MustRegister(cs ...prometheus.Collector) {
+	s.metrics.registry.MustRegister(cs...)
 }

@@ -19,6 +19,8 @@ type evalOptions struct {
 	Explain  string // query id whose ranking to print with reasons
 	JSON     bool
 	Params   []string // name=value overrides of the retrieval parameters, for tuning
+	// VectorStore is the dense side: embedded, milvus://HOST:PORT or none.
+	VectorStore string
 }
 
 // listFlag collects a repeatable flag.
@@ -46,6 +48,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	k := fs.Int("k", 10, "cut-off for Recall@k / Hit@k / MRR@k")
 	explain := fs.String("explain", "", "print the ranking of the query with this id, with its reasons")
 	asJSON := fs.Bool("json", false, "print the metrics as JSON")
+	vectorStore := fs.String("vector-store", "embedded", vectorStoreUsage)
 	var params listFlag
 	fs.Var(&params, "param", "override a retrieval parameter, name=value (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
@@ -60,7 +63,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt := evalOptions{DataDir: dataDir, StateDir: *stateDir, File: *file, K: *k, Explain: *explain, JSON: *asJSON, Params: params}
+	opt := evalOptions{DataDir: dataDir, StateDir: *stateDir, File: *file, K: *k, Explain: *explain, JSON: *asJSON, Params: params,
+		VectorStore: *vectorStore}
 	if opt.File == "" {
 		opt.File = filepath.Join(dataDir, "eval", t.file)
 	}

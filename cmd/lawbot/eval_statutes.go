@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,7 +38,11 @@ type rankingMetrics struct {
 	K        int     `json:"k"`
 	P50ms    float64 `json:"latency_p50_ms"`
 	P99ms    float64 `json:"latency_p99_ms"`
-	Skipped  int     `json:"skipped_lines"`
+	// The lists shown beside the articles: the share of the top 10 precedents whose 참조조문,
+	// and of the top 5 Q&A pairs whose answers, cite a gold article.
+	PrecedentP10 float64 `json:"precedent_precision_at_10"`
+	QAP5         float64 `json:"qa_precision_at_5"`
+	Skipped      int     `json:"skipped_lines"`
 	ParamSet string  `json:"params,omitempty"`
 }
 
@@ -72,7 +77,7 @@ func scoreRanking(m *rankingMetrics, ranked, gold []string, k int) {
 }
 
 func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
-	r, err := loadRetriever(opt.StateDir, stderr)
+	r, err := loadRetriever(context.Background(), opt.StateDir, opt.VectorStore, stderr)
 	if err != nil {
 		return err
 	}
@@ -100,6 +105,8 @@ func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 			ids[i] = s.Statute.ID()
 		}
 		scoreRanking(&m, ids, c.Gold, opt.K)
+		m.PrecedentP10 += shareCiting(precs, 10, c.Gold, func(p advice.PrecedentMatch) []string { return p.Precedent.CitedStatutes })
+		m.QAP5 += shareCiting(qas, 5, c.Gold, func(q advice.QAMatch) []string { return law.IDs(r.Parser.Parse(q.QA.Answer)) })
 		if c.ID == opt.Explain {
 			explainRanking(stdout, c, qas, precs, ranked)
 		}
@@ -109,13 +116,31 @@ func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 	}
 	n := float64(m.Queries)
 	m.RecallA, m.RecallK, m.HitK, m.MRRK = m.RecallA/n, m.RecallK/n, m.HitK/n, m.MRRK/n
+	m.PrecedentP10, m.QAP5 = m.PrecedentP10/n, m.QAP5/n
 	m.P50ms, m.P99ms = percentileMs(latencies, 0.50), percentileMs(latencies, 0.99)
 	if opt.JSON {
 		return json.NewEncoder(stdout).Encode(m)
 	}
-	fmt.Fprintf(stdout, "%s: %d queries\n  Recall@5   %.3f\n  Recall@%-3d %.3f\n  Hit@%-3d    %.3f\n  MRR@%-3d    %.3f\n  latency    p50 %.1f ms, p99 %.1f ms\n",
-		opt.File, m.Queries, m.RecallA, m.K, m.RecallK, m.K, m.HitK, m.K, m.MRRK, m.P50ms, m.P99ms)
+	fmt.Fprintf(stdout, "%s: %d queries\n  Recall@5   %.3f\n  Recall@%-3d %.3f\n  Hit@%-3d    %.3f\n  MRR@%-3d    %.3f\n  latency    p50 %.1f ms, p99 %.1f ms\n"+
+		"  similar precedents citing a gold article (top 10)  %.3f\n  similar Q&A citing a gold article (top 5)  %.3f\n",
+		opt.File, m.Queries, m.RecallA, m.K, m.RecallK, m.K, m.HitK, m.K, m.MRRK, m.P50ms, m.P99ms, m.PrecedentP10, m.QAP5)
 	return nil
+}
+
+// shareCiting is the share of the first n items whose cited articles include a gold one (0 when
+// the list is empty).
+func shareCiting[T any](items []T, n int, gold []string, cites func(T) []string) float64 {
+	items = items[:min(n, len(items))]
+	if len(items) == 0 {
+		return 0
+	}
+	hits := 0
+	for _, it := range items {
+		if slices.ContainsFunc(cites(it), func(id string) bool { return slices.Contains(gold, id) }) {
+			hits++
+		}
+	}
+	return float64(hits) / float64(len(items))
 }
 
 func percentileMs(ds []time.Duration, q float64) float64 {

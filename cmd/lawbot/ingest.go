@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -63,21 +64,32 @@ func ensureIndexes(stateDir string, rebuild bool, stdout, stderr io.Writer) (*st
 	if err != nil {
 		return nil, nil, err
 	}
+	var ix *advice.Indexes
 	if !rebuild {
-		ix, err := advice.LoadIndexes(st)
-		if err == nil {
-			return st, ix, nil
+		if ix, err = advice.LoadIndexes(st); err != nil {
+			fmt.Fprintf(stdout, "rebuilding the search indexes: %v\n", err)
+			ix = nil
 		}
-		fmt.Fprintf(stdout, "rebuilding the search indexes: %v\n", err)
 	}
-	start := time.Now()
-	a := search.DefaultAnalyzer()
-	ix, err := advice.BuildIndexes(st, stderr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("build indexes: %w", err)
+	if ix == nil {
+		start := time.Now()
+		a := search.DefaultAnalyzer()
+		if ix, err = advice.BuildIndexes(st, stderr); err != nil {
+			return nil, nil, fmt.Errorf("build indexes: %w", err)
+		}
+		fmt.Fprintf(stdout, "indexed %d statutes, %d precedents, %d Q&A in %s (dictionary loaded in %s)\n",
+			len(st.Statutes), len(st.Precedents), len(st.QA), time.Since(start).Round(100*time.Millisecond), a.LoadTime.Round(100*time.Millisecond))
 	}
-	fmt.Fprintf(stdout, "indexed %d statutes, %d precedents, %d Q&A in %s (dictionary loaded in %s)\n",
-		len(st.Statutes), len(st.Precedents), len(st.QA), time.Since(start).Round(100*time.Millisecond), a.LoadTime.Round(100*time.Millisecond))
+	if ok, why := advice.VectorsCurrent(st); !ok || rebuild {
+		if !ok {
+			fmt.Fprintf(stdout, "building the vectors: %s\n", why)
+		}
+		start := time.Now()
+		if err := advice.BuildVectors(context.Background(), st, ix, stderr); err != nil {
+			return nil, nil, err
+		}
+		fmt.Fprintf(stdout, "embedded %d precedents and %d Q&A pairs in %s\n", len(st.Precedents), len(st.QA), time.Since(start).Round(100*time.Millisecond))
+	}
 	return st, ix, nil
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -9,8 +11,12 @@ import (
 	"github.com/lawbot-kr/lawbot/state"
 )
 
-// loadRetriever loads a state, its indexes and the analyzer, reporting what each cost.
-func loadRetriever(stateDir string, stderr io.Writer) (*advice.Retriever, error) {
+// vectorStoreUsage documents --vector-store for every command that takes it.
+const vectorStoreUsage = "dense side of retrieval: embedded (the HNSW store in the state directory), milvus://HOST:PORT, or none"
+
+// loadRetriever loads a state, its indexes, the analyzer and the vector store, reporting what
+// each cost.
+func loadRetriever(ctx context.Context, stateDir, vectorStore string, stderr io.Writer) (*advice.Retriever, error) {
 	st, err := state.Load(stateDir)
 	if err != nil {
 		return nil, err
@@ -19,12 +25,28 @@ func loadRetriever(stateDir string, stderr io.Writer) (*advice.Retriever, error)
 	if err != nil {
 		return nil, err
 	}
-	return newRetriever(st, ix, stderr), nil
+	return newRetriever(ctx, st, ix, vectorStore, stderr)
 }
 
-// newRetriever wires a loaded state and its indexes with the analyzer.
-func newRetriever(st *state.State, ix *advice.Indexes, stderr io.Writer) *advice.Retriever {
+// newRetriever wires a loaded state and its indexes with the analyzer and the vector store that
+// vectorStore names. A state without vectors (built before they existed) serves lexically when
+// the default embedded store was asked for; a store asked for by name must open.
+func newRetriever(ctx context.Context, st *state.State, ix *advice.Indexes, vectorStore string, stderr io.Writer) (*advice.Retriever, error) {
 	a := search.DefaultAnalyzer()
 	fmt.Fprintf(stderr, "loaded %s; dictionary %.1fs, %d MB\n", st.Dir, a.LoadTime.Seconds(), a.LoadBytes>>20)
-	return advice.NewRetriever(st, ix, a)
+	r := advice.NewRetriever(st, ix, a)
+	if vectorStore == "none" {
+		return r, nil
+	}
+	d, err := advice.OpenDense(ctx, st, ix, vectorStore, stderr)
+	if errors.Is(err, advice.ErrNoVectors) && (vectorStore == "" || vectorStore == "embedded") {
+		fmt.Fprintf(stderr, "no dense search: %v\n", err)
+		return r, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vector store: %w", err)
+	}
+	fmt.Fprintf(stderr, "dense search: %s, %d dimensions\n", d.Backend, d.Embedder.Dim())
+	r.Dense = d
+	return r, nil
 }

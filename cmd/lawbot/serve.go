@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -36,6 +37,7 @@ type serveOptions struct {
 	RequestTimeout           time.Duration
 	MaxDepth, MaxComplexity  int
 	LogJSON                  bool
+	VectorStore              string
 }
 
 func runServe(args []string, stdout, stderr io.Writer) error {
@@ -65,6 +67,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.IntVar(&o.MaxDepth, "max-depth", graph.DefaultMaxDepth, "deepest query nesting allowed")
 	fs.IntVar(&o.MaxComplexity, "max-complexity", graph.DefaultMaxComplexity, "costliest query allowed")
 	fs.BoolVar(&o.LogJSON, "log-json", false, "write logs as JSON lines instead of text")
+	fs.StringVar(&o.VectorStore, "vector-store", "embedded", vectorStoreUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
@@ -130,6 +133,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:          log,
 	})
 	srv.SetNotReady("loading")
+	srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "lawbot_dense_search_failures_total",
+		Help: "Dense (vector store) searches that failed or timed out and fell back to lexical results.",
+	}, func() float64 { return float64(advice.DenseFailures()) }))
 
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -183,10 +190,14 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 	srv.SetNotReady("loading the state, the indexes and the dictionary")
 	var r *advice.Retriever
 	if st != nil {
-		r = newRetriever(st, ix, stderr)
+		srv.SetNotReady("opening the vector store " + o.VectorStore)
+		var err error
+		if r, err = newRetriever(ctx, st, ix, o.VectorStore, stderr); err != nil {
+			return nil, err
+		}
 	} else {
 		var err error
-		if r, err = loadRetriever(o.StateDir, stderr); err != nil {
+		if r, err = loadRetriever(ctx, o.StateDir, o.VectorStore, stderr); err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,9 @@ import (
 type Options struct {
 	Label string // printed first, e.g. "ingest"
 	Total int64  // bytes expected; 0 when unknown (no percentage, no ETA)
+	// Unit, when set, counts in that unit ("records", "vectors") instead of bytes: the bar then
+	// shows "1200 / 5000 vectors  24%  300 vectors/s".
+	Unit string
 	// Terminal forces in-place redrawing on or off; nil detects it from the writer.
 	Terminal *bool
 	// Every is the time between redraws: 100ms on a terminal, 5s otherwise when zero.
@@ -108,17 +111,33 @@ func (b *Bar) Line(now time.Time) string {
 	if b.opt.Label != "" {
 		s.WriteString(b.opt.Label + "  ")
 	}
-	s.WriteString(formatBytes(b.bytes))
-	if b.opt.Total > 0 {
-		fmt.Fprintf(&s, " / %s  %3.0f%%", formatBytes(b.opt.Total), 100*float64(b.bytes)/float64(b.opt.Total))
+	format := formatBytes
+	if b.opt.Unit != "" {
+		format = func(n int64) string { return fmt.Sprintf("%d", n) }
 	}
-	fmt.Fprintf(&s, "  %d records", b.records)
+	s.WriteString(format(b.bytes))
+	if b.opt.Total > 0 {
+		fmt.Fprintf(&s, " / %s", format(b.opt.Total))
+	}
+	if b.opt.Unit != "" {
+		s.WriteString(" " + b.opt.Unit)
+	}
+	if b.opt.Total > 0 {
+		fmt.Fprintf(&s, "  %3.0f%%", 100*float64(b.bytes)/float64(b.opt.Total))
+	}
+	if b.opt.Unit == "" {
+		fmt.Fprintf(&s, "  %d records", b.records)
+	}
 	elapsed := now.Sub(b.start).Seconds()
 	if elapsed <= 0 {
 		return s.String()
 	}
 	rate := float64(b.bytes) / elapsed
-	fmt.Fprintf(&s, "  %s/s", formatBytes(int64(rate)))
+	if b.opt.Unit != "" {
+		fmt.Fprintf(&s, "  %.0f %s/s", rate, b.opt.Unit)
+	} else {
+		fmt.Fprintf(&s, "  %s/s", formatBytes(int64(rate)))
+	}
 	if b.opt.Total > 0 && rate > 0 && b.bytes < b.opt.Total {
 		eta := time.Duration(float64(b.opt.Total-b.bytes) / rate * float64(time.Second))
 		fmt.Fprintf(&s, "  ETA %s", eta.Round(time.Second))

@@ -71,3 +71,15 @@ func TestIsTerminalOnBuffer(t *testing.T) {
 		t.Error("a buffer is not a terminal")
 	}
 }
+
+func TestBarCountsUnits(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var out strings.Builder
+	off := false
+	b := New(&out, Options{Label: "vectors", Total: 4000, Unit: "vectors", Terminal: &off, Now: clock.now})
+	clock.t = clock.t.Add(5 * time.Second)
+	b.Update(1000, 1000)
+	if got, want := strings.TrimSpace(out.String()), "vectors  1000 / 4000 vectors   25%  200 vectors/s  ETA 15s"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

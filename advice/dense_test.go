@@ -1,0 +1,227 @@
+package advice
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lawbot-kr/lawbot/search"
+)
+
+func TestFuse(t *testing.T) {
+	lex := []ranked{{1, 10}, {2, 8}, {3, 5}}
+	dense := []ranked{{4, 0.9}, {2, 0.8}, {5, 0.5}}
+	cases := []struct {
+		name   string
+		w      float32
+		method int
+		k      int
+		want   []int32
+	}{
+		{"weight 0 is the lexical list", 0, FusionRRF, 3, []int32{1, 2, 3}},
+		{"weight 0 cuts to k", 0, FusionRRF, 2, []int32{1, 2}},
+		{"rrf: in both lists beats first in one", 0.5, FusionRRF, 5, []int32{2, 1, 4, 3, 5}},
+		{"rrf: weight 1 is the dense list", 1, FusionRRF, 3, []int32{4, 2, 5}},
+		{"rrf: a tiny weight keeps the lexical order", 0.01, FusionRRF, 3, []int32{1, 2, 3}},
+		{"rrf: a small weight lifts what both lists hold", 0.1, FusionRRF, 3, []int32{2, 1, 3}},
+		{"convex: equal weights", 0.5, FusionConvex, 5, []int32{2, 1, 4, 3, 5}},
+		{"convex: weight 1 is the dense list", 1, FusionConvex, 2, []int32{4, 2}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := fuse(lex, dense, c.w, c.method, 60, c.k)
+			var ids []int32
+			for _, h := range got {
+				ids = append(ids, h.N)
+			}
+			if !slices.Equal(ids, c.want) {
+				t.Fatalf("order %v, want %v", ids, c.want)
+			}
+			if got[0].Score != lex[0].Score {
+				t.Errorf("best fused score %v, want the best lexical score %v", got[0].Score, lex[0].Score)
+			}
+			for i := 1; i < len(got); i++ {
+				if got[i].Score > got[i-1].Score {
+					t.Errorf("scores not descending: %v", got)
+				}
+			}
+		})
+	}
+	if got := fuse(lex, nil, 0.5, FusionRRF, 60, 2); len(got) != 2 || got[0].N != 1 {
+		t.Errorf("no dense list: %v", got)
+	}
+	if got := fuse(nil, dense, 0.5, FusionRRF, 60, 2); len(got) != 0 {
+		t.Errorf("no lexical list: %v (the dense side refines, it does not answer alone)", got)
+	}
+}
+
+func TestParseRecordID(t *testing.T) {
+	cases := []struct {
+		id, kind string
+		n        int32
+		ok       bool
+	}{
+		{"precedent/12", KindPrecedent, 12, true},
+		{"qa/0", KindQA, 0, true},
+		{"qa/0", KindPrecedent, 0, false},
+		{"precedent/-1", KindPrecedent, 0, false},
+		{"precedent/x", KindPrecedent, 0, false},
+		{"precedent/99999999999", KindPrecedent, 0, false},
+		{"", KindQA, 0, false},
+	}
+	for _, c := range cases {
+		n, ok := parseRecordID(c.id, c.kind)
+		if ok != c.ok || (ok && n != c.n) {
+			t.Errorf("parseRecordID(%q, %q) = %d, %v; want %d, %v", c.id, c.kind, n, ok, c.n, c.ok)
+		}
+	}
+}
+
+// denseFixture builds the fixture corpus's indexes and vectors in a fresh state directory.
+func denseFixture(t *testing.T) (*Retriever, string) {
+	t.Helper()
+	data, stateDir := copyFixture(t), t.TempDir()
+	st := ingestAndLoad(t, data, stateDir)
+	ix, err := BuildIndexes(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, why := VectorsCurrent(st); ok || why == "" {
+		t.Fatalf("VectorsCurrent before building: %v %q", ok, why)
+	}
+	if _, err := OpenDense(context.Background(), st, ix, "embedded", nil); !errors.Is(err, ErrNoVectors) {
+		t.Fatalf("OpenDense before building: %v, want ErrNoVectors", err)
+	}
+	var progress strings.Builder
+	if err := BuildVectors(context.Background(), st, ix, &progress); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "vectors") {
+		t.Errorf("no progress: %q", progress.String())
+	}
+	if ok, why := VectorsCurrent(st); !ok {
+		t.Fatalf("VectorsCurrent after building: %s", why)
+	}
+	r := NewRetriever(st, ix, search.DefaultAnalyzer())
+	d, err := OpenDense(context.Background(), st, ix, "embedded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	r.Dense = d
+	return r, stateDir
+}
+
+func TestDenseSearchOverFixture(t *testing.T) {
+	r, _ := denseFixture(t)
+	ctx := context.Background()
+	if n, err := r.Dense.Store.Count(ctx); err != nil || n != len(r.State.Precedents)+len(r.State.QA) {
+		t.Fatalf("store holds %d (%v), want every precedent and Q&A pair", n, err)
+	}
+	// A precedent's own 판시사항 finds it among the nearest on the dense side alone (the fixture's
+	// embedding has only a dozen dimensions, so near-duplicates may tie).
+	for n := range r.State.Precedents {
+		p := &r.State.Precedents[n]
+		if p.Holding == "" {
+			continue
+		}
+		q := r.Analyze(p.Holding)
+		got := r.denseSearch(&q, KindPrecedent, 3, search.Filter{})
+		if !slices.ContainsFunc(got, func(h ranked) bool { return h.N == int32(n) }) {
+			t.Errorf("precedent %s: dense search of its own 판시사항 gave %v", p.CaseNo, got)
+		}
+	}
+	// Kinds stay apart, and precedent filters reach the store.
+	q := r.Analyze("임대차 보증금 반환")
+	for _, h := range r.denseSearch(&q, KindQA, 10, search.Filter{}) {
+		if int(h.N) >= len(r.State.QA) {
+			t.Errorf("qa search returned number %d of %d Q&A pairs", h.N, len(r.State.QA))
+		}
+	}
+	withDense := *r
+	withDense.Params.DensePrecedents = 0.5
+	for _, m := range withDense.SimilarPrecedents(withDense.Analyze("임대차 보증금 반환"), 10, PrecedentFilter{CaseType: "형사"}) {
+		if m.Precedent.CaseType != "형사" {
+			t.Errorf("filtered search returned a %s case %s", m.Precedent.CaseType, m.Precedent.CaseNo)
+		}
+	}
+	// Full dense weight orders precedents by the store; no weight, by BM25 alone.
+	lexical := *r
+	lexical.Dense = nil
+	text := "임대인이 보증금을 돌려주지 않는다"
+	want := lexical.SimilarPrecedents(lexical.Analyze(text), 5, PrecedentFilter{})
+	if got := r.SimilarPrecedents(r.Analyze(text), 5, PrecedentFilter{}); !slices.Equal(numbers(got), numbers(want)) {
+		t.Errorf("dense weight 0 changed the ranking: %v vs %v", numbers(got), numbers(want))
+	}
+	onlyDense := *r
+	onlyDense.Params.DensePrecedents = 1
+	dq := onlyDense.Analyze(text)
+	nearest := onlyDense.denseSearch(&dq, KindPrecedent, onlyDense.Params.DenseDepth, search.Filter{})
+	got := onlyDense.SimilarPrecedents(onlyDense.Analyze(text), 3, PrecedentFilter{})
+	for i := range got {
+		if got[i].N != nearest[i].N {
+			t.Fatalf("dense weight 1: %v, want the store's order %v", numbers(got), nearest[:3])
+		}
+	}
+}
+
+func numbers(ms []PrecedentMatch) []int32 {
+	out := make([]int32, len(ms))
+	for i, m := range ms {
+		out[i] = m.N
+	}
+	return out
+}
+
+// failingStore is a vector store that is down.
+type failingStore struct{ search.Store }
+
+func (failingStore) Search(context.Context, search.Vector, int, search.Filter) ([]search.Match, error) {
+	return nil, errors.New("connection refused")
+}
+
+func TestDenseFailureFallsBackToLexical(t *testing.T) {
+	r, _ := denseFixture(t)
+	lexical := *r
+	lexical.Dense = nil
+	broken := *r
+	broken.Dense = &Dense{Embedder: r.Dense.Embedder, Store: failingStore{}, Backend: "test"}
+	broken.Params.DenseQA, broken.Params.DensePrecedents = 0.5, 0.5
+	before := DenseFailures()
+	text := "집주인이 보증금을 안 돌려줘요"
+	got := broken.SimilarPrecedents(broken.Analyze(text), 5, PrecedentFilter{})
+	want := lexical.SimilarPrecedents(lexical.Analyze(text), 5, PrecedentFilter{})
+	if !slices.Equal(numbers(got), numbers(want)) {
+		t.Errorf("with the store down: %v, want the lexical %v", numbers(got), numbers(want))
+	}
+	if len(broken.SimilarQuestions(broken.Analyze(text), 3)) == 0 {
+		t.Error("no similar questions with the store down")
+	}
+	if DenseFailures() < before+2 {
+		t.Errorf("failures counted %d → %d, want two more", before, DenseFailures())
+	}
+}
+
+func TestVectorsGoStaleWithTheCorpus(t *testing.T) {
+	r, stateDir := denseFixture(t)
+	// A build that died before writing its source file is not current.
+	if err := os.Remove(filepath.Join(stateDir, VectorDir, vectorSourceFile)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := VectorsCurrent(r.State); ok {
+		t.Error("vectors without a source file count as current")
+	}
+	if err := os.WriteFile(filepath.Join(stateDir, VectorDir, vectorSourceFile), []byte(`{"source":"other","records":16}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ok, why := VectorsCurrent(r.State); ok || !strings.Contains(why, "another corpus") {
+		t.Errorf("vectors of another corpus: %v %q", ok, why)
+	}
+	if _, err := OpenDense(context.Background(), r.State, r.Indexes, "milvus-ish://x", nil); err == nil || !strings.Contains(err.Error(), "want embedded or milvus") {
+		t.Errorf("an unknown store spec: %v", err)
+	}
+}
