@@ -69,8 +69,7 @@ func (p *Pipeline) Advise(ctx context.Context, question string, emit func(Event)
 	query := r.Analyze(q)
 	var votingQA []QAMatch
 	if err := stage(StageSimilarQuestions, func() {
-		votingQA = r.SimilarQuestions(query, max(r.Params.VoteQA, p.Sizes.SimilarQuestions))
-		res.SimilarQuestions = votingQA[:min(len(votingQA), p.Sizes.SimilarQuestions)]
+		res.SimilarQuestions, votingQA = r.questionVoters(query, p.Sizes.SimilarQuestions, r.Params.VoteQA)
 	}); err != nil {
 		return nil, err
 	}

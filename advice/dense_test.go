@@ -225,3 +225,27 @@ func TestVectorsGoStaleWithTheCorpus(t *testing.T) {
 		t.Errorf("an unknown store spec: %v", err)
 	}
 }
+
+func TestQueryEmbeddingReusesTheAnalysis(t *testing.T) {
+	r, _ := denseFixture(t)
+	withDense := *r
+	withDense.Params.DenseQA = 0.5
+	for _, text := range []string{"임대인이 보증금을 돌려주지 않는다", "전세권 등기 말소와 전세금 반환은 동시이행 관계인가"} {
+		q := withDense.Analyze(text)
+		want := r.Dense.Embedder.Embed(text)
+		if len(q.Vector) != len(want) {
+			t.Fatalf("%q: vector of %d values, want %d", text, len(q.Vector), len(want))
+		}
+		for i := range want { // same terms, summed in another order
+			if d := q.Vector[i] - want[i]; d > 1e-5 || d < -1e-5 {
+				t.Errorf("%q: query vector from the analysis differs from embedding the text at %d: %v vs %v", text, i, q.Vector[i], want[i])
+				break
+			}
+		}
+	}
+	lexical := *r
+	lexical.Params.DenseQA, lexical.Params.DensePrecedents = 0, 0
+	if q := lexical.Analyze("보증금"); q.Vector != nil {
+		t.Error("a lexical-only retriever embedded the query")
+	}
+}

@@ -44,7 +44,7 @@ func (r *Retriever) denseSearch(q *Query, kind string, k int, filter search.Filt
 		return nil
 	}
 	if q.Vector == nil {
-		q.Vector = r.Dense.Embedder.Embed(q.Text)
+		q.Vector = r.embedQuery(*q)
 	}
 	filter.Kind = kind
 	ctx, cancel := context.WithTimeout(context.Background(), denseStoreTimeout)

@@ -85,10 +85,10 @@ func DefaultParams() Params {
 		Confidence:      1,
 		QALaw:           1,
 		SplitParts:      1,
-		DenseQA:         0,
+		DenseQA:         0.5,
 		DensePrecedents: 0,
 		DenseDepth:      50,
-		Fusion:          FusionRRF,
+		Fusion:          FusionConvex,
 		RRFK:            60,
 	}
 }

@@ -271,13 +271,13 @@ func topByScore(ev map[int32]*evidence, score func(*evidence) float32, n int) []
 	return all[:min(n, len(all))]
 }
 
-// Retrieve runs the retrieval stages for one question: similar Q&A, similar precedents and the
-// ranked articles.
+// Retrieve runs the retrieval stages for one question: similar Q&A (the five shown), similar
+// precedents (the voters) and the ranked articles.
 func (r *Retriever) Retrieve(text string, k int) (Query, []QAMatch, []PrecedentMatch, []StatuteMatch) {
 	q := r.Analyze(text)
-	qas := r.SimilarQuestions(q, max(r.Params.VoteQA, 3))
+	qas, votingQA := r.questionVoters(q, 5, r.Params.VoteQA)
 	_, precs := r.precedentVoters(&q, text, 5)
-	return q, qas, precs, r.RankStatutes(q, qas, precs, k)
+	return q, qas, precs, r.RankStatutes(q, votingQA, precs, k)
 }
 
 // precedentVoters finds the precedents whose 참조조문 vote: the whole text's best hits (shown, at

@@ -3,8 +3,10 @@ package advice
 import (
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
 )
@@ -100,7 +102,7 @@ func (r *Retriever) Analyze(text string) Query {
 	terms = append(terms, bigramTerms(r.Analyzer.Bigrams(text))...)
 	q := Query{Text: text, Terms: search.Terms(terms)}
 	if r.Dense != nil && (r.Params.DenseQA > 0 || r.Params.DensePrecedents > 0) {
-		q.Vector = r.Dense.Embedder.Embed(text)
+		q.Vector = r.embedQuery(q)
 	}
 	return q
 }
@@ -120,4 +122,24 @@ func namedLaws(text string, parser *law.CitationParser, lawNo map[string]int32) 
 		}
 	}
 	return out
+}
+
+// countsEmbedder is an embedder that can take a text's morpheme counts (the LSA): the query's
+// analysis is then reused instead of analysing the text a second time.
+type countsEmbedder interface {
+	EmbedCounts([]models.TermCount) []float32
+}
+
+// embedQuery embeds an analysed query.
+func (r *Retriever) embedQuery(q Query) []float32 {
+	if e, ok := r.Dense.Embedder.(countsEmbedder); ok {
+		counts := make([]models.TermCount, 0, len(q.Terms))
+		for _, t := range q.Terms {
+			if !strings.HasPrefix(t.Term, "#") {
+				counts = append(counts, models.TermCount{Term: t.Term, Count: int(t.Weight)})
+			}
+		}
+		return e.EmbedCounts(counts)
+	}
+	return r.Dense.Embedder.Embed(q.Text)
 }

@@ -13,19 +13,33 @@ type QAMatch struct {
 }
 
 // SimilarQuestions finds the Q&A pairs most like the query: BM25F over question and answer,
-// fused with the nearest answers in the vector store when the retriever has a dense side.
+// fused with the nearest pairs in the vector store when the retriever has a dense side.
 func (r *Retriever) SimilarQuestions(q Query, k int) []QAMatch {
+	shown, _ := r.questionVoters(q, k, 0)
+	return shown
+}
+
+// questionVoters finds the Q&A pairs shown to the person (the first shownK of the fused list)
+// and those whose answers vote for articles (the first voteK of the lexical list). The vote was
+// tuned on lexical neighbours, and on the dev sets the dense side improves the list a person
+// reads without improving the vote (README, "Dense retrieval"), so each gets its own list from
+// one lexical search.
+func (r *Retriever) questionVoters(q Query, shownK, voteK int) (shown, voters []QAMatch) {
 	p := r.Params
-	depth := k
-	if r.Dense != nil && p.DenseQA > 0 {
-		depth = max(k, p.DenseDepth)
+	depth := max(shownK, voteK)
+	useDense := r.Dense != nil && p.DenseQA > 0
+	if useDense {
+		depth = max(depth, p.DenseDepth)
 	}
 	lex := hitsToRanked(r.Indexes.QA.Search(q.Terms, search.Params{K1: p.K1, Fields: p.QAFields}, depth))
 	var dense []ranked
-	if depth > k {
+	if useDense {
 		dense = r.denseSearch(&q, KindQA, depth, search.Filter{})
 	}
-	hits := fuse(lex, dense, p.DenseQA, p.Fusion, p.RRFK, k)
+	return r.qaMatches(fuse(lex, dense, p.DenseQA, p.Fusion, p.RRFK, shownK)), r.qaMatches(lex[:min(voteK, len(lex))])
+}
+
+func (r *Retriever) qaMatches(hits []ranked) []QAMatch {
 	out := make([]QAMatch, len(hits))
 	for i, h := range hits {
 		out[i] = QAMatch{N: h.N, QA: &r.State.QA[h.N], Score: h.Score}

@@ -16,6 +16,10 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/search"
+	"github.com/lawbot-kr/lawbot/state"
 )
 
 // syncBuffer is a bytes.Buffer the server goroutines may write while the test reads it.
@@ -286,4 +290,84 @@ func assertHas(t *testing.T, what, text string, want ...string) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestServeWithMilvus runs lawbot serve with its vectors in a real Milvus server: the collection
+// is filled from the embedding at start-up, and advice answers with no dense-search failures.
+func TestServeWithMilvus(t *testing.T) {
+	addr := os.Getenv("LAWBOT_MILVUS_ADDR")
+	if addr == "" {
+		t.Skip("LAWBOT_MILVUS_ADDR not set: no Milvus server to test against (make milvus starts one)")
+	}
+	stateDir := filepath.Join(t.TempDir(), "state")
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"--data", fixtureCorpus, "--state", stateDir, "--addr", "127.0.0.1:0",
+			"--vector-store", "milvus://" + addr}, &stdout, &stderr)
+	}()
+	listening := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/)`)
+	var url string
+	waitFor(t, "the listening line", 10*time.Second, func() bool {
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+			return true
+		}
+		return false
+	})
+	waitFor(t, "/readyz", 90*time.Second, func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("serve returned early: %v\n%s", err, stderr.String())
+		default:
+		}
+		code, body := get(t, url+"readyz")
+		if strings.HasPrefix(body, "loading failed") {
+			t.Fatalf("/readyz: %s\nstderr:\n%s", body, stderr.String())
+		}
+		return code == 200
+	})
+	assertHas(t, "stderr", stderr.String(), "dense search: milvus://"+addr)
+
+	st, err := state.Load(stateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lsa, err := models.LoadLSA(models.LSAPath(stateDir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := search.NewMilvus(ctx, addr, advice.MilvusCollection(st), lsa.Dim())
+	if err == nil {
+		defer store.Close()
+		n, err := store.Count(ctx)
+		if err != nil || n != len(st.Precedents)+len(st.QA) {
+			t.Errorf("Milvus collection %s holds %d records (%v), want %d", advice.MilvusCollection(st), n, err, len(st.Precedents)+len(st.QA))
+		}
+	} else {
+		t.Errorf("open the collection serve filled: %v", err)
+	}
+
+	code, res := postGraphQL(t, url, `query($q: String!) { advice(question: $q) {
+		similarQuestions(first: 3) { score qa { question } } precedents(first: 3) { precedent { caseNumber } } } }`,
+		map[string]any{"q": "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요."})
+	if code != 200 || res["errors"] != nil {
+		t.Fatalf("advice: %d %v", code, res)
+	}
+	if qs := res["data"].(map[string]any)["advice"].(map[string]any)["similarQuestions"].([]any); len(qs) == 0 {
+		t.Error("no similar questions")
+	}
+	_, metrics := get(t, url+"metrics")
+	assertHas(t, "/metrics", metrics, "lawbot_dense_search_failures_total 0")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop after its context ended")
+	}
 }
