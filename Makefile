@@ -13,22 +13,49 @@ export LAWBOT_DATA := $(abspath $(DATA))
 
 GO ?= go
 
-.PHONY: all setup build test run serve ingest train eval fuzz bench bench-advice vet clean milvus milvus-stop
+# TensorFlow (models/tf_*.go, build tag `tensorflow`): `make setup` installs the pinned
+# tensorflow-cpu wheel into var/tf-venv (scripts/tf-env, which holds the cgo flags);
+# TENSORFLOW=0 skips it. `make build` links TensorFlow when var/tf-venv is ready, else builds
+# without it (TensorFlow-backed models then report "unavailable" and the Go-native ones serve).
+TENSORFLOW ?= 1
+TF_ENV     := scripts/tf-env
+TF_READY    = $(shell [ "$(TENSORFLOW)" != 0 ] && $(TF_ENV) check && echo 1)
+TF_TAGS     = $(if $(TF_READY),-tags tensorflow)
+TF_RUN      = $(if $(TF_READY),$(TF_ENV))
+
+.PHONY: all setup setup-tf build test test-tf run serve ingest train eval fuzz bench bench-tf bench-advice vet clean milvus milvus-stop
 
 all: build
 
-## setup: fetch what the build needs (Go modules)
-setup:
+## setup: fetch what the build needs (Go modules; TensorFlow into var/tf-venv unless TENSORFLOW=0)
+setup: setup-tf
 	$(GO) mod download
 
-## build: write bin/lawbot
+setup-tf:
+ifneq ($(TENSORFLOW),0)
+	$(TF_ENV) setup
+endif
+
+## build: write bin/lawbot (with TensorFlow when var/tf-venv is ready)
 build: setup
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/lawbot ./cmd/lawbot
+	@if [ -n "$(TF_READY)" ]; then echo "build: with TensorFlow (-tags tensorflow, flags from $(TF_ENV))"; \
+	else echo "build: without TensorFlow (var/tf-venv not ready; make setup installs it)"; fi
+	$(TF_RUN) $(GO) build $(TF_TAGS) -trimpath -ldflags '$(LDFLAGS)' -o bin/lawbot ./cmd/lawbot
 
 ## test: vet and run every test (the corpus tests read $(DATA))
 test: setup
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	@if [ -n "$(TF_READY)" ]; then $(MAKE) --no-print-directory test-tf; fi
+
+## test-tf: the TensorFlow serving tests (a tiny SavedModel made by var/tf-venv's python)
+test-tf:
+	$(TF_ENV) $(GO) vet -tags tensorflow ./models ./cmd/lawbot
+	$(TF_ENV) $(GO) test -count=1 -tags tensorflow ./models
+
+## bench-tf: TensorFlow encoder latency and throughput at batch 1 and 64 (tiny model, CPU)
+bench-tf:
+	$(TF_ENV) $(GO) test -tags tensorflow -run x -bench TFEncoder ./models
 
 ## run: the main job — install, ingest the corpus and build the indexes into $(STATE), train
 ## the legal-question filter, then serve at $(ADDR) (prints its URL; Ctrl-C stops it gracefully)
