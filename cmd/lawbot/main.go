@@ -28,6 +28,7 @@ var commands = map[string]command{
 	"train":     {"train the models LawBot learns from the corpus (the legal-question filter)", runTrain},
 	"serve":     {"serve the GraphQL API, GraphiQL, /healthz, /readyz and /metrics (--addr HOST:PORT)", runServe},
 	"bench":     {"load-test a local server: lawbot bench advice --addr URL --n N --c C", runBench},
+	"models":    {"list the state directory's models: backend, device, residency, size (--json, --budget)", runModels},
 }
 
 // errUsage marks an error already explained by a usage message (exit code 2).

@@ -1,0 +1,299 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/lawbot-kr/lawbot/gpu"
+	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/state"
+)
+
+// modelDevices lists the devices TensorFlow can place models on (models.Devices, converted);
+// nil until the tensorflow build wires it, and then `lawbot models` reports the CPU alone.
+var modelDevices func() ([]gpu.Device, error)
+
+// tensorflowAvailable reports whether TensorFlow-backed models can be loaded: by default,
+// whenever the binary links a TensorFlow version.
+var tensorflowAvailable = func() bool { return tensorflowVersion() != "" }
+
+// stateModel is one model file or SavedModel of a state directory.
+type stateModel struct {
+	Name     string
+	Backend  string
+	Resident bool
+	Path     string
+	Bytes    int64 // on disk: the file, or the SavedModel directory's files together
+}
+
+// savedModelDir is where training puts a SavedModel: STATE/models/<name>.v1/.
+func savedModelDir(stateDir, name string) string {
+	return filepath.Join(stateDir, "models", name+".v1")
+}
+
+// stateModels finds the models of a state directory, in the order the server loads them. The
+// residency follows the design: the encoder, the tagger and the filter run on every request, so
+// they stay resident; the LSA embedding only does when the encoder cannot replace it (missing,
+// or TensorFlow not available), and is otherwise loaded on demand.
+func stateModels(stateDir string, tfAvailable bool) ([]stateModel, error) {
+	candidates := []stateModel{
+		{Name: "encoder", Backend: gpu.BackendTensorFlow, Resident: true, Path: savedModelDir(stateDir, "encoder")},
+		{Name: "tagger", Backend: gpu.BackendTensorFlow, Resident: true, Path: savedModelDir(stateDir, "tagger")},
+		{Name: "filter", Backend: gpu.BackendGo, Resident: true, Path: models.FilterPath(stateDir)},
+		{Name: "lsa", Backend: gpu.BackendGo, Path: models.LSAPath(stateDir)},
+	}
+	var found []stateModel
+	encoderServes := false
+	for _, m := range candidates {
+		n, ok, err := modelSize(m.Path, m.Backend)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %w", m.Name, err)
+		}
+		if !ok {
+			continue
+		}
+		m.Bytes = n
+		if m.Name == "encoder" && tfAvailable {
+			encoderServes = true
+		}
+		if m.Name == "lsa" {
+			m.Resident = !encoderServes
+		}
+		found = append(found, m)
+	}
+	return found, nil
+}
+
+// modelSize reports the bytes on disk of a model file, or of a SavedModel directory (one with a
+// saved_model.pb; a directory without one is not a model yet), and whether it is there.
+func modelSize(path, backend string) (int64, bool, error) {
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	if !info.IsDir() {
+		return info.Size(), backend != gpu.BackendTensorFlow, nil
+	}
+	if _, err := os.Stat(filepath.Join(path, "saved_model.pb")); err != nil {
+		return 0, false, nil
+	}
+	var total int64
+	err = filepath.WalkDir(path, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		total += fi.Size()
+		return nil
+	})
+	return total, err == nil, err
+}
+
+// modelRow is one model as `lawbot models` prints it; the first six fields are the ones the
+// server's Manager reports too (gpu.ModelStatus, /metrics).
+type modelRow struct {
+	Name     string `json:"name"`
+	Backend  string `json:"backend"`
+	Device   string `json:"device"`
+	Resident bool   `json:"resident"`
+	Loaded   bool   `json:"loaded"` // always false here: this command loads nothing
+	Bytes    int64  `json:"bytes"`
+	// Available is false for a TensorFlow model in a binary without TensorFlow: the Go
+	// fallbacks serve instead.
+	Available bool   `json:"available"`
+	Path      string `json:"path"`
+}
+
+type modelsReport struct {
+	State      string       `json:"state"`
+	Models     []modelRow   `json:"models"`
+	TensorFlow tfReport     `json:"tensorflow"`
+	CUDA       bool         `json:"cuda"`
+	Devices    []gpu.Device `json:"devices"`
+	// DeviceError is why the device list could not be read, "" when it could.
+	DeviceError   string `json:"device_error,omitempty"`
+	BudgetBytes   int64  `json:"budget_bytes"` // 0: no budget given
+	ResidentBytes int64  `json:"resident_bytes"`
+	// Fits is false when the resident models, or one on-demand model, exceed the budget.
+	Fits bool `json:"fits"`
+}
+
+type tfReport struct {
+	Available bool   `json:"available"`
+	Version   string `json:"version"`
+}
+
+func runModels(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("models", stderr)
+	stateDir := fs.String("state", state.DefaultDir, "state directory whose models to list (STATE/models)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	budgetFlag := fs.String("budget", "0", "memory budget of the loaded models, e.g. 4GiB or 500000000; checks that the resident models fit (0: none)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "lawbot models: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	budget, err := parseBytes(*budgetFlag)
+	if err != nil {
+		fmt.Fprintf(stderr, "lawbot models: --budget: %v\n", err)
+		return errUsage
+	}
+	report, err := buildModelsReport(*stateDir, budget)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else if err := printModels(stdout, report); err != nil {
+		return err
+	}
+	if !report.Fits {
+		return fmt.Errorf("%s: the models do not fit in the budget of %d bytes (resident models need %d)",
+			gpu.CodeOverBudget, report.BudgetBytes, report.ResidentBytes)
+	}
+	return nil
+}
+
+func buildModelsReport(stateDir string, budget int64) (modelsReport, error) {
+	tfOK := tensorflowAvailable()
+	found, err := stateModels(stateDir, tfOK)
+	if err != nil {
+		return modelsReport{}, err
+	}
+	devs := gpu.Discover(modelDevices)
+	r := modelsReport{State: stateDir, Models: []modelRow{}, CUDA: devs.CUDA, Devices: devs.List,
+		TensorFlow: tfReport{Available: tfOK, Version: tensorflowVersion()}, BudgetBytes: budget, Fits: true}
+	if devs.Err != nil {
+		r.DeviceError = devs.Err.Error()
+	}
+	for _, m := range found {
+		row := modelRow{Name: m.Name, Backend: m.Backend, Device: devs.For(m.Backend), Resident: m.Resident,
+			Bytes: m.Bytes, Available: m.Backend != gpu.BackendTensorFlow || tfOK, Path: m.Path}
+		r.Models = append(r.Models, row)
+		if row.Resident && row.Available {
+			r.ResidentBytes += row.Bytes
+		}
+		if budget > 0 && row.Bytes > budget {
+			r.Fits = false
+		}
+	}
+	if budget > 0 && r.ResidentBytes > budget {
+		r.Fits = false
+	}
+	return r, nil
+}
+
+func printModels(w io.Writer, r modelsReport) error {
+	if len(r.Models) == 0 {
+		fmt.Fprintf(w, "no models in %s (lawbot train writes them)\n", filepath.Join(r.State, "models"))
+	} else {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tBACKEND\tDEVICE\tRESIDENT\tLOADED\tSIZE\tPATH")
+		for _, m := range r.Models {
+			device := m.Device
+			if !m.Available {
+				device = "unavailable"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, m.Backend, device, yesNo(m.Resident),
+				yesNo(m.Loaded), formatSize(m.Bytes), m.Path)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if r.TensorFlow.Available {
+		fmt.Fprintf(w, "tensorflow %s, CUDA %s", r.TensorFlow.Version, yesNo(r.CUDA))
+	} else {
+		fmt.Fprint(w, "tensorflow not available (built without -tags tensorflow): TensorFlow models are not served, the Go fallbacks are")
+	}
+	names := make([]string, len(r.Devices))
+	for i, d := range r.Devices {
+		names[i] = d.Short()
+	}
+	fmt.Fprintf(w, "; devices: %s\n", strings.Join(names, ", "))
+	if r.DeviceError != "" {
+		fmt.Fprintf(w, "device list: %s\n", r.DeviceError)
+	}
+	if r.BudgetBytes > 0 {
+		verdict := "fits"
+		if !r.Fits {
+			verdict = "DOES NOT FIT"
+		}
+		fmt.Fprintf(w, "budget %s: resident models %s, %s\n", formatSize(r.BudgetBytes), formatSize(r.ResidentBytes), verdict)
+	} else {
+		fmt.Fprintf(w, "resident models %s\n", formatSize(r.ResidentBytes))
+	}
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// parseBytes reads a byte count: a plain integer, or one with a unit (kB, MB, GB: powers of
+// 1000; KiB, MiB, GiB: powers of 1024), e.g. "4GiB", "1.5GB".
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   float64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+	}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	if mult == 1 {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a byte count (e.g. 4GiB, 500MB, 1000000)", s)
+		}
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f*mult > 1<<62 {
+		return 0, fmt.Errorf("%q is not a byte count (e.g. 4GiB, 500MB, 1000000)", s)
+	}
+	return int64(f * mult), nil
+}
