@@ -334,6 +334,7 @@ func TestConcurrentAcquireLoadsOnce(t *testing.T) {
 	for lab.loadCount("encoder") == 0 {
 		time.Sleep(time.Millisecond)
 	}
+	waitForWaiters(m, "encoder", callers-1)
 	close(gate)
 	wg.Wait()
 	for i := range callers {
@@ -482,7 +483,7 @@ func TestLoadErrorReachesEveryWaiter(t *testing.T) {
 		}()
 	}
 	loads.Wait() // exactly one load: a second Done would panic
-	time.Sleep(10 * time.Millisecond)
+	waitForWaiters(m, "tagger", 3)
 	close(gate)
 	for range 4 {
 		if err := <-errs; !errors.Is(err, errDiskGone) {
@@ -722,5 +723,18 @@ func TestBudgetNeverExceeded(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// waitForWaiters blocks until n callers wait on the named model's load in flight.
+func waitForWaiters(m *Manager, name string, n int) {
+	for {
+		m.mu.Lock()
+		w := m.byName[name].waiting
+		m.mu.Unlock()
+		if w >= n {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
