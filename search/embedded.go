@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -18,7 +20,8 @@ var ErrClosed = errors.New("vector store is closed")
 
 // Embedded is the default Store: an in-process HNSW graph, persisted to dir/vectors.hnsw on
 // Flush and Close. Searches run concurrently with each other; a write holds the lock for one
-// record at a time, so that a large upsert does not stall searches for its whole length.
+// record at a time, or for one chunk of a large batch (see Upsert), so that a large upsert
+// does not stall searches for its whole length.
 type Embedded struct {
 	mu     sync.RWMutex
 	path   string // "" keeps the store in memory only
@@ -84,6 +87,18 @@ func (e *Embedded) checkVector(v Vector) error {
 	return nil
 }
 
+// Parallel upserts: a batch of at least parallelUpsertMin records, on more than one core, is
+// inserted by one worker per core (runtime.GOMAXPROCS), in chunks of parallelChunkPerCore
+// records per core. Each chunk holds the write lock while its workers link it in, so a search
+// waits for at most one chunk (a few hundred inserts spread over the cores, ~0.1–0.3 s at
+// 100k–1M nodes) and sees the batch applied chunk by chunk, as it sees a sequential one
+// record by record. Smaller batches insert one record at a time: spinning workers up for a
+// handful of inserts gains nothing.
+const (
+	parallelUpsertMin    = 256
+	parallelChunkPerCore = 128
+)
+
 // Upsert adds the records, replacing any with the same id. The batch is checked whole before
 // any of it is applied.
 func (e *Embedded) Upsert(ctx context.Context, records []Record) error {
@@ -95,6 +110,17 @@ func (e *Embedded) Upsert(ctx context.Context, records []Record) error {
 			return fmt.Errorf("upsert %q: %w", r.ID, err)
 		}
 	}
+	if procs := runtime.GOMAXPROCS(0); procs > 1 && len(records) >= parallelUpsertMin {
+		for chunk := range slices.Chunk(records, procs*parallelChunkPerCore) {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("upsert: %w", err)
+			}
+			if err := e.upsertChunk(chunk, procs); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, r := range records {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("upsert: %w", err)
@@ -103,6 +129,33 @@ func (e *Embedded) Upsert(ctx context.Context, records []Record) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// upsertChunk applies rs under one hold of the write lock: every record's node is added and
+// its id mapped first (replacing in order, so a later duplicate in rs wins, as it would one at
+// a time), then workers link the new nodes in together.
+func (e *Embedded) upsertChunk(rs []Record, workers int) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	first := uint32(e.g.len())
+	e.g.grow(len(rs))
+	for _, r := range rs {
+		n := e.g.add(r.Vector)
+		if old, ok := e.byID[r.ID]; ok {
+			e.g.deleted[old] = true
+			e.live--
+		}
+		e.ids = append(e.ids, r.ID)
+		e.fields = append(e.fields, r.Fields)
+		e.byID[r.ID] = n
+		e.live++
+	}
+	e.dirty = true
+	e.g.connectParallel(first, workers)
 	return nil
 }
 
@@ -188,7 +241,11 @@ func (e *Embedded) Search(ctx context.Context, query Vector, k int, filter Filte
 	if filter != (Filter{}) && e.estimate(filter) <= e.opt.ExactScanBelow {
 		cs = e.g.exact(query, k, keep)
 	} else {
-		cs = e.g.search(query, max(e.opt.EfSearch, k), keep)
+		ef := e.opt.EfSearch
+		if ef <= 0 {
+			ef = DefaultEfSearch(e.g.len())
+		}
+		cs = e.g.search(query, max(ef, k), keep)
 		// The estimate is a sample; if the walk found fewer than k matches the filter was
 		// more selective than it looked, and only a scan can say there are no more.
 		if len(cs) < k && len(cs) < e.live {
@@ -265,20 +322,23 @@ func (e *Embedded) flushLocked() error {
 	return nil
 }
 
-// compact rebuilds the graph from the live records, in their insertion order.
+// compact rebuilds the graph from the live records, in their insertion order, one worker per
+// core.
 func (e *Embedded) compact() {
 	old, ids, fields := e.g, e.ids, e.fields
 	e.g = newHNSW(old.dim, HNSWOptions{M: old.m, EfConstruction: old.efCons, Seed: e.opt.Seed})
 	e.ids, e.fields, e.byID = nil, nil, make(map[string]uint32, e.live)
+	e.g.grow(e.live)
 	for i := range uint32(old.len()) {
 		if old.deleted[i] {
 			continue
 		}
-		n := e.g.insert(old.vec(i))
+		n := e.g.add(old.vec(i))
 		e.ids = append(e.ids, ids[i])
 		e.fields = append(e.fields, fields[i])
 		e.byID[ids[i]] = n
 	}
+	e.g.connectParallel(0, runtime.GOMAXPROCS(0))
 }
 
 // Close flushes the store and releases it; later calls fail with ErrClosed.

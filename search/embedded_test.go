@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lawbot-kr/lawbot/internal/synthvec"
@@ -279,5 +281,119 @@ func TestEmbeddedFlushLeavesNoTemp(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("directory holds %q, want only %s", names, search.EmbeddedFile)
+	}
+}
+
+// unfilteredRecall is recall@10 of s's unfiltered walk against exact search.
+func unfilteredRecall(t *testing.T, s search.Store, rs, queries []search.Record) float64 {
+	t.Helper()
+	exact := build(t, "", rs, search.HNSWOptions{M: 2, EfConstruction: 1, ExactScanBelow: 1 << 30})
+	defer exact.Close()
+	ctx := context.Background()
+	hit, total := 0, 0
+	for _, q := range queries {
+		got, err := s.Search(ctx, q.Vector, 10, search.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := exact.Search(ctx, q.Vector, 10, search.Filter{From: "0000"}) // every record passes: a scan
+		in := map[string]bool{}
+		for _, m := range got {
+			in[m.ID] = true
+		}
+		for _, m := range want {
+			if in[m.ID] {
+				hit++
+			}
+		}
+		total += len(want)
+	}
+	return float64(hit) / float64(total)
+}
+
+// TestEmbeddedParallelBuildRecall: a graph built by one large batch, inserted by several
+// workers at once, finds what a graph built one record at a time finds. The parallel graph
+// depends on scheduling, so the two are compared with a tolerance rather than for equality;
+// 200 queries × 10 make one lost neighbour 0.0005 of recall, well inside it.
+func TestEmbeddedParallelBuildRecall(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // parallel even on one core: goroutines interleave
+	rs := clustered(4000, 32, 11)
+	queries := clustered(200, 32, 12)
+	o := search.HNSWOptions{EfConstruction: 100, EfSearch: 128}
+	seq, err := search.NewEmbedded("", 32, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	for i := 0; i < len(rs); i += 100 { // below the parallel threshold: one record at a time
+		if err := seq.Upsert(context.Background(), rs[i:min(i+100, len(rs))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	par := build(t, "", rs, o)
+	defer par.Close()
+	rSeq, rPar := unfilteredRecall(t, seq, rs, queries), unfilteredRecall(t, par, rs, queries)
+	t.Logf("recall@10: sequential %.4f, parallel %.4f", rSeq, rPar)
+	if rPar < rSeq-0.01 || rPar < 0.95 {
+		t.Errorf("parallel build recall@10 %.4f, sequential %.4f: want within 0.01 and ≥ 0.95", rPar, rSeq)
+	}
+	for _, e := range []*search.Embedded{seq, par} {
+		if n, _ := e.Count(context.Background()); n != len(rs) {
+			t.Errorf("count %d, want %d", n, len(rs))
+		}
+	}
+}
+
+// TestEmbeddedParallelUpsertReplaces: a parallel batch replaces earlier records and, within
+// itself, lets the last of two records with one id win, as a sequential upsert does; searches
+// running meanwhile see a consistent store (run under -race).
+func TestEmbeddedParallelUpsertReplaces(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	ctx := context.Background()
+	rs := clustered(1500, 16, 21)
+	e := build(t, "", rs[:500], search.HNSWOptions{M: 8, EfConstruction: 50})
+	defer e.Close()
+	// The batch: records 250..1499, then 1000..1099 again with the vectors of 0..99.
+	batch := append([]search.Record(nil), rs[250:]...)
+	for i := range 100 {
+		batch = append(batch, search.Record{ID: rs[1000+i].ID, Vector: rs[i].Vector, Fields: rs[i].Fields})
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ms, err := e.Search(ctx, rs[i%len(rs)].Vector, 5, search.Filter{})
+			if err != nil || len(ms) == 0 {
+				t.Errorf("search during upsert: %v, %d matches", err, len(ms))
+				return
+			}
+		}
+	})
+	err := e.Upsert(ctx, batch)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := e.Count(ctx); n != 1500 {
+		t.Errorf("count %d, want 1500", n)
+	}
+	for i := range 100 {
+		ms, err := e.Search(ctx, rs[i].Vector, 2, search.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]bool{}
+		for _, m := range ms {
+			ids[m.ID] = true
+		}
+		if !ids[rs[1000+i].ID] { // rs[i] and its copy under rs[1000+i]'s id score alike
+			t.Errorf("%s: replaced vector not found; got %v", rs[1000+i].ID, ms)
+		}
 	}
 }

@@ -98,7 +98,7 @@ func benchVector(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b.Params = fmt.Sprintf("M=%d efConstruction=%d efSearch=%d", or(*m, 16), or(*efc, 200), or(*efs, 64))
+	b.Params = fmt.Sprintf("M=%d efConstruction=%d efSearch=%d", or(*m, 16), or(*efc, 200), or(*efs, search.DefaultEfSearch(*n)))
 	rep.Backends = append(rep.Backends, b)
 
 	if *milvus != "" {
