@@ -39,6 +39,7 @@ endif
 ## build: write bin/lawbot (with TensorFlow when var/tf-venv is ready)
 build: setup
 	@if [ -n "$(TF_READY)" ]; then echo "build: with TensorFlow (-tags tensorflow, flags from $(TF_ENV))"; \
+	elif [ "$(TENSORFLOW)" = 0 ]; then echo "build: without TensorFlow (TENSORFLOW=0)"; \
 	else echo "build: without TensorFlow (var/tf-venv not ready; make setup installs it)"; fi
 	$(TF_RUN) $(GO) build $(TF_TAGS) -trimpath -ldflags '$(LDFLAGS)' -o bin/lawbot ./cmd/lawbot
 
@@ -51,7 +52,7 @@ test: setup
 ## test-tf: the TensorFlow serving tests (a tiny SavedModel made by var/tf-venv's python)
 test-tf:
 	$(TF_ENV) $(GO) vet -tags tensorflow ./models ./cmd/lawbot
-	$(TF_ENV) $(GO) test -count=1 -tags tensorflow ./models
+	$(TF_ENV) $(GO) test -count=1 -tags tensorflow -run '^TestTF' ./models
 
 ## bench-tf: TensorFlow encoder latency and throughput at batch 1 and 64 (tiny model, CPU)
 bench-tf:
