@@ -237,6 +237,8 @@ func (e *LSA) Embed(text string) []float32 {
 	for t, c := range counts {
 		d = append(d, TermCount{t, c})
 	}
+	// In term order, so that the same text always sums to the same floats.
+	sort.Slice(d, func(i, j int) bool { return d[i].Term < d[j].Term })
 	return e.EmbedCounts(d)
 }
 
