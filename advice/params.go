@@ -60,6 +60,11 @@ type Params struct {
 	DenseDepth      int     `param:"dense_depth"`
 	Fusion          int     `param:"fusion"`
 	RRFK            float32 `param:"rrf_k"`
+
+	// The statute tagger (when the retriever has one): the weight of its scores beside the
+	// other evidence, and how many of its best articles count.
+	Tagger    float32 `param:"tagger"`
+	TaggerTop int     `param:"tagger_top"`
 }
 
 // DefaultParams are the tuned defaults.
@@ -90,6 +95,8 @@ func DefaultParams() Params {
 		DenseDepth:      50,
 		Fusion:          FusionConvex,
 		RRFK:            60,
+		Tagger:          0,
+		TaggerTop:       30,
 	}
 }
 

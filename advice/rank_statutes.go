@@ -14,7 +14,7 @@ import (
 
 // Reason is one piece of evidence for suggesting an article.
 type Reason struct {
-	Kind   string  `json:"kind"`   // precedent | qa | lexical | cocited | law
+	Kind   string  `json:"kind"`   // precedent | qa | lexical | cocited | law | model
 	Ref    string  `json:"ref"`    // case number, Q&A question, co-cited article or law
 	Weight float32 `json:"weight"` // its share of the article's score
 }
@@ -32,6 +32,8 @@ func (r Reason) String() string {
 		return fmt.Sprintf("%s와 함께 자주 인용됨", r.Ref)
 	case "law":
 		return fmt.Sprintf("관련 법령: %s", r.Ref)
+	case "model":
+		return fmt.Sprintf("판례로 학습한 조문 예측 모델의 추천 (%s)", r.Ref)
 	}
 	return r.Ref
 }
@@ -50,6 +52,7 @@ const maxReasonsPerKind = 3
 // evidence accumulates one article's scores by kind, with the strongest contributors.
 type evidence struct {
 	direct, precedent, qa, cocite float32
+	tag                           float32        // the statute tagger's score, scaled by the best
 	precedents, qas               []contribution // raw vote weights, before normalisation
 }
 
@@ -119,6 +122,9 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 		func(i int) int32 { return qas[i].N }, func(e *evidence) *float32 { return &e.qa },
 		func(e *evidence) *[]contribution { return &e.qas })
 
+	// (d) the statute tagger: a model trained on precedents (판시사항 + 판결요지 → 참조조문) scores
+	// the articles it knows for the query.
+	rawTag := r.tagArticles(q.Text, ev, get)
 	precedentScale := normalize(ev, func(e *evidence) *float32 { return &e.precedent })
 	qaScale := normalize(ev, func(e *evidence) *float32 { return &e.qa })
 
@@ -127,7 +133,9 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 		precedent *= float32(math.Pow(float64(q.Match/0.25), float64(p.Confidence)))
 		direct *= float32(math.Pow(float64((1-q.Match)/0.75), float64(p.Confidence)))
 	}
-	base := func(e *evidence) float32 { return direct*e.direct + precedent*e.precedent + p.QA*e.qa }
+	base := func(e *evidence) float32 {
+		return direct*e.direct + precedent*e.precedent + p.QA*e.qa + p.Tagger*e.tag
+	}
 
 	// Co-citation: articles often cited together with the strongest candidates.
 	cocitedWith := map[int32]int32{}
@@ -201,7 +209,7 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 	}
 	for i := range out {
 		out[i].Reasons = r.reasons(ev[out[i].N], out[i].Score, cocitedWith[out[i].N], out[i].N, lawMass, totalMass,
-			precedentScale, qaScale)
+			precedentScale, qaScale, rawTag[out[i].N])
 	}
 	return out
 }
@@ -213,7 +221,7 @@ const (
 
 // reasons explains one article's score, strongest evidence first.
 func (r *Retriever) reasons(e *evidence, score float32, cocitedWith, a int32, lawMass []float32, totalMass float32,
-	precedentScale, qaScale float32) []Reason {
+	precedentScale, qaScale, rawTag float32) []Reason {
 	if score <= 0 {
 		return nil
 	}
@@ -227,6 +235,9 @@ func (r *Retriever) reasons(e *evidence, score float32, cocitedWith, a int32, la
 	}
 	if e.direct > 0 {
 		out = append(out, Reason{"lexical", r.StatuteID(a), p.Direct * e.direct / score})
+	}
+	if e.tag > 0 {
+		out = append(out, Reason{"model", fmt.Sprintf("%.2f", rawTag), p.Tagger * e.tag / score})
 	}
 	if e.cocite > 0 {
 		out = append(out, Reason{"cocited", r.StatuteID(cocitedWith), p.CoCite * e.cocite / score})

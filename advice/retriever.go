@@ -23,6 +23,8 @@ type Retriever struct {
 	// Dense is the dense side of similar-question and similar-precedent search; nil searches
 	// lexically only.
 	Dense *Dense
+	// tagger is the statute tagger (SetTagger); nil ranks without it.
+	tagger *tagger
 
 	statuteByID map[string]int32
 	// Articles (statute numbers) that each precedent's 참조조문 and each Q&A answer cite, limited to

@@ -112,7 +112,7 @@ type Query struct {
 }
 
 type Reason struct {
-	// precedent | qa | lexical | cocited | law
+	// precedent | qa | lexical | cocited | law | model (the statute tagger)
 	Kind string `json:"kind"`
 	// The case number, Q&A question, co-cited article or law.
 	Ref string `json:"ref"`
