@@ -61,8 +61,10 @@ func vectorSource(st *state.State) string {
 // MilvusCollection is the collection a state's vectors go to in Milvus: named after their
 // source, so that a new corpus or embedding fills a fresh collection instead of mixing with the
 // old one.
-func MilvusCollection(st *state.State) string {
-	sum := sha256.Sum256([]byte(vectorSource(st)))
+func MilvusCollection(st *state.State) string { return milvusCollection(vectorSource(st)) }
+
+func milvusCollection(source string) string {
+	sum := sha256.Sum256([]byte(source))
 	return "lawbot_" + hex.EncodeToString(sum[:6])
 }
 
@@ -174,12 +176,8 @@ func BuildVectors(ctx context.Context, st *state.State, ix *Indexes, w io.Writer
 	if err := store.Flush(); err != nil {
 		return fmt.Errorf("build vectors: %w", err)
 	}
-	src, err := json.Marshal(map[string]any{"source": vectorSource(st), "records": len(records)})
-	if err != nil {
+	if err := writeVectorSource(dir, vectorSource(st), len(records)); err != nil {
 		return err
-	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, vectorSourceFile), src); err != nil {
-		return fmt.Errorf("build vectors: %w", err)
 	}
 	if w != nil {
 		fmt.Fprintf(w, "embedded %d documents in %d dimensions (fit %s, graph %s)\n", len(records), e.Dim(),
@@ -217,25 +215,47 @@ func upsertAll(ctx context.Context, store search.Store, records []search.Record,
 // VectorsCurrent reports whether the state's embedded vectors and embedding were built from
 // this state; when not, the reason.
 func VectorsCurrent(st *state.State) (bool, string) {
-	data, err := os.ReadFile(filepath.Join(st.Dir, VectorDir, vectorSourceFile))
+	if ok, why := vectorsCurrent(st, filepath.Join(st.Dir, VectorDir), vectorSource(st)); !ok {
+		return false, why
+	}
+	if _, err := os.Stat(models.LSAPath(st.Dir)); err != nil {
+		return false, "no embedding model"
+	}
+	return true, ""
+}
+
+// vectorSourceInfo is the content of a store's vectorSourceFile.
+type vectorSourceInfo struct {
+	Source  string `json:"source"`
+	Records int    `json:"records"`
+}
+
+func writeVectorSource(dir, source string, records int) error {
+	data, err := json.Marshal(vectorSourceInfo{source, records})
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, vectorSourceFile), data); err != nil {
+		return fmt.Errorf("build vectors: %w", err)
+	}
+	return nil
+}
+
+// vectorsCurrent reports whether the store in dir was built, to the end, from source.
+func vectorsCurrent(st *state.State, dir, source string) (bool, string) {
+	data, err := os.ReadFile(filepath.Join(dir, vectorSourceFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, "no vectors yet"
 	}
 	if err != nil {
 		return false, err.Error()
 	}
-	var src struct {
-		Source  string `json:"source"`
-		Records int    `json:"records"`
-	}
+	var src vectorSourceInfo
 	if err := json.Unmarshal(data, &src); err != nil {
 		return false, "unreadable " + vectorSourceFile
 	}
-	if src.Source != vectorSource(st) || src.Records != len(st.Precedents)+len(st.QA) {
-		return false, "the vectors were built from another corpus"
-	}
-	if _, err := os.Stat(models.LSAPath(st.Dir)); err != nil {
-		return false, "no embedding model"
+	if src.Source != source || src.Records != len(st.Precedents)+len(st.QA) {
+		return false, "the vectors were built from another corpus or model"
 	}
 	return true, ""
 }
@@ -260,45 +280,64 @@ func OpenDense(ctx context.Context, st *state.State, ix *Indexes, spec string, w
 	if got := e.Info(); got.Source != vectorSource(st) {
 		return nil, fmt.Errorf("%w: the embedding was fitted on another corpus; run lawbot ingest --force", ErrNoVectors)
 	}
+	store, backend, err := openStore(ctx, st, filepath.Join(st.Dir, VectorDir), vectorSource(st), e.Dim(), spec, w,
+		func() ([]search.Record, error) {
+			docs, err := corpusDocs(ix)
+			if err != nil {
+				return nil, err
+			}
+			return vectorRecords(st, e, docs), nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &Dense{Embedder: e, Store: store, Backend: backend}, nil
+}
+
+// openStore opens the store spec names for the vectors of source: the embedded store in dir,
+// which must hold every record, or a Milvus collection named after source, filled from records
+// when it is not complete.
+func openStore(ctx context.Context, st *state.State, dir, source string, dim int, spec string, w io.Writer,
+	records func() ([]search.Record, error)) (search.Store, string, error) {
 	want := len(st.Precedents) + len(st.QA)
-	switch {
-	case spec == "" || spec == "embedded":
-		store, err := search.NewEmbedded(filepath.Join(st.Dir, VectorDir), e.Dim())
+	if spec == "" || spec == "embedded" {
+		store, err := search.NewEmbedded(dir, dim)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if n, _ := store.Count(ctx); n != want {
 			store.Close()
-			return nil, fmt.Errorf("%w: the vector store holds %d records, the state %d; run lawbot ingest --force", ErrNoVectors, n, want)
+			return nil, "", fmt.Errorf("%w: the vector store holds %d records, the state %d; run lawbot ingest --force", ErrNoVectors, n, want)
 		}
-		return &Dense{Embedder: e, Store: store, Backend: "embedded"}, nil
-	case strings.HasPrefix(spec, "milvus://"):
-		addr := strings.TrimPrefix(spec, "milvus://")
-		store, err := search.NewMilvus(ctx, addr, MilvusCollection(st), e.Dim())
-		if err != nil {
-			return nil, err
-		}
-		n, err := store.Count(ctx)
+		return store, "embedded", nil
+	}
+	addr, ok := strings.CutPrefix(spec, "milvus://")
+	if !ok {
+		return nil, "", fmt.Errorf("vector store %q: want embedded or milvus://HOST:PORT", spec)
+	}
+	collection := milvusCollection(source)
+	store, err := search.NewMilvus(ctx, addr, collection, dim)
+	if err != nil {
+		return nil, "", err
+	}
+	n, err := store.Count(ctx)
+	if err != nil {
+		store.Close()
+		return nil, "", err
+	}
+	if n != want {
+		recs, err := records()
 		if err != nil {
 			store.Close()
-			return nil, err
+			return nil, "", err
 		}
-		if n != want {
-			docs, err := corpusDocs(ix)
-			if err != nil {
-				store.Close()
-				return nil, err
-			}
-			if w != nil {
-				fmt.Fprintf(w, "filling Milvus collection %s at %s (%d of %d records there)\n", MilvusCollection(st), addr, n, want)
-			}
-			if err := upsertAll(ctx, store, vectorRecords(st, e, docs), "milvus", w); err != nil {
-				store.Close()
-				return nil, err
-			}
+		if w != nil {
+			fmt.Fprintf(w, "filling Milvus collection %s at %s (%d of %d records there)\n", collection, addr, n, want)
 		}
-		return &Dense{Embedder: e, Store: store, Backend: spec}, nil
-	default:
-		return nil, fmt.Errorf("vector store %q: want embedded or milvus://HOST:PORT", spec)
+		if err := upsertAll(ctx, store, recs, "milvus", w); err != nil {
+			store.Close()
+			return nil, "", err
+		}
 	}
+	return store, spec, nil
 }

@@ -1,0 +1,163 @@
+package advice
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lawbot-kr/lawbot/internal/progress"
+	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/search"
+	"github.com/lawbot-kr/lawbot/state"
+)
+
+// EncoderVectorDir holds the vectors of the trained encoder, beside the LSA's VectorDir: a
+// build without TensorFlow still has the LSA's to fall back on.
+const EncoderVectorDir = "vectors-encoder"
+
+// BatchEmbedder embeds texts in batches: the trained TensorFlow encoder.
+type BatchEmbedder interface {
+	models.Embedder
+	EmbedBatch(texts []string) ([][]float32, error)
+}
+
+// EncoderVersion identifies a SavedModel by the checksum of its graph and variable index, so
+// that vectors made by another training run are never mixed with this one's.
+func EncoderVersion(dir string) (string, error) {
+	h := sha256.New()
+	for _, f := range []string{"saved_model.pb", filepath.Join("variables", "variables.index")} {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return "", fmt.Errorf("encoder version: %w", err)
+		}
+		h.Write(data)
+	}
+	return "encoder.v1 " + hex.EncodeToString(h.Sum(nil)[:8]), nil
+}
+
+func encoderSource(st *state.State, version string) string {
+	return indexSource(st) + " " + version
+}
+
+// documentText is what the encoder reads of each document: a precedent's title, 판시사항 and
+// 판결요지; a Q&A pair's question and answer (the model keeps the first max_len tokens).
+func documentText(st *state.State, i int) string {
+	if np := len(st.Precedents); i < np {
+		p := &st.Precedents[i]
+		return p.Title + "\n" + p.Holding + "\n" + p.Summary
+	}
+	q := &st.QA[i-len(st.Precedents)]
+	return q.Question + "\n" + q.Answer
+}
+
+// encoderRecords embeds every precedent and Q&A pair with the encoder, in batches, with a
+// progress bar.
+func encoderRecords(ctx context.Context, st *state.State, e BatchEmbedder, w io.Writer) ([]search.Record, error) {
+	n := len(st.Precedents) + len(st.QA)
+	const batch = 64
+	var bar *progress.Bar
+	if w != nil {
+		bar = progress.New(w, progress.Options{Label: "encode", Total: int64(n), Unit: "documents"})
+	}
+	out := make([]search.Record, 0, n)
+	texts := make([]string, 0, batch)
+	for lo := 0; lo < n; lo += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hi := min(lo+batch, n)
+		texts = texts[:0]
+		for i := lo; i < hi; i++ {
+			texts = append(texts, documentText(st, i))
+		}
+		vecs, err := e.EmbedBatch(texts)
+		if err != nil {
+			if bar != nil {
+				bar.Break()
+			}
+			return nil, fmt.Errorf("encode documents %d–%d: %w", lo, hi, err)
+		}
+		for j, v := range vecs {
+			i := lo + j
+			r := search.Record{Vector: v}
+			if i < len(st.Precedents) {
+				p := &st.Precedents[i]
+				r.ID = recordID(KindPrecedent, i)
+				r.Fields = search.Fields{Kind: KindPrecedent, Court: p.CourtLevel, CaseType: p.CaseType, Date: p.Date}
+			} else {
+				r.ID = recordID(KindQA, i-len(st.Precedents))
+				r.Fields = search.Fields{Kind: KindQA}
+			}
+			out = append(out, r)
+		}
+		if bar != nil {
+			bar.Update(int64(hi), int64(hi))
+		}
+	}
+	if bar != nil {
+		bar.Finish()
+	}
+	return out, nil
+}
+
+// EncoderVectorsCurrent reports whether the encoder's vectors in the state were made from this
+// state by this model version; when not, the reason.
+func EncoderVectorsCurrent(st *state.State, version string) (bool, string) {
+	return vectorsCurrent(st, filepath.Join(st.Dir, EncoderVectorDir), encoderSource(st, version))
+}
+
+// BuildEncoderVectors embeds the corpus with the trained encoder into the embedded store in
+// STATE/vectors-encoder.
+func BuildEncoderVectors(ctx context.Context, st *state.State, e BatchEmbedder, version string, w io.Writer) error {
+	start := time.Now()
+	records, err := encoderRecords(ctx, st, e, w)
+	if err != nil {
+		return err
+	}
+	encoded := time.Since(start)
+	dir := filepath.Join(st.Dir, EncoderVectorDir)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("build encoder vectors: %w", err)
+	}
+	store, err := search.NewEmbedded(dir, e.Dim())
+	if err != nil {
+		return fmt.Errorf("build encoder vectors: %w", err)
+	}
+	defer store.Close()
+	if err := upsertAll(ctx, store, records, "vectors", w); err != nil {
+		return err
+	}
+	if err := store.Flush(); err != nil {
+		return fmt.Errorf("build encoder vectors: %w", err)
+	}
+	if err := writeVectorSource(dir, encoderSource(st, version), len(records)); err != nil {
+		return err
+	}
+	if w != nil {
+		fmt.Fprintf(w, "encoded %d documents in %d dimensions (encoder %s, graph %s)\n", len(records), e.Dim(),
+			encoded.Round(100*time.Millisecond), (time.Since(start) - encoded).Round(100*time.Millisecond))
+	}
+	return nil
+}
+
+// OpenEncoderDense opens the encoder's vectors in the store spec names (see OpenDense). The
+// embedded store must have been built (BuildEncoderVectors); a Milvus collection is filled by
+// encoding the corpus when it is not complete.
+func OpenEncoderDense(ctx context.Context, st *state.State, e BatchEmbedder, version, spec string, w io.Writer) (*Dense, error) {
+	if spec == "" || spec == "embedded" {
+		if ok, why := EncoderVectorsCurrent(st, version); !ok {
+			return nil, fmt.Errorf("%w for the encoder in %s (%s); run lawbot train --only encoder", ErrNoVectors, st.Dir, why)
+		}
+	}
+	store, backend, err := openStore(ctx, st, filepath.Join(st.Dir, EncoderVectorDir), encoderSource(st, version), e.Dim(), spec, w,
+		func() ([]search.Record, error) { return encoderRecords(ctx, st, e, w) })
+	if err != nil {
+		return nil, err
+	}
+	return &Dense{Embedder: e, Store: store, Backend: backend + " (encoder)"}, nil
+}

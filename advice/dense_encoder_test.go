@@ -1,0 +1,93 @@
+package advice
+
+import (
+	"context"
+	"hash/fnv"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/lawbot-kr/lawbot/search"
+)
+
+// hashEmbedder is a stand-in for the TensorFlow encoder in tests of the vector plumbing: each
+// text's characters hashed into 8 dimensions, L2-normalised.
+type hashEmbedder struct{ calls int }
+
+func (h *hashEmbedder) Dim() int { return 8 }
+func (h *hashEmbedder) Embed(text string) []float32 {
+	v := make([]float32, 8)
+	for _, r := range text {
+		f := fnv.New32a()
+		f.Write([]byte(string(r)))
+		v[f.Sum32()%8]++
+	}
+	var s float64
+	for _, x := range v {
+		s += float64(x * x)
+	}
+	if s > 0 {
+		for i := range v {
+			v[i] /= float32(math.Sqrt(s))
+		}
+	}
+	return v
+}
+func (h *hashEmbedder) EmbedBatch(texts []string) ([][]float32, error) {
+	h.calls++
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i] = h.Embed(t)
+	}
+	return out, nil
+}
+
+func TestEncoderVectors(t *testing.T) {
+	r, stateDir := denseFixture(t)
+	st := r.State
+	ctx := context.Background()
+	e := &hashEmbedder{}
+	if ok, _ := EncoderVectorsCurrent(st, "encoder.v1 aaaa"); ok {
+		t.Fatal("encoder vectors current before any build")
+	}
+	if _, err := OpenEncoderDense(ctx, st, e, "encoder.v1 aaaa", "embedded", nil); err == nil {
+		t.Fatal("opened encoder vectors that were never built")
+	}
+	if err := BuildEncoderVectors(ctx, st, e, "encoder.v1 aaaa", nil); err != nil {
+		t.Fatal(err)
+	}
+	if ok, why := EncoderVectorsCurrent(st, "encoder.v1 aaaa"); !ok {
+		t.Fatalf("not current after building: %s", why)
+	}
+	if ok, _ := EncoderVectorsCurrent(st, "encoder.v1 bbbb"); ok {
+		t.Error("another model version's vectors count as current")
+	}
+	d, err := OpenEncoderDense(ctx, st, e, "encoder.v1 aaaa", "embedded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if n, _ := d.Store.Count(ctx); n != len(st.Precedents)+len(st.QA) {
+		t.Fatalf("store holds %d", n)
+	}
+	// Each document's own text finds it first.
+	for i := range len(st.Precedents) + len(st.QA) {
+		kind := KindPrecedent
+		n := i
+		if i >= len(st.Precedents) {
+			kind, n = KindQA, i-len(st.Precedents)
+		}
+		m, err := d.Store.Search(ctx, e.Embed(documentText(st, i)), 1, search.Filter{Kind: kind})
+		if err != nil || len(m) == 0 || m[0].ID != recordID(kind, n) {
+			t.Errorf("document %d: nearest %v (%v)", i, m, err)
+		}
+	}
+	// The LSA's vectors are untouched: both spaces live side by side.
+	if _, err := os.Stat(filepath.Join(stateDir, VectorDir, vectorSourceFile)); err != nil {
+		t.Errorf("LSA vectors gone: %v", err)
+	}
+	if v, err := EncoderVersion(t.TempDir()); err == nil {
+		t.Errorf("EncoderVersion of an empty dir = %q, want an error", v)
+	}
+}
