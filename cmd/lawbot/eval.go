@@ -21,6 +21,7 @@ type evalOptions struct {
 	Params   []string // name=value overrides of the retrieval parameters, for tuning
 	// VectorStore is the dense side: embedded, milvus://HOST:PORT or none.
 	VectorStore string
+	Models      modelOptions
 }
 
 // listFlag collects a repeatable flag.
@@ -49,10 +50,16 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	explain := fs.String("explain", "", "print the ranking of the query with this id, with its reasons")
 	asJSON := fs.Bool("json", false, "print the metrics as JSON")
 	vectorStore := fs.String("vector-store", "embedded", vectorStoreUsage)
+	var mo modelOptions
+	finishModels := modelFlags(fs, &mo)
 	var params listFlag
 	fs.Var(&params, "param", "override a retrieval parameter, name=value (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if err := finishModels(); err != nil {
+		fmt.Fprintf(stderr, "lawbot eval: %v\n", err)
+		return errUsage
 	}
 	t, ok := evalTasks[*task]
 	if !ok {
@@ -64,7 +71,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opt := evalOptions{DataDir: dataDir, StateDir: *stateDir, File: *file, K: *k, Explain: *explain, JSON: *asJSON, Params: params,
-		VectorStore: *vectorStore}
+		VectorStore: *vectorStore, Models: mo}
 	if opt.File == "" {
 		opt.File = filepath.Join(dataDir, "eval", t.file)
 	}

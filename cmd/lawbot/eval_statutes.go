@@ -78,8 +78,21 @@ func scoreRanking(m *rankingMetrics, ranked, gold []string, k int) {
 }
 
 func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
-	r, err := loadRetriever(context.Background(), opt.StateDir, opt.VectorStore, stderr)
+	ctx := context.Background()
+	trained, err := loadTrainedModels(ctx, opt.StateDir, opt.Models, nil)
 	if err != nil {
+		return err
+	}
+	defer trained.Close()
+	lsaStore := opt.VectorStore
+	if trained.encoder != nil {
+		lsaStore = "none"
+	}
+	r, err := loadRetriever(ctx, opt.StateDir, lsaStore, stderr)
+	if err != nil {
+		return err
+	}
+	if err := useTrainedModels(ctx, r, trained, opt.VectorStore, stderr, stderr); err != nil {
 		return err
 	}
 	for _, p := range opt.Params {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/graph"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
@@ -38,6 +39,7 @@ type serveOptions struct {
 	MaxDepth, MaxComplexity  int
 	LogJSON                  bool
 	VectorStore              string
+	Models                   modelOptions
 }
 
 func runServe(args []string, stdout, stderr io.Writer) error {
@@ -68,6 +70,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.IntVar(&o.MaxComplexity, "max-complexity", graph.DefaultMaxComplexity, "costliest query allowed")
 	fs.BoolVar(&o.LogJSON, "log-json", false, "write logs as JSON lines instead of text")
 	fs.StringVar(&o.VectorStore, "vector-store", "embedded", vectorStoreUsage)
+	finishModels := modelFlags(fs, &o.Models)
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
@@ -78,6 +81,10 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		fmt.Fprintln(stderr, "lawbot serve: --tls-cert and --tls-key go together")
+		return o, errUsage
+	}
+	if err := finishModels(); err != nil {
+		fmt.Fprintf(stderr, "lawbot serve: %v\n", err)
 		return o, errUsage
 	}
 	for _, s := range strings.Split(*origins, ",") {
@@ -137,6 +144,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Name: "lawbot_dense_search_failures_total",
 		Help: "Dense (vector store) searches that failed or timed out and fell back to lexical results.",
 	}, func() float64 { return float64(advice.DenseFailures()) }))
+	srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "lawbot_tagger_failures_total",
+		Help: "Statute tagger runs that failed; the ranking went on without the tagger.",
+	}, func() float64 { return float64(advice.TaggerFailures()) }))
 
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -187,19 +198,30 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 		return nil, err
 	}
 
-	srv.SetNotReady("loading the state, the indexes and the dictionary")
+	srv.SetNotReady("loading the trained models")
+	trained, err := loadTrainedModels(ctx, o.StateDir, o.Models, log)
+	if err != nil {
+		return nil, err
+	}
+	srv.MustRegister(gpu.NewCollector(trained.manager))
+	go func() { <-ctx.Done(); trained.Close() }()
+	// The LSA's vectors are opened only when the trained encoder does not replace them.
+	lsaStore := o.VectorStore
+	if trained.encoder != nil {
+		lsaStore = "none"
+	}
+	srv.SetNotReady("loading the state, the indexes, the dictionary and the vector store " + o.VectorStore)
 	var r *advice.Retriever
 	if st != nil {
-		srv.SetNotReady("opening the vector store " + o.VectorStore)
-		var err error
-		if r, err = newRetriever(ctx, st, ix, o.VectorStore, stderr); err != nil {
+		if r, err = newRetriever(ctx, st, ix, lsaStore, stderr); err != nil {
 			return nil, err
 		}
-	} else {
-		var err error
-		if r, err = loadRetriever(ctx, o.StateDir, o.VectorStore, stderr); err != nil {
-			return nil, err
-		}
+	} else if r, err = loadRetriever(ctx, o.StateDir, lsaStore, stderr); err != nil {
+		return nil, err
+	}
+	srv.SetNotReady("putting the trained models to work (the first time, encoding the corpus)")
+	if err := useTrainedModels(ctx, r, trained, o.VectorStore, stdout, stderr); err != nil {
+		return nil, err
 	}
 	srv.SetNotReady("loading the legal-question filter")
 	filter, err := loadOrTrainFilter(o.StateDir, dataDir, dataErr == nil, log, stdout, stderr)

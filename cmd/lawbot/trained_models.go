@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/gpu"
+	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/search"
+)
+
+// modelOptions choose and bound the trained models a server or an evaluation uses.
+type modelOptions struct {
+	// Embedder is the dense side's embedding: auto (the trained encoder when it and TensorFlow
+	// are there, else the LSA), encoder (required), or lsa.
+	Embedder string
+	// Tagger: auto (the statute tagger when it and TensorFlow are there), on (required), off.
+	Tagger      string
+	BudgetBytes int64
+	IdleTimeout time.Duration
+	Threads     int // TensorFlow intra-op threads; 0: one per core
+}
+
+// trainedModels are the TensorFlow models in use, held through the residency manager.
+type trainedModels struct {
+	manager *gpu.Manager
+	encoder *models.TFEncoder
+	tagger  *models.TFTagger
+	release []func()
+}
+
+// Close releases the models and the manager.
+func (t *trainedModels) Close() error {
+	if t == nil {
+		return nil
+	}
+	for _, r := range t.release {
+		r()
+	}
+	return t.manager.Close()
+}
+
+// fileModel stands for a Go-native model the server loads itself (the filter, the LSA): the
+// manager accounts for its size.
+type fileModel struct{ bytes int64 }
+
+func (f fileModel) Bytes() int64 { return f.bytes }
+func (fileModel) Close() error   { return nil }
+
+// loadTrainedModels registers the state's models with a residency manager (resident ones load
+// now, within the budget) and hands out the encoder and the tagger when they are wanted and
+// can be served. Without TensorFlow or without trained models, "auto" falls back quietly (with a
+// log line); "encoder"/"on" fail instead.
+func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log *slog.Logger) (*trainedModels, error) {
+	tfOK := tensorflowAvailable()
+	found, err := stateModels(stateDir, tfOK)
+	if err != nil {
+		return nil, err
+	}
+	devs := gpu.Discover(modelDevices)
+	m := gpu.NewManager(gpu.Options{BudgetBytes: o.BudgetBytes, IdleTimeout: o.IdleTimeout, Devices: devs, Logger: log})
+	t := &trainedModels{manager: m}
+	opts := models.TFOptions{IntraOpThreads: o.Threads}
+	if devs.CUDA {
+		opts.AllowGrowth = true // share the card with other processes instead of reserving it
+	}
+	want := map[string]bool{"encoder": o.Embedder != "lsa", "tagger": o.Tagger != "off"}
+	have := map[string]bool{}
+	for _, sm := range found {
+		spec := gpu.Spec{Name: sm.Name, Backend: sm.Backend, Device: devs.For(sm.Backend), Resident: sm.Resident, Bytes: sm.Bytes}
+		switch {
+		case sm.Backend != gpu.BackendTensorFlow:
+			bytes := sm.Bytes
+			spec.Load = func(context.Context) (gpu.Model, error) { return fileModel{bytes}, nil }
+		case !tfOK || !want[sm.Name]:
+			continue
+		case sm.Name == "encoder":
+			path := sm.Path
+			spec.Load = func(context.Context) (gpu.Model, error) {
+				tok, err := models.LoadTokenizer(path, search.DefaultAnalyzer())
+				if err != nil {
+					return nil, err
+				}
+				return models.LoadTFEncoder(path, tok, opts)
+			}
+		case sm.Name == "tagger":
+			path := sm.Path
+			spec.Load = func(context.Context) (gpu.Model, error) {
+				tok, err := models.LoadTokenizer(path, search.DefaultAnalyzer())
+				if err != nil {
+					return nil, err
+				}
+				return models.LoadTFTagger(path, tok, opts)
+			}
+		default:
+			continue
+		}
+		if err := m.Register(spec); err != nil {
+			return nil, err
+		}
+		have[sm.Name] = sm.Backend == gpu.BackendTensorFlow
+	}
+	if err := m.Start(ctx); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("load models: %w", err)
+	}
+	for _, name := range []string{"encoder", "tagger"} {
+		if !have[name] {
+			continue
+		}
+		model, release, err := m.Acquire(ctx, name)
+		if err != nil {
+			t.Close()
+			return nil, fmt.Errorf("model %s: %w", name, err)
+		}
+		t.release = append(t.release, release)
+		switch x := model.(type) {
+		case *models.TFEncoder:
+			t.encoder = x
+		case *models.TFTagger:
+			t.tagger = x
+		}
+	}
+	why := func(name string) string {
+		switch {
+		case !tfOK:
+			return models.ErrTensorFlowUnavailable.Error()
+		default:
+			return "no trained " + name + " in " + stateDir + " (lawbot train --only " + name + ")"
+		}
+	}
+	if t.encoder == nil && o.Embedder == "encoder" {
+		t.Close()
+		return nil, fmt.Errorf("--embedder encoder: %s", why("encoder"))
+	}
+	if t.tagger == nil && o.Tagger == "on" {
+		t.Close()
+		return nil, fmt.Errorf("--tagger on: %s", why("tagger"))
+	}
+	if log != nil {
+		if t.encoder == nil && o.Embedder == "auto" {
+			log.Info("the trained encoder is not in use; the LSA embedding serves", "reason", why("encoder"))
+		}
+		if t.tagger == nil && o.Tagger == "auto" {
+			log.Info("the statute tagger is not in use", "reason", why("tagger"))
+		}
+	}
+	return t, nil
+}
+
+// useTrainedModels puts the trained models into the retriever: the encoder's vectors replace
+// the LSA's on the dense side (embedded vectors are built first when they are missing or
+// stale), the tagger joins the statute ranking.
+func useTrainedModels(ctx context.Context, r *advice.Retriever, t *trainedModels, vectorStore string, stdout, stderr io.Writer) error {
+	if t.tagger != nil {
+		known := r.SetTagger(t.tagger)
+		fmt.Fprintf(stderr, "statute tagger: %d of its %d articles are in the state\n", known, len(t.tagger.Labels()))
+	}
+	if t.encoder == nil || vectorStore == "none" {
+		return nil
+	}
+	version, err := advice.EncoderVersion(t.encoder.Dir())
+	if err != nil {
+		return err
+	}
+	if vectorStore == "" || vectorStore == "embedded" {
+		if ok, why := advice.EncoderVectorsCurrent(r.State, version); !ok {
+			fmt.Fprintf(stdout, "encoding the corpus with the trained encoder: %s\n", why)
+			if err := advice.BuildEncoderVectors(ctx, r.State, t.encoder, version, stderr); err != nil {
+				return err
+			}
+		}
+	}
+	d, err := advice.OpenEncoderDense(ctx, r.State, t.encoder, version, vectorStore, stderr)
+	if err != nil {
+		return err
+	}
+	if r.Dense != nil {
+		r.Dense.Close()
+	}
+	r.Dense = d
+	fmt.Fprintf(stderr, "dense search: %s, %d dimensions\n", d.Backend, d.Embedder.Dim())
+	return nil
+}
+
+// checkModelOptions validates the model flags.
+func checkModelOptions(o modelOptions) error {
+	switch o.Embedder {
+	case "auto", "encoder", "lsa":
+	default:
+		return fmt.Errorf("--embedder %q: want auto, encoder or lsa", o.Embedder)
+	}
+	switch o.Tagger {
+	case "auto", "on", "off":
+	default:
+		return fmt.Errorf("--tagger %q: want auto, on or off", o.Tagger)
+	}
+	if o.BudgetBytes < 0 || o.Threads < 0 {
+		return errors.New("--model-budget and --tf-threads cannot be negative")
+	}
+	return nil
+}
+
+// modelFlags registers the model flags on fs; finish parses the budget once fs is parsed.
+func modelFlags(fs interface {
+	StringVar(p *string, name, value, usage string)
+	DurationVar(p *time.Duration, name string, value time.Duration, usage string)
+	IntVar(p *int, name string, value int, usage string)
+}, o *modelOptions) (finish func() error) {
+	fs.StringVar(&o.Embedder, "embedder", "auto", "dense embedding: auto (the trained encoder when TensorFlow and the model are there, else the LSA), encoder, lsa")
+	fs.StringVar(&o.Tagger, "tagger", "auto", "statute tagger in the ranking: auto, on, off")
+	budget := ""
+	fs.StringVar(&budget, "model-budget", "", "memory bound for the loaded models (e.g. 2GiB; empty: none)")
+	fs.DurationVar(&o.IdleTimeout, "model-idle", gpu.DefaultIdleTimeout, "on-demand models are released after this long unused")
+	fs.IntVar(&o.Threads, "tf-threads", 0, "TensorFlow threads per op (0: one per core)")
+	return func() error {
+		if budget != "" {
+			b, err := parseBytes(budget)
+			if err != nil {
+				return fmt.Errorf("--model-budget: %w", err)
+			}
+			o.BudgetBytes = b
+		}
+		return checkModelOptions(*o)
+	}
+}
