@@ -17,6 +17,9 @@ type trainOptions struct {
 	// Morphemes adds the analyzer's morphemes to the filter's features (off: character n-grams
 	// only, no dictionary to load).
 	Morphemes bool
+	// Only is set when --only picked the models: one that cannot train here (no TensorFlow) is
+	// then an error instead of a skip.
+	Only bool
 }
 
 // trainer builds one model into the state directory. Later models (the statute tagger, …) add a
@@ -29,9 +32,14 @@ type trainer struct {
 
 var trainers = []trainer{
 	{"filter", "the legal-question filter (logistic regression over character n-grams and morphemes)", trainFilter},
+	{"encoder", "the TensorFlow dual encoder (training/train.py on lawbot train export)", trainTF("encoder")},
+	{"tagger", "the TensorFlow statute tagger (training/train.py on lawbot train export)", trainTF("tagger")},
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "export" {
+		return runTrainExport(args[1:], stdout, stderr)
+	}
 	fs := newFlags("train", stderr)
 	dataFlag := fs.String("data", "", "corpus directory (default $"+law.DataEnv+", else "+law.DefaultDataDir+")")
 	stateDir := fs.String("state", state.DefaultDir, "state directory to write the models into (STATE/models)")
@@ -55,7 +63,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt := trainOptions{DataDir: dataDir, StateDir: *stateDir, Seed: *seed, Morphemes: *morphemes}
+	opt := trainOptions{DataDir: dataDir, StateDir: *stateDir, Seed: *seed, Morphemes: *morphemes, Only: strings.TrimSpace(*only) != ""}
 	for _, t := range selected {
 		if err := t.run(opt, stdout, stderr); err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
