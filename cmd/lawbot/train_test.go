@@ -138,7 +138,7 @@ func TestTrainCommandErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		"unknown model": {[]string{"--only", "tagger"}, 2, `unknown model "tagger"`},
+		"unknown model": {[]string{"--only", "nosuch"}, 2, `unknown model "nosuch"`},
 		"extra arg":     {[]string{"filter"}, 2, "unexpected argument"},
 		"no corpus":     {[]string{"--data", filepath.Join(data, "absent")}, 1, ""},
 	} {
