@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/lawbot-kr/lawbot/internal/progress"
@@ -55,8 +57,9 @@ func documentText(st *state.State, i int) string {
 	return q.Question + "\n" + q.Answer
 }
 
-// encoderRecords embeds every precedent and Q&A pair with the encoder, in batches, with a
-// progress bar.
+// encoderRecords embeds every precedent and Q&A pair with the encoder, in batches of 64 spread
+// over one worker per core (the tokeniser's morpheme analysis is most of the cost; sessions take
+// concurrent runs), with a progress bar.
 func encoderRecords(ctx context.Context, st *state.State, e BatchEmbedder, w io.Writer) ([]search.Record, error) {
 	n := len(st.Precedents) + len(st.QA)
 	const batch = 64
@@ -64,45 +67,93 @@ func encoderRecords(ctx context.Context, st *state.State, e BatchEmbedder, w io.
 	if w != nil {
 		bar = progress.New(w, progress.Options{Label: "encode", Total: int64(n), Unit: "documents"})
 	}
-	out := make([]search.Record, 0, n)
-	texts := make([]string, 0, batch)
-	for lo := 0; lo < n; lo += batch {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hi := min(lo+batch, n)
-		texts = texts[:0]
-		for i := lo; i < hi; i++ {
-			texts = append(texts, documentText(st, i))
-		}
-		vecs, err := e.EmbedBatch(texts)
-		if err != nil {
-			if bar != nil {
-				bar.Break()
+	out := make([]search.Record, n)
+	batches := (n + batch - 1) / batch
+	next := make(chan int)
+	done := make(chan int)
+	errs := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range next {
+				lo, hi := b*batch, min(b*batch+batch, n)
+				texts := make([]string, 0, hi-lo)
+				for i := lo; i < hi; i++ {
+					texts = append(texts, documentText(st, i))
+				}
+				vecs, err := e.EmbedBatch(texts)
+				if err == nil && len(vecs) != len(texts) {
+					err = fmt.Errorf("%d vectors for %d texts", len(vecs), len(texts))
+				}
+				if err != nil {
+					select {
+					case errs <- fmt.Errorf("encode documents %d–%d: %w", lo, hi, err):
+					default:
+					}
+					cancel()
+					return
+				}
+				for j, v := range vecs {
+					out[lo+j] = documentRecord(st, lo+j, v)
+				}
+				select {
+				case done <- hi - lo:
+				case <-ctx.Done():
+					return
+				}
 			}
-			return nil, fmt.Errorf("encode documents %d–%d: %w", lo, hi, err)
-		}
-		for j, v := range vecs {
-			i := lo + j
-			r := search.Record{Vector: v}
-			if i < len(st.Precedents) {
-				p := &st.Precedents[i]
-				r.ID = recordID(KindPrecedent, i)
-				r.Fields = search.Fields{Kind: KindPrecedent, Court: p.CourtLevel, CaseType: p.CaseType, Date: p.Date}
-			} else {
-				r.ID = recordID(KindQA, i-len(st.Precedents))
-				r.Fields = search.Fields{Kind: KindQA}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for b := range batches {
+			select {
+			case next <- b:
+			case <-ctx.Done():
+				return
 			}
-			out = append(out, r)
 		}
+	}()
+	go func() { wg.Wait(); close(done) }()
+	var finished int64
+	for k := range done {
+		finished += int64(k)
 		if bar != nil {
-			bar.Update(int64(hi), int64(hi))
+			bar.Update(finished, finished)
 		}
+	}
+	select {
+	case err := <-errs:
+		if bar != nil {
+			bar.Break()
+		}
+		return nil, err
+	default:
+	}
+	if err := ctx.Err(); err != nil || finished != int64(n) {
+		if bar != nil {
+			bar.Break()
+		}
+		return nil, fmt.Errorf("encode documents: stopped after %d of %d: %v", finished, n, err)
 	}
 	if bar != nil {
 		bar.Finish()
 	}
 	return out, nil
+}
+
+// documentRecord is document i's record in the store.
+func documentRecord(st *state.State, i int, v []float32) search.Record {
+	if i < len(st.Precedents) {
+		p := &st.Precedents[i]
+		return search.Record{ID: recordID(KindPrecedent, i), Vector: v,
+			Fields: search.Fields{Kind: KindPrecedent, Court: p.CourtLevel, CaseType: p.CaseType, Date: p.Date}}
+	}
+	return search.Record{ID: recordID(KindQA, i-len(st.Precedents)), Vector: v, Fields: search.Fields{Kind: KindQA}}
 }
 
 // EncoderVectorsCurrent reports whether the encoder's vectors in the state were made from this

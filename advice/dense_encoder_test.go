@@ -2,10 +2,13 @@ package advice
 
 import (
 	"context"
+	"errors"
 	"hash/fnv"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lawbot-kr/lawbot/search"
@@ -13,7 +16,7 @@ import (
 
 // hashEmbedder is a stand-in for the TensorFlow encoder in tests of the vector plumbing: each
 // text's characters hashed into 8 dimensions, L2-normalised.
-type hashEmbedder struct{ calls int }
+type hashEmbedder struct{}
 
 func (h *hashEmbedder) Dim() int { return 8 }
 func (h *hashEmbedder) Embed(text string) []float32 {
@@ -35,7 +38,6 @@ func (h *hashEmbedder) Embed(text string) []float32 {
 	return v
 }
 func (h *hashEmbedder) EmbedBatch(texts []string) ([][]float32, error) {
-	h.calls++
 	out := make([][]float32, len(texts))
 	for i, t := range texts {
 		out[i] = h.Embed(t)
@@ -89,5 +91,34 @@ func TestEncoderVectors(t *testing.T) {
 	}
 	if v, err := EncoderVersion(t.TempDir()); err == nil {
 		t.Errorf("EncoderVersion of an empty dir = %q, want an error", v)
+	}
+}
+
+// brokenEmbedder fails on its second batch.
+type brokenEmbedder struct {
+	hashEmbedder
+	mu    sync.Mutex
+	calls int
+}
+
+func (b *brokenEmbedder) EmbedBatch(texts []string) ([][]float32, error) {
+	b.mu.Lock()
+	b.calls++
+	c := b.calls
+	b.mu.Unlock()
+	if c >= 1 {
+		return nil, errors.New("session closed")
+	}
+	return b.hashEmbedder.EmbedBatch(texts)
+}
+
+func TestEncoderVectorsReportEmbedderErrors(t *testing.T) {
+	r, _ := denseFixture(t)
+	err := BuildEncoderVectors(context.Background(), r.State, &brokenEmbedder{}, "encoder.v1 cccc", nil)
+	if err == nil || !strings.Contains(err.Error(), "session closed") {
+		t.Fatalf("err = %v, want the embedder's error", err)
+	}
+	if ok, _ := EncoderVectorsCurrent(r.State, "encoder.v1 cccc"); ok {
+		t.Error("a failed build counts as current")
 	}
 }
