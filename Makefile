@@ -23,7 +23,7 @@ TF_READY    = $(shell [ "$(TENSORFLOW)" != 0 ] && $(TF_ENV) check && echo 1)
 TF_TAGS     = $(if $(TF_READY),-tags tensorflow)
 TF_RUN      = $(if $(TF_READY),$(TF_ENV))
 
-.PHONY: all setup setup-tf build test test-tf run serve ingest train eval fuzz bench bench-tf bench-advice vet clean milvus milvus-stop
+.PHONY: all setup setup-tf build test test-tf run serve ingest train models eval fuzz bench bench-tf bench-advice vet clean milvus milvus-stop
 
 all: build
 
@@ -53,6 +53,7 @@ test: setup
 test-tf:
 	$(TF_ENV) $(GO) vet -tags tensorflow ./models ./cmd/lawbot
 	$(TF_ENV) $(GO) test -count=1 -tags tensorflow -run '^TestTF' ./models
+	$(TF_ENV) $(GO) test -count=1 -tags tensorflow -run '^TestTrainedModelsServe$$' ./cmd/lawbot
 
 ## bench-tf: TensorFlow encoder latency and throughput at batch 1 and 64 (tiny model, CPU)
 bench-tf:
@@ -69,6 +70,10 @@ serve: build
 
 train: build
 	bin/lawbot train --data $(DATA) --state $(STATE)
+
+## models: train the TensorFlow encoder and statute tagger (≤ 20 min on 2 cores; needs make setup)
+models: build
+	bin/lawbot train --data $(DATA) --state $(STATE) --only encoder,tagger
 
 ## eval: the dev-set figures of the README
 eval: build

@@ -1,0 +1,128 @@
+//go:build tensorflow
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/search"
+	"github.com/lawbot-kr/lawbot/state"
+)
+
+// TestTrainedModelsServe trains both models for a few steps with the real training script on
+// the fixture corpus, then serves them through the residency manager exactly as lawbot serve
+// does: Go must give the numbers Python computed for the same ids (golden.json), the encoder's
+// vectors must be built and searched, and the tagger must reach the ranking.
+func TestTrainedModelsServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains with TensorFlow")
+	}
+	python := os.Getenv(pythonEnv)
+	if python == "" {
+		python, _ = filepath.Abs(filepath.Join("..", "..", tfVenvPython))
+	}
+	if _, err := os.Stat(python); err != nil {
+		t.Skipf("no Python with TensorFlow (%s): run make setup or set $%s", python, pythonEnv)
+	}
+	training, _ := filepath.Abs(filepath.Join("..", "..", "training"))
+	t.Setenv(pythonEnv, python)
+	t.Setenv(trainingEnv, training)
+	t.Setenv(trainArgsEnv, "--steps 3 --dim 16 --hidden 16")
+	stateDir := ingestFixture(t)
+	if code, stdout, stderr := runLawbot("train", "--data", fixtureCorpus, "--state", stateDir, "--only", "encoder,tagger"); code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	ctx := context.Background()
+	tm, err := loadTrainedModels(ctx, stateDir, modelOptions{Embedder: "encoder", Tagger: "on"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	for _, s := range tm.manager.Status() {
+		if (s.Name == "encoder" || s.Name == "tagger") && (!s.Loaded || !s.Resident || s.Bytes <= 0) {
+			t.Errorf("%s: %+v, want loaded, resident, with its size", s.Name, s)
+		}
+	}
+
+	type golden struct {
+		Inputs  [][]int32   `json:"inputs"`
+		Outputs [][]float32 `json:"outputs"`
+	}
+	read := func(name string) golden {
+		data, err := os.ReadFile(filepath.Join(TFModelDir(stateDir, name), "golden.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g golden
+		if err := json.Unmarshal(data, &g); err != nil || len(g.Inputs) == 0 || len(g.Inputs) != len(g.Outputs) {
+			t.Fatalf("%s golden.json: %v (%d inputs)", name, err, len(g.Inputs))
+		}
+		return g
+	}
+	compare := func(name string, got, want [][]float32) {
+		worst := 0.0
+		for i := range want {
+			if len(got[i]) != len(want[i]) {
+				t.Fatalf("%s row %d: %d values, Python %d", name, i, len(got[i]), len(want[i]))
+			}
+			for j := range want[i] {
+				worst = math.Max(worst, math.Abs(float64(got[i][j]-want[i][j])))
+			}
+		}
+		if worst > 1e-5 {
+			t.Errorf("%s: Go and Python differ by up to %g", name, worst)
+		}
+		t.Logf("%s: max |Go − Python| = %g over %d rows", name, worst, len(want))
+	}
+	g := read("encoder")
+	got, err := tm.encoder.EmbedIDs(g.Inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare("encoder", got, g.Outputs)
+	g = read("tagger")
+	got, err = tm.tagger.TagIDs(g.Inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare("tagger", got, g.Outputs)
+
+	// Into the retriever: encoder vectors built and searched; tagger scores in the ranking.
+	st, err := state.Load(stateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := advice.LoadIndexes(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := advice.NewRetriever(st, ix, search.DefaultAnalyzer())
+	if err := useTrainedModels(ctx, r, tm, "embedded", os.Stderr, os.Stderr); err != nil {
+		t.Fatal(err)
+	}
+	if r.Dense == nil || r.Dense.Embedder.Dim() != 16 || !r.HasTagger() {
+		t.Fatalf("dense %+v, tagger %v", r.Dense, r.HasTagger())
+	}
+	if n, _ := r.Dense.Store.Count(ctx); n != len(st.Precedents)+len(st.QA) {
+		t.Errorf("encoder store holds %d records", n)
+	}
+	r.Params.DensePrecedents, r.Params.Tagger = 1, 100
+	_, _, precs, statutes := r.Retrieve("전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요.", 10)
+	if len(precs) == 0 || len(statutes) == 0 {
+		t.Fatalf("%d precedents, %d statutes", len(precs), len(statutes))
+	}
+	model := false
+	for _, reason := range statutes[0].Reasons {
+		model = model || reason.Kind == "model"
+	}
+	if !model {
+		t.Errorf("with a heavy tagger weight the first article has no model reason: %+v", statutes[0].Reasons)
+	}
+}
