@@ -63,8 +63,9 @@ type Params struct {
 
 	// The statute tagger (when the retriever has one): the weight of its scores beside the
 	// other evidence, and how many of its best articles count.
-	Tagger    float32 `param:"tagger"`
-	TaggerTop int     `param:"tagger_top"`
+	Tagger           float32 `param:"tagger"`
+	TaggerTop        int     `param:"tagger_top"`
+	TaggerConfidence float32 `param:"tagger_confidence"`
 }
 
 // DefaultParams are the tuned defaults.

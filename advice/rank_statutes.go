@@ -133,8 +133,14 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 		precedent *= float32(math.Pow(float64(q.Match/0.25), float64(p.Confidence)))
 		direct *= float32(math.Pow(float64((1-q.Match)/0.75), float64(p.Confidence)))
 	}
+	// The tagger learned from precedents' language: it counts as much as the query reads like
+	// one (q.Match), raised to TaggerConfidence (0: always its full weight).
+	tag := p.Tagger
+	if p.TaggerConfidence > 0 && q.Match > 0 {
+		tag *= float32(math.Pow(float64(min(1, q.Match/0.25)), float64(p.TaggerConfidence)))
+	}
 	base := func(e *evidence) float32 {
-		return direct*e.direct + precedent*e.precedent + p.QA*e.qa + p.Tagger*e.tag
+		return direct*e.direct + precedent*e.precedent + p.QA*e.qa + tag*e.tag
 	}
 
 	// Co-citation: articles often cited together with the strongest candidates.
@@ -209,7 +215,7 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 	}
 	for i := range out {
 		out[i].Reasons = r.reasons(ev[out[i].N], out[i].Score, cocitedWith[out[i].N], out[i].N, lawMass, totalMass,
-			precedentScale, qaScale, rawTag[out[i].N])
+			precedentScale, qaScale, rawTag[out[i].N], tag)
 	}
 	return out
 }
@@ -221,7 +227,7 @@ const (
 
 // reasons explains one article's score, strongest evidence first.
 func (r *Retriever) reasons(e *evidence, score float32, cocitedWith, a int32, lawMass []float32, totalMass float32,
-	precedentScale, qaScale, rawTag float32) []Reason {
+	precedentScale, qaScale, rawTag, tag float32) []Reason {
 	if score <= 0 {
 		return nil
 	}
@@ -237,7 +243,7 @@ func (r *Retriever) reasons(e *evidence, score float32, cocitedWith, a int32, la
 		out = append(out, Reason{"lexical", r.StatuteID(a), p.Direct * e.direct / score})
 	}
 	if e.tag > 0 {
-		out = append(out, Reason{"model", fmt.Sprintf("%.2f", rawTag), p.Tagger * e.tag / score})
+		out = append(out, Reason{"model", fmt.Sprintf("%.2f", rawTag), tag * e.tag / score})
 	}
 	if e.cocite > 0 {
 		out = append(out, Reason{"cocited", r.StatuteID(cocitedWith), p.CoCite * e.cocite / score})
