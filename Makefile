@@ -49,11 +49,13 @@ test: setup
 	$(GO) test -count=1 ./...
 	@if [ -n "$(TF_READY)" ]; then $(MAKE) --no-print-directory test-tf; fi
 
-## test-tf: the TensorFlow serving tests (a tiny SavedModel made by var/tf-venv's python)
+## test-tf: the TensorFlow tests: serving (a tiny SavedModel made by var/tf-venv's python), the
+## trained models served end to end, and the training script's own tests (pytest)
 test-tf:
 	$(TF_ENV) $(GO) vet -tags tensorflow ./models ./cmd/lawbot
 	$(TF_ENV) $(GO) test -count=1 -tags tensorflow -run '^TestTF' ./models
 	$(TF_ENV) $(GO) test -count=1 -tags tensorflow -run '^TestTrainedModelsServe$$' ./cmd/lawbot
+	var/tf-venv/bin/python -m pytest -q training
 
 ## bench-tf: TensorFlow encoder latency and throughput at batch 1 and 64 (tiny model, CPU)
 bench-tf:
