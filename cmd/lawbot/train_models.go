@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
 )
@@ -107,6 +109,38 @@ func runTFTraining(name string, opt trainOptions, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "%s: trained %v steps in %s; %s\n  wrote %s\n", name, info["steps"],
 		time.Since(start).Round(time.Second), formatMetrics(info), dest)
+	if name == "encoder" {
+		return encodeCorpus(st, dest, stdout, stderr)
+	}
+	return nil
+}
+
+// encodeCorpus fills the encoder's vector store right after training, so that the server starts
+// with it ready; without TensorFlow in this binary the server does it on first use instead.
+func encodeCorpus(st *state.State, dir string, stdout, stderr io.Writer) error {
+	if !tensorflowAvailable() {
+		fmt.Fprintf(stdout, "encoder: this lawbot has no TensorFlow; the corpus is encoded when a TensorFlow build first serves\n")
+		return nil
+	}
+	tok, err := models.LoadTokenizer(dir, search.DefaultAnalyzer())
+	if err != nil {
+		return err
+	}
+	enc, err := models.LoadTFEncoder(dir, tok, models.TFOptions{})
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	version, err := advice.EncoderVersion(dir)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := advice.BuildEncoderVectors(context.Background(), st, enc, version, stderr); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "encoder: encoded %d documents into %s in %s\n", len(st.Precedents)+len(st.QA),
+		filepath.Join(st.Dir, advice.EncoderVectorDir), time.Since(start).Round(time.Second))
 	return nil
 }
 
