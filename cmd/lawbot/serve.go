@@ -24,6 +24,7 @@ import (
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/server"
 	"github.com/lawbot-kr/lawbot/state"
+	"github.com/lawbot-kr/lawbot/ui"
 )
 
 // serveOptions are lawbot serve's flags.
@@ -131,6 +132,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Addr:            o.Addr,
 		GraphQL:         gql,
 		GraphiQL:        graph.GraphiQLHandler("/graphql"),
+		Root:            ui.Handler(), // the web app (ui/dist), / and its shareable routes
 		MaxBodyBytes:    o.MaxBody,
 		Rate:            rate,
 		Burst:           o.Burst,
