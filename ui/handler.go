@@ -42,6 +42,7 @@ type handler struct {
 var appRoutes = []string{"/statute/", "/precedent/"}
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setSecurityHeaders(w, r)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -56,7 +57,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == "/favicon.svg" || p == "/robots.txt":
 		h.serveFile(w, r, strings.TrimPrefix(p, "/"), "public, max-age=86400")
 	default:
-		setSecurityHeaders(w, r)
 		http.Error(w, "404 — 없는 페이지입니다 (page not found)", http.StatusNotFound)
 	}
 }
@@ -71,7 +71,6 @@ func hasAppRoute(p string) bool {
 }
 
 func (h *handler) serveIndex(w http.ResponseWriter, r *http.Request) {
-	setSecurityHeaders(w, r)
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Cache-Control", "no-cache")
@@ -82,7 +81,6 @@ func (h *handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, name, cacheControl string) {
-	setSecurityHeaders(w, r)
 	if !fs.ValidPath(name) || !HasFile(h.fsys, name) {
 		http.Error(w, "404 — 없는 파일입니다 (file not found)", http.StatusNotFound)
 		return
