@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,7 +80,9 @@ func limitRate(l *rateLimiter, clientKey func(*http.Request) string, onError fun
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if exemptFromRateLimit[r.URL.Path] {
+		if exemptFromRateLimit[r.URL.Path] || strings.HasPrefix(r.URL.Path, "/assets/") {
+			// /assets/ are the web app's hashed files, served from memory: one page load
+			// fetches dozens (GraphiQL's editor is split into ~40), and they cost nothing.
 			next.ServeHTTP(w, r)
 			return
 		}

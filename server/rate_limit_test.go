@@ -53,7 +53,7 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("onError calls %v", limited)
 	}
 
-	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/assets/app-1a2b.js"} {
 		if rec := send(path, a); rec.Code != 200 {
 			t.Errorf("%s limited: %d", path, rec.Code)
 		}

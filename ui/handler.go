@@ -132,7 +132,8 @@ func compressible(ctype string) bool {
 	return false
 }
 
-// setSecurityHeaders sets the app's CSP: everything from this server only. 'self' does not
+// setSecurityHeaders sets the app's CSP: everything from this server only (inline style
+// attributes excepted: cytoscape.js positions its layers with them; scripts stay 'self'). 'self' does not
 // cover websockets in every browser, so this host's ws origins are named (the answer streams
 // over graphql-transport-ws). No referrer: a shared URL carries the person's question.
 func setSecurityHeaders(w http.ResponseWriter, r *http.Request) {
@@ -145,7 +146,7 @@ func setSecurityHeaders(w http.ResponseWriter, r *http.Request) {
 
 // AppCSP is the Content-Security-Policy of the app's pages for a request to host.
 func AppCSP(host string) string {
-	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+	return "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; " +
 		"connect-src 'self' ws://" + host + " wss://" + host + "; object-src 'none'; base-uri 'none'; " +
 		"form-action 'self'; frame-ancestors 'none'"
 }
