@@ -23,7 +23,7 @@ TF_READY    = $(shell [ "$(TENSORFLOW)" != 0 ] && $(TF_ENV) check && echo 1)
 TF_TAGS     = $(if $(TF_READY),-tags tensorflow)
 TF_RUN      = $(if $(TF_READY),$(TF_ENV))
 
-.PHONY: all setup setup-tf build test test-tf run serve ingest train models eval fuzz bench bench-tf bench-advice vet clean milvus milvus-stop
+.PHONY: all setup setup-tf ui test-ui build test test-tf run serve ingest train models eval fuzz bench bench-tf bench-advice vet clean milvus milvus-stop
 
 all: build
 
@@ -36,8 +36,28 @@ ifneq ($(TENSORFLOW),0)
 	$(TF_ENV) setup
 endif
 
-## build: write bin/lawbot (with TensorFlow when var/tf-venv is ready)
-build: setup
+# The web app (ui/): `make ui` builds it into ui/dist, which the binary embeds (package ui).
+# `make build` builds it first when npm is installed (UI=0 skips it); without a build the
+# binary serves a page saying how to build it, and /graphiql falls back to its inline page.
+NPM    ?= npm
+UI     ?= 1
+UI_DEP  = $(if $(and $(filter-out 0,$(UI)),$(shell command -v $(NPM) 2>/dev/null)),ui)
+
+## ui: install the web app's packages from the lockfile and build it into ui/dist
+ui:
+	cd ui && $(NPM) ci --no-audit --no-fund && $(NPM) run build
+
+ui/dist/index.html:
+	$(MAKE) --no-print-directory ui
+
+## test-ui: the web app's component tests (Vitest) and end-to-end tests (headless Chromium
+## through playwright-core, against a fresh lawbot build on the fixture corpus)
+test-ui: ui/dist/index.html
+	cd ui && $(NPM) test
+	cd ui && $(NPM) run e2e
+
+## build: write bin/lawbot (with TensorFlow when var/tf-venv is ready; with the web app)
+build: setup $(UI_DEP)
 	@if [ -n "$(TF_READY)" ]; then echo "build: with TensorFlow (-tags tensorflow, flags from $(TF_ENV))"; \
 	elif [ "$(TENSORFLOW)" = 0 ]; then echo "build: without TensorFlow (TENSORFLOW=0)"; \
 	else echo "build: without TensorFlow (var/tf-venv not ready; make setup installs it)"; fi
