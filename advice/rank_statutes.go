@@ -133,11 +133,15 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 		precedent *= float32(math.Pow(float64(q.Match/0.25), float64(p.Confidence)))
 		direct *= float32(math.Pow(float64((1-q.Match)/0.75), float64(p.Confidence)))
 	}
-	// The tagger learned from precedents' language: it counts as much as the query reads like
-	// one (q.Match), raised to TaggerConfidence (0: always its full weight).
+	// The tagger learned from precedents' language; on other text its scores stay low. It counts
+	// as much as its own best score, raised to TaggerConfidence (0: always its full weight).
 	tag := p.Tagger
-	if p.TaggerConfidence > 0 && q.Match > 0 {
-		tag *= float32(math.Pow(float64(min(1, q.Match/0.25)), float64(p.TaggerConfidence)))
+	if p.TaggerConfidence > 0 {
+		var best float32
+		for _, x := range rawTag {
+			best = max(best, x)
+		}
+		tag *= float32(math.Pow(float64(best), float64(p.TaggerConfidence)))
 	}
 	base := func(e *evidence) float32 {
 		return direct*e.direct + precedent*e.precedent + p.QA*e.qa + tag*e.tag
