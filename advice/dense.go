@@ -161,29 +161,34 @@ func BuildVectors(ctx context.Context, st *state.State, ix *Indexes, w io.Writer
 	fitted := time.Since(start)
 	records := vectorRecords(st, e, docs)
 
-	dir := filepath.Join(st.Dir, VectorDir)
-	if err := os.RemoveAll(dir); err != nil {
+	if err := writeStore(ctx, filepath.Join(st.Dir, VectorDir), e.Dim(), vectorSource(st), records, w); err != nil {
 		return fmt.Errorf("build vectors: %w", err)
-	}
-	store, err := search.NewEmbedded(dir, e.Dim())
-	if err != nil {
-		return fmt.Errorf("build vectors: %w", err)
-	}
-	defer store.Close()
-	if err := upsertAll(ctx, store, records, "vectors", w); err != nil {
-		return err
-	}
-	if err := store.Flush(); err != nil {
-		return fmt.Errorf("build vectors: %w", err)
-	}
-	if err := writeVectorSource(dir, vectorSource(st), len(records)); err != nil {
-		return err
 	}
 	if w != nil {
 		fmt.Fprintf(w, "embedded %d documents in %d dimensions (fit %s, graph %s)\n", len(records), e.Dim(),
 			fitted.Round(100*time.Millisecond), (time.Since(start) - fitted).Round(100*time.Millisecond))
 	}
 	return nil
+}
+
+// writeStore replaces the embedded store in dir with records, and marks it built from source
+// last, so that a build that dies half way is never taken for a finished one.
+func writeStore(ctx context.Context, dir string, dim int, source string, records []search.Record, w io.Writer) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	store, err := search.NewEmbedded(dir, dim)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := upsertAll(ctx, store, records, "vectors", w); err != nil {
+		return err
+	}
+	if err := store.Flush(); err != nil {
+		return err
+	}
+	return writeVectorSource(dir, source, len(records))
 }
 
 // upsertAll writes records in batches large enough for the store's parallel build, with a
@@ -235,10 +240,7 @@ func writeVectorSource(dir, source string, records int) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, vectorSourceFile), data); err != nil {
-		return fmt.Errorf("build vectors: %w", err)
-	}
-	return nil
+	return atomicfile.WriteFile(filepath.Join(dir, vectorSourceFile), data)
 }
 
 // vectorsCurrent reports whether the store in dir was built, to the end, from source.

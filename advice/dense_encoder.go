@@ -171,23 +171,8 @@ func BuildEncoderVectors(ctx context.Context, st *state.State, e BatchEmbedder, 
 		return err
 	}
 	encoded := time.Since(start)
-	dir := filepath.Join(st.Dir, EncoderVectorDir)
-	if err := os.RemoveAll(dir); err != nil {
+	if err := writeStore(ctx, filepath.Join(st.Dir, EncoderVectorDir), e.Dim(), encoderSource(st, version), records, w); err != nil {
 		return fmt.Errorf("build encoder vectors: %w", err)
-	}
-	store, err := search.NewEmbedded(dir, e.Dim())
-	if err != nil {
-		return fmt.Errorf("build encoder vectors: %w", err)
-	}
-	defer store.Close()
-	if err := upsertAll(ctx, store, records, "vectors", w); err != nil {
-		return err
-	}
-	if err := store.Flush(); err != nil {
-		return fmt.Errorf("build encoder vectors: %w", err)
-	}
-	if err := writeVectorSource(dir, encoderSource(st, version), len(records)); err != nil {
-		return err
 	}
 	if w != nil {
 		fmt.Fprintf(w, "encoded %d documents in %d dimensions (encoder %s, graph %s)\n", len(records), e.Dim(),

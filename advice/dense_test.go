@@ -228,24 +228,37 @@ func TestVectorsGoStaleWithTheCorpus(t *testing.T) {
 
 func TestQueryEmbeddingReusesTheAnalysis(t *testing.T) {
 	r, _ := denseFixture(t)
-	withDense := *r
-	withDense.Params.DenseQA = 0.5
 	for _, text := range []string{"임대인이 보증금을 돌려주지 않는다", "전세권 등기 말소와 전세금 반환은 동시이행 관계인가"} {
-		q := withDense.Analyze(text)
-		want := r.Dense.Embedder.Embed(text)
-		if len(q.Vector) != len(want) {
-			t.Fatalf("%q: vector of %d values, want %d", text, len(q.Vector), len(want))
+		q := r.Analyze(text)
+		if q.Vector != nil {
+			t.Fatalf("%q: Analyze embedded the query; only a dense search should", text)
+		}
+		got, want := r.embedQuery(q), r.Dense.Embedder.Embed(text)
+		if len(got) != len(want) {
+			t.Fatalf("%q: vector of %d values, want %d", text, len(got), len(want))
 		}
 		for i := range want { // same terms, summed in another order
-			if d := q.Vector[i] - want[i]; d > 1e-5 || d < -1e-5 {
-				t.Errorf("%q: query vector from the analysis differs from embedding the text at %d: %v vs %v", text, i, q.Vector[i], want[i])
+			if d := got[i] - want[i]; d > 1e-5 || d < -1e-5 {
+				t.Errorf("%q: query vector from the analysis differs from embedding the text at %d: %v vs %v", text, i, got[i], want[i])
 				break
 			}
 		}
 	}
-	lexical := *r
-	lexical.Params.DenseQA, lexical.Params.DensePrecedents = 0, 0
-	if q := lexical.Analyze("보증금"); q.Vector != nil {
-		t.Error("a lexical-only retriever embedded the query")
+}
+
+func TestDensePrecedentsAtTheDepth(t *testing.T) {
+	r, _ := denseFixture(t)
+	withDense := *r
+	withDense.Params.DensePrecedents, withDense.Params.DenseDepth = 1, 3
+	text := "임대인이 보증금을 돌려주지 않는다"
+	dq := withDense.Analyze(text)
+	nearest := withDense.denseSearch(&dq, KindPrecedent, 5, search.Filter{})
+	// Asking for as many as (or more than) the dense depth still fuses.
+	got := withDense.SimilarPrecedents(withDense.Analyze(text), 5, PrecedentFilter{})
+	if len(got) == 0 || got[0].N != nearest[0].N {
+		t.Errorf("k ≥ dense depth: first %v, want the store's nearest %d", numbers(got), nearest[0].N)
+	}
+	if got := fuse([]ranked{{1, 1}}, []ranked{{2, 1}}, 0.5, FusionConvex, 60, 0); got != nil {
+		t.Errorf("fuse with k = 0: %v", got)
 	}
 }

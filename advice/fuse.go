@@ -70,6 +70,9 @@ func (r *Retriever) denseSearch(q *Query, kind string, k int, filter search.Filt
 // composer read scores relative to the best one, and precedentMatch reads the best one against
 // the query's most possible BM25 score. w = 0 or an empty dense list gives the lexical list.
 func fuse(lex, dense []ranked, w float32, method int, rrfK float32, k int) []ranked {
+	if k <= 0 {
+		return nil
+	}
 	if w <= 0 || len(dense) == 0 || len(lex) == 0 {
 		return lex[:min(k, len(lex))]
 	}

@@ -94,7 +94,8 @@ type Query struct {
 	// Match is how much of the query the best similar precedent matches, in (0, 1]; set by
 	// Retrieve, 0 when unknown.
 	Match float32
-	// Vector is the text's embedding, set by Analyze when the retriever has a dense side.
+	// Vector is the text's embedding, made by the first dense search that needs it (statute
+	// search and the per-issue parts never do).
 	Vector []float32
 }
 
@@ -102,11 +103,7 @@ type Query struct {
 func (r *Retriever) Analyze(text string) Query {
 	terms := r.Analyzer.Morphemes(text)
 	terms = append(terms, bigramTerms(r.Analyzer.Bigrams(text))...)
-	q := Query{Text: text, Terms: search.Terms(terms)}
-	if r.Dense != nil && (r.Params.DenseQA > 0 || r.Params.DensePrecedents > 0) {
-		q.Vector = r.embedQuery(q)
-	}
-	return q
+	return Query{Text: text, Terms: search.Terms(terms)}
 }
 
 // StatuteID is the canonical id of statute number n.

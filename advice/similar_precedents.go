@@ -38,12 +38,13 @@ func (r *Retriever) SimilarPrecedents(q Query, k int, filter PrecedentFilter) []
 	}
 	p := r.Params
 	depth := k
-	if r.Dense != nil && p.DensePrecedents > 0 {
+	useDense := r.Dense != nil && p.DensePrecedents > 0
+	if useDense {
 		depth = max(k, p.DenseDepth)
 	}
 	lex := hitsToRanked(r.Indexes.Precedents.SearchFiltered(q.Terms, search.Params{K1: p.K1, Fields: p.PrecedentFields}, depth, keep))
 	var dense []ranked
-	if depth > k {
+	if useDense {
 		dense = r.denseSearch(&q, KindPrecedent, depth, search.Filter{Court: filter.CourtLevel, CaseType: filter.CaseType, From: filter.From, To: filter.To})
 	}
 	hits := fuse(lex, dense, p.DensePrecedents, p.Fusion, p.RRFK, k)

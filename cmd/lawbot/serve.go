@@ -158,9 +158,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	url := baseURL(ln.Addr(), srv.TLS())
 	fmt.Fprintf(stdout, "listening on %s (loading; /healthz answers now, /readyz once the indexes are loaded)\n", url)
 
+	// The trained models are closed after the server has finished the requests and streams in
+	// flight, not when the shutdown begins.
+	var models struct {
+		sync.Mutex
+		t *trainedModels
+	}
+	defer func() {
+		models.Lock()
+		defer models.Unlock()
+		models.t.Close()
+	}()
 	go func() {
 		start := time.Now()
-		p, err := loadPipeline(ctx, o, srv, log, stdout, stderr)
+		p, trained, err := loadPipeline(ctx, o, srv, log, stdout, stderr)
+		if trained != nil {
+			models.Lock()
+			models.t = trained
+			models.Unlock()
+		}
 		if err != nil {
 			srv.SetNotReady("loading failed: " + err.Error())
 			log.Error("loading failed; /readyz stays 503", "err", err)
@@ -176,7 +192,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // loadPipeline brings the state up to date with the corpus (when there is one), then loads
 // everything a request needs, saying on /readyz what it is doing.
-func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (*advice.Pipeline, error) {
+// The trained models it loaded come back with the pipeline for the caller to close once the
+// server has stopped; on an error they are already closed.
+func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (_ *advice.Pipeline, _ *trainedModels, err error) {
 	dataDir, dataErr := law.ResolveDataDir(o.DataFlag)
 	var st *state.State
 	var ix *advice.Indexes
@@ -184,29 +202,33 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 		srv.SetNotReady("checking the state against the corpus")
 		rep, err := state.Ingest(state.IngestOptions{DataDir: dataDir, StateDir: o.StateDir, Log: stderr, Progress: stderr})
 		if err != nil {
-			return nil, fmt.Errorf("ingest: %w", err)
+			return nil, nil, fmt.Errorf("ingest: %w", err)
 		}
 		if !rep.UpToDate {
 			printIngestReport(stdout, dataDir, rep)
 		}
 		srv.SetNotReady("checking the search indexes (building them takes a minute or two)")
 		if st, ix, err = ensureIndexes(o.StateDir, !rep.UpToDate, stdout, stderr); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	} else {
 		log.Warn("no corpus to check the state against; serving the state as it is", "err", dataErr)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	srv.SetNotReady("loading the trained models")
 	trained, err := loadTrainedModels(ctx, o.StateDir, o.Models, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	defer func() {
+		if err != nil {
+			trained.Close()
+		}
+	}()
 	srv.MustRegister(gpu.NewCollector(trained.manager))
-	go func() { <-ctx.Done(); trained.Close() }()
 	// The LSA's vectors are opened only when the trained encoder does not replace them.
 	lsaStore := o.VectorStore
 	if trained.encoder != nil {
@@ -216,26 +238,26 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 	var r *advice.Retriever
 	if st != nil {
 		if r, err = newRetriever(ctx, st, ix, lsaStore, stderr); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	} else if r, err = loadRetriever(ctx, o.StateDir, lsaStore, stderr); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	srv.SetNotReady("putting the trained models to work (the first time, encoding the corpus)")
 	if err := useTrainedModels(ctx, r, trained, o.VectorStore, stdout, stderr); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	srv.SetNotReady("loading the legal-question filter")
 	filter, err := loadOrTrainFilter(o.StateDir, dataDir, dataErr == nil, log, stdout, stderr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := advice.NewPipeline(r, filter)
 	// One question end to end, so the first person asking does not pay for cold caches.
 	if _, err := p.Advise(ctx, "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요.", nil); err != nil {
-		return nil, fmt.Errorf("warm-up question: %w", err)
+		return nil, nil, fmt.Errorf("warm-up question: %w", err)
 	}
-	return p, nil
+	return p, trained, nil
 }
 
 // loadOrTrainFilter loads the legal-question filter, training it first (as lawbot train --only

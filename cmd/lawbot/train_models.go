@@ -9,9 +9,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lawbot-kr/lawbot/advice"
@@ -82,16 +84,27 @@ func runTFTraining(name string, opt trainOptions, stdout, stderr io.Writer) erro
 	if err := os.MkdirAll(modelsDir, 0o755); err != nil {
 		return err
 	}
+	// Left by a run that was killed before it could clean up.
+	if stale, _ := filepath.Glob(filepath.Join(modelsDir, "."+name+".tmp-*")); len(stale) > 0 {
+		for _, d := range stale {
+			os.RemoveAll(d)
+		}
+	}
 	tmp, err := os.MkdirTemp(modelsDir, "."+name+".tmp-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	// Ctrl-C or SIGTERM stops the Python child and still removes the half-written model.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 
 	args := []string{script, "--data", exportDir, "--out", tmp, "--models", name, "--seed", fmt.Sprint(opt.Seed)}
 	args = append(args, strings.Fields(os.Getenv(trainArgsEnv))...)
 	fmt.Fprintf(stderr, "%s: %s %s\n", name, python, strings.Join(args, " "))
-	cmd := exec.Command(python, args...)
+	cmd := exec.CommandContext(ctx, python, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Stdout, cmd.Stderr = stderr, stderr // train.py's progress lines
 	cmd.Env = append(os.Environ(), "TF_CPP_MIN_LOG_LEVEL=2", "PYTHONUNBUFFERED=1")
 	start := time.Now()
@@ -122,7 +135,7 @@ func encodeCorpus(st *state.State, dir string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "encoder: this lawbot has no TensorFlow; the corpus is encoded when a TensorFlow build first serves\n")
 		return nil
 	}
-	tok, err := models.LoadTokenizer(dir, search.DefaultAnalyzer())
+	tok, err := loadModelTokenizer(dir)
 	if err != nil {
 		return err
 	}

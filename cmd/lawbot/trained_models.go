@@ -92,7 +92,7 @@ func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log
 		case sm.Name == "encoder":
 			path := sm.Path
 			spec.Load = func(context.Context) (gpu.Model, error) {
-				tok, err := models.LoadTokenizer(path, search.DefaultAnalyzer())
+				tok, err := loadModelTokenizer(path)
 				if err != nil {
 					return nil, err
 				}
@@ -101,7 +101,7 @@ func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log
 		case sm.Name == "tagger":
 			path := sm.Path
 			spec.Load = func(context.Context) (gpu.Model, error) {
-				tok, err := models.LoadTokenizer(path, search.DefaultAnalyzer())
+				tok, err := loadModelTokenizer(path)
 				if err != nil {
 					return nil, err
 				}
@@ -174,6 +174,10 @@ func useTrainedModels(ctx context.Context, r *advice.Retriever, t *trainedModels
 			r.Params.Tagger, r.Params.TaggerConfidence = taggerOnWeight, taggerOnConfidence
 		}
 		known := r.SetTagger(t.tagger)
+		if known == 0 {
+			r.SetTagger(nil)
+			return fmt.Errorf("statute tagger: none of its %d articles is in the state (labels.txt of another corpus?)", len(t.tagger.Labels()))
+		}
 		fmt.Fprintf(stderr, "statute tagger: %d of its %d articles are in the state\n", known, len(t.tagger.Labels()))
 	}
 	if t.encoder == nil || vectorStore == "none" {
@@ -201,6 +205,20 @@ func useTrainedModels(ctx context.Context, r *advice.Retriever, t *trainedModels
 	r.Dense = d
 	fmt.Fprintf(stderr, "dense search: %s, %d dimensions\n", d.Backend, d.Embedder.Dim())
 	return nil
+}
+
+// loadModelTokenizer loads a model's tokeniser and refuses one made with another analyzer:
+// its token ids would not be the ones the model was trained on.
+func loadModelTokenizer(dir string) (*models.Tokenizer, error) {
+	tok, err := models.LoadTokenizer(dir, search.DefaultAnalyzer())
+	if err != nil {
+		return nil, err
+	}
+	if got := tok.Analyzer(); got != search.AnalyzerVersion {
+		return nil, fmt.Errorf("%s was trained with analyzer %q, this lawbot tokenises with %q: train it again (lawbot train --only encoder,tagger)",
+			dir, got, search.AnalyzerVersion)
+	}
+	return tok, nil
 }
 
 // checkModelOptions validates the model flags.
