@@ -3,7 +3,6 @@ package models
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -56,25 +55,16 @@ func (f *Filter) Save(path string) error {
 
 // MarshalBinary encodes the filter in the file format above.
 func (f *Filter) MarshalBinary() ([]byte, error) {
-	header, err := json.Marshal(f.info)
-	if err != nil {
-		return nil, fmt.Errorf("encode filter header: %w", err)
-	}
-	var b bytes.Buffer
-	b.Grow(len(filterMagic) + 8 + len(header) + 12 + 4*len(f.weights) + 4)
-	b.WriteString(filterMagic)
-	b.Write(binary.LittleEndian.AppendUint32(nil, FilterFormatVersion))
-	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(header))))
-	b.Write(header)
-	b.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(f.bias)))
-	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(f.weights))))
-	buf := make([]byte, 4)
-	for _, w := range f.weights {
-		binary.LittleEndian.PutUint32(buf, math.Float32bits(w))
-		b.Write(buf)
-	}
-	b.Write(binary.LittleEndian.AppendUint32(nil, crc32.Checksum(b.Bytes(), castagnoli)))
-	return b.Bytes(), nil
+	return sealModel(filterMagic, FilterFormatVersion, f.info, func(b *bytes.Buffer) error {
+		b.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(f.bias)))
+		b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(f.weights))))
+		buf := make([]byte, 4)
+		for _, w := range f.weights {
+			binary.LittleEndian.PutUint32(buf, math.Float32bits(w))
+			b.Write(buf)
+		}
+		return nil
+	})
 }
 
 // AnalyzerLookup gives the morpheme analyzer a saved model names (FeatureConfig.Morphemes).
@@ -96,33 +86,13 @@ func LoadFilter(path string, analyzerFor AnalyzerLookup) (*Filter, error) {
 }
 
 func decodeFilter(data []byte, analyzerFor AnalyzerLookup) (*Filter, error) {
-	corrupt := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s (run lawbot train again)", ErrCorruptModel, fmt.Sprintf(format, args...))
-	}
-	const fixed = len(filterMagic) + 4 + 4
-	if len(data) < fixed || string(data[:len(filterMagic)]) != filterMagic {
-		return nil, corrupt("not a LawBot filter file")
-	}
-	if v := binary.LittleEndian.Uint32(data[8:]); v != FilterFormatVersion {
-		return nil, fmt.Errorf("filter file format v%d; this lawbot reads v%d (run lawbot train again)", v, FilterFormatVersion)
-	}
-	if len(data) < fixed+4 {
-		return nil, corrupt("truncated: %d bytes", len(data))
-	}
-	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	if crc32.Checksum(body, castagnoli) != sum {
-		return nil, corrupt("checksum mismatch (truncated or damaged, %d bytes)", len(data))
-	}
-	headerLen := int(binary.LittleEndian.Uint32(data[12:]))
-	rest := body[fixed:]
-	if headerLen > len(rest) {
-		return nil, corrupt("header of %d bytes in a %d-byte file", headerLen, len(data))
-	}
+	const remedy = "run lawbot train again"
+	corrupt := modelCorruption(remedy)
 	var info FilterInfo
-	if err := json.Unmarshal(rest[:headerLen], &info); err != nil {
-		return nil, corrupt("header: %v", err)
+	rest, err := openModel(data, filterMagic, FilterFormatVersion, "filter", remedy, &info)
+	if err != nil {
+		return nil, err
 	}
-	rest = rest[headerLen:]
 	var morph MorphemeAnalyzer
 	if name := info.Features.Morphemes; name != "" {
 		if analyzerFor == nil {

@@ -3,9 +3,7 @@ package models
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
@@ -69,34 +67,25 @@ func (e *LSA) Save(path string) error {
 func (e *LSA) MarshalBinary() ([]byte, error) {
 	info := e.info
 	info.Dim, info.Terms = e.dim, len(e.vocab)
-	header, err := json.Marshal(info)
-	if err != nil {
-		return nil, fmt.Errorf("encode LSA header: %w", err)
-	}
 	terms := make([]string, len(e.vocab))
 	for t, c := range e.vocab {
 		terms[c] = t
 	}
-	var b bytes.Buffer
-	b.Grow(len(lsaMagic) + 8 + len(header) + len(terms)*12 + 4*len(e.proj) + 4)
-	b.WriteString(lsaMagic)
-	b.Write(binary.LittleEndian.AppendUint32(nil, LSAFormatVersion))
-	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(header))))
-	b.Write(header)
-	buf := make([]byte, 0, 8)
-	for c, t := range terms {
-		if len(t) > math.MaxUint16 {
-			return nil, fmt.Errorf("encode LSA: term of %d bytes", len(t))
+	return sealModel(lsaMagic, LSAFormatVersion, info, func(b *bytes.Buffer) error {
+		buf := make([]byte, 0, 8)
+		for c, t := range terms {
+			if len(t) > math.MaxUint16 {
+				return fmt.Errorf("encode LSA: term of %d bytes", len(t))
+			}
+			b.Write(binary.LittleEndian.AppendUint16(buf[:0], uint16(len(t))))
+			b.WriteString(t)
+			b.Write(binary.LittleEndian.AppendUint32(buf[:0], math.Float32bits(e.idf[c])))
 		}
-		b.Write(binary.LittleEndian.AppendUint16(buf[:0], uint16(len(t))))
-		b.WriteString(t)
-		b.Write(binary.LittleEndian.AppendUint32(buf[:0], math.Float32bits(e.idf[c])))
-	}
-	for _, x := range e.proj {
-		b.Write(binary.LittleEndian.AppendUint32(buf[:0], math.Float32bits(x)))
-	}
-	b.Write(binary.LittleEndian.AppendUint32(nil, crc32.Checksum(b.Bytes(), castagnoli)))
-	return b.Bytes(), nil
+		for _, x := range e.proj {
+			b.Write(binary.LittleEndian.AppendUint32(buf[:0], math.Float32bits(x)))
+		}
+		return nil
+	})
 }
 
 // LoadLSA reads an embedding saved by Save; analyzer splits the texts it embeds and must be the
@@ -115,33 +104,13 @@ func LoadLSA(path string, analyzer MorphemeAnalyzer) (*LSA, error) {
 }
 
 func decodeLSA(data []byte, analyzer MorphemeAnalyzer) (*LSA, error) {
-	corrupt := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s (run lawbot ingest --force again)", ErrCorruptModel, fmt.Sprintf(format, args...))
-	}
-	const fixed = len(lsaMagic) + 4 + 4
-	if len(data) < fixed || string(data[:len(lsaMagic)]) != lsaMagic {
-		return nil, corrupt("not a LawBot LSA file")
-	}
-	if v := binary.LittleEndian.Uint32(data[8:]); v != LSAFormatVersion {
-		return nil, fmt.Errorf("LSA file format v%d; this lawbot reads v%d (run lawbot ingest --force)", v, LSAFormatVersion)
-	}
-	if len(data) < fixed+4 {
-		return nil, corrupt("truncated: %d bytes", len(data))
-	}
-	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
-	if crc32.Checksum(body, castagnoli) != sum {
-		return nil, corrupt("checksum mismatch (truncated or damaged, %d bytes)", len(data))
-	}
-	headerLen := int(binary.LittleEndian.Uint32(data[12:]))
-	rest := body[fixed:]
-	if headerLen > len(rest) {
-		return nil, corrupt("header of %d bytes in a %d-byte file", headerLen, len(data))
-	}
+	const remedy = "run lawbot ingest --force again"
+	corrupt := modelCorruption(remedy)
 	var info LSAInfo
-	if err := json.Unmarshal(rest[:headerLen], &info); err != nil {
-		return nil, corrupt("header: %v", err)
+	rest, err := openModel(data, lsaMagic, LSAFormatVersion, "LSA", remedy, &info)
+	if err != nil {
+		return nil, err
 	}
-	rest = rest[headerLen:]
 	if info.Dim <= 0 || info.Terms <= 0 || info.Dim > 1<<16 || info.Terms > len(rest)/6 {
 		return nil, corrupt("%d terms × %d dimensions in %d bytes", info.Terms, info.Dim, len(rest))
 	}
