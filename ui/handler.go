@@ -34,8 +34,9 @@ type handler struct {
 	fsys  fs.FS
 	index []byte
 
-	mu sync.Mutex
-	gz map[string][]byte // gzipped assets by path
+	mu  sync.Mutex
+	gz  map[string][]byte // gzipped assets by path
+	raw map[string][]byte // assets as embedded, read once
 }
 
 // appRoutes are the client-side routes that get index.html (shareable URLs).
@@ -85,7 +86,7 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, name, cacheC
 		http.Error(w, "404 — 없는 파일입니다 (file not found)", http.StatusNotFound)
 		return
 	}
-	b, err := fs.ReadFile(h.fsys, name)
+	b, err := h.file(name)
 	if err != nil {
 		http.Error(w, "cannot read "+name, http.StatusInternalServerError)
 		return
@@ -107,6 +108,25 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, name, cacheC
 		return
 	}
 	_, _ = w.Write(b)
+}
+
+// file reads an embedded file once and keeps it: reading an embed.FS copies the file, and the
+// assets are exempt from the rate limit, so a request must not cost a copy.
+func (h *handler) file(name string) ([]byte, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if b, ok := h.raw[name]; ok {
+		return b, nil
+	}
+	b, err := fs.ReadFile(h.fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if h.raw == nil {
+		h.raw = map[string][]byte{}
+	}
+	h.raw[name] = b
+	return b, nil
 }
 
 func (h *handler) gzipped(name string, b []byte) []byte {
