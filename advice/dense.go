@@ -33,6 +33,7 @@ const vectorSourceFile = "source.json"
 const (
 	KindQA        = "qa"
 	KindPrecedent = "precedent"
+	KindStatute   = "statute"
 )
 
 // Dense is the dense side of similar-question and similar-precedent search: the embedder for
@@ -42,6 +43,9 @@ type Dense struct {
 	Store    search.Store
 	// Backend names the store for logs and /metrics: "embedded" or "milvus://host:port".
 	Backend string
+	// Statutes says the store holds the statute articles too (the trained encoder's space), so
+	// the ranking can look for articles that mean what the question means.
+	Statutes bool
 }
 
 // Close releases the store.
@@ -220,7 +224,7 @@ func upsertAll(ctx context.Context, store search.Store, records []search.Record,
 // VectorsCurrent reports whether the state's embedded vectors and embedding were built from
 // this state; when not, the reason.
 func VectorsCurrent(st *state.State) (bool, string) {
-	if ok, why := vectorsCurrent(st, filepath.Join(st.Dir, VectorDir), vectorSource(st)); !ok {
+	if ok, why := vectorsCurrent(st, filepath.Join(st.Dir, VectorDir), vectorSource(st), len(st.Precedents)+len(st.QA)); !ok {
 		return false, why
 	}
 	if _, err := os.Stat(models.LSAPath(st.Dir)); err != nil {
@@ -244,7 +248,7 @@ func writeVectorSource(dir, source string, records int) error {
 }
 
 // vectorsCurrent reports whether the store in dir was built, to the end, from source.
-func vectorsCurrent(st *state.State, dir, source string) (bool, string) {
+func vectorsCurrent(st *state.State, dir, source string, want int) (bool, string) {
 	data, err := os.ReadFile(filepath.Join(dir, vectorSourceFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, "no vectors yet"
@@ -256,7 +260,7 @@ func vectorsCurrent(st *state.State, dir, source string) (bool, string) {
 	if err := json.Unmarshal(data, &src); err != nil {
 		return false, "unreadable " + vectorSourceFile
 	}
-	if src.Source != source || src.Records != len(st.Precedents)+len(st.QA) {
+	if src.Source != source || src.Records != want {
 		return false, "the vectors were built from another corpus or model"
 	}
 	return true, ""
@@ -282,7 +286,7 @@ func OpenDense(ctx context.Context, st *state.State, ix *Indexes, spec string, w
 	if got := e.Info(); got.Source != vectorSource(st) {
 		return nil, fmt.Errorf("%w: the embedding was fitted on another corpus; run lawbot ingest --force", ErrNoVectors)
 	}
-	store, backend, err := openStore(ctx, st, filepath.Join(st.Dir, VectorDir), vectorSource(st), e.Dim(), spec, w,
+	store, backend, err := openStore(ctx, filepath.Join(st.Dir, VectorDir), vectorSource(st), e.Dim(), len(st.Precedents)+len(st.QA), spec, w,
 		func() ([]search.Record, error) {
 			docs, err := corpusDocs(ix)
 			if err != nil {
@@ -299,9 +303,8 @@ func OpenDense(ctx context.Context, st *state.State, ix *Indexes, spec string, w
 // openStore opens the store spec names for the vectors of source: the embedded store in dir,
 // which must hold every record, or a Milvus collection named after source, filled from records
 // when it is not complete.
-func openStore(ctx context.Context, st *state.State, dir, source string, dim int, spec string, w io.Writer,
+func openStore(ctx context.Context, dir, source string, dim, want int, spec string, w io.Writer,
 	records func() ([]search.Record, error)) (search.Store, string, error) {
-	want := len(st.Precedents) + len(st.QA)
 	if spec == "" || spec == "embedded" {
 		store, err := search.NewEmbedded(dir, dim)
 		if err != nil {

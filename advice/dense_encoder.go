@@ -43,25 +43,38 @@ func EncoderVersion(dir string) (string, error) {
 }
 
 func encoderSource(st *state.State, version string) string {
-	return indexSource(st) + " " + version
+	return indexSource(st) + " " + version + " +statutes"
+}
+
+// encoderDocuments is how many documents the encoder's space holds: every precedent, Q&A pair
+// and statute article.
+func encoderDocuments(st *state.State) int {
+	return len(st.Precedents) + len(st.QA) + len(st.Statutes)
 }
 
 // documentText is what the encoder reads of each document: a precedent's title, 판시사항 and
-// 판결요지; a Q&A pair's question and answer (the model keeps the first max_len tokens).
+// 판결요지; a Q&A pair's question and answer; an article's title and text, as in training (the
+// model keeps the first max_len tokens). Documents are numbered precedents, then Q&A, then
+// statutes.
 func documentText(st *state.State, i int) string {
-	if np := len(st.Precedents); i < np {
+	np, nq := len(st.Precedents), len(st.QA)
+	switch {
+	case i < np:
 		p := &st.Precedents[i]
 		return p.Title + "\n" + p.Holding + "\n" + p.Summary
+	case i < np+nq:
+		q := &st.QA[i-np]
+		return q.Question + "\n" + q.Answer
 	}
-	q := &st.QA[i-len(st.Precedents)]
-	return q.Question + "\n" + q.Answer
+	a := &st.Statutes[i-np-nq]
+	return a.Title + "\n" + a.Text
 }
 
 // encoderRecords embeds every precedent and Q&A pair with the encoder, in batches of 64 spread
 // over one worker per core (the tokeniser's morpheme analysis is most of the cost; sessions take
 // concurrent runs), with a progress bar.
 func encoderRecords(ctx context.Context, st *state.State, e BatchEmbedder, w io.Writer) ([]search.Record, error) {
-	n := len(st.Precedents) + len(st.QA)
+	n := encoderDocuments(st)
 	const batch = 64
 	var bar *progress.Bar
 	if w != nil {
@@ -148,18 +161,23 @@ func encoderRecords(ctx context.Context, st *state.State, e BatchEmbedder, w io.
 
 // documentRecord is document i's record in the store.
 func documentRecord(st *state.State, i int, v []float32) search.Record {
-	if i < len(st.Precedents) {
+	np, nq := len(st.Precedents), len(st.QA)
+	switch {
+	case i < np:
 		p := &st.Precedents[i]
 		return search.Record{ID: recordID(KindPrecedent, i), Vector: v,
 			Fields: search.Fields{Kind: KindPrecedent, Court: p.CourtLevel, CaseType: p.CaseType, Date: p.Date}}
+	case i < np+nq:
+		return search.Record{ID: recordID(KindQA, i-np), Vector: v, Fields: search.Fields{Kind: KindQA}}
 	}
-	return search.Record{ID: recordID(KindQA, i-len(st.Precedents)), Vector: v, Fields: search.Fields{Kind: KindQA}}
+	a := &st.Statutes[i-np-nq]
+	return search.Record{ID: recordID(KindStatute, i-np-nq), Vector: v, Fields: search.Fields{Kind: KindStatute, Law: a.Law}}
 }
 
 // EncoderVectorsCurrent reports whether the encoder's vectors in the state were made from this
 // state by this model version; when not, the reason.
 func EncoderVectorsCurrent(st *state.State, version string) (bool, string) {
-	return vectorsCurrent(st, filepath.Join(st.Dir, EncoderVectorDir), encoderSource(st, version))
+	return vectorsCurrent(st, filepath.Join(st.Dir, EncoderVectorDir), encoderSource(st, version), encoderDocuments(st))
 }
 
 // BuildEncoderVectors embeds the corpus with the trained encoder into the embedded store in
@@ -190,10 +208,10 @@ func OpenEncoderDense(ctx context.Context, st *state.State, e BatchEmbedder, ver
 			return nil, fmt.Errorf("%w for the encoder in %s (%s); run lawbot train --only encoder", ErrNoVectors, st.Dir, why)
 		}
 	}
-	store, backend, err := openStore(ctx, st, filepath.Join(st.Dir, EncoderVectorDir), encoderSource(st, version), e.Dim(), spec, w,
+	store, backend, err := openStore(ctx, filepath.Join(st.Dir, EncoderVectorDir), encoderSource(st, version), e.Dim(), encoderDocuments(st), spec, w,
 		func() ([]search.Record, error) { return encoderRecords(ctx, st, e, w) })
 	if err != nil {
 		return nil, err
 	}
-	return &Dense{Embedder: e, Store: store, Backend: backend + " (encoder)"}, nil
+	return &Dense{Embedder: e, Store: store, Backend: backend + " (encoder)", Statutes: true}, nil
 }

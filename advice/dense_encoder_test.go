@@ -70,15 +70,18 @@ func TestEncoderVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if n, _ := d.Store.Count(ctx); n != len(st.Precedents)+len(st.QA) {
-		t.Fatalf("store holds %d", n)
+	if n, _ := d.Store.Count(ctx); n != len(st.Precedents)+len(st.QA)+len(st.Statutes) || !d.Statutes {
+		t.Fatalf("store holds %d (statutes %v), want every precedent, Q&A pair and article", n, d.Statutes)
 	}
 	// Each document's own text finds it first.
-	for i := range len(st.Precedents) + len(st.QA) {
-		kind := KindPrecedent
-		n := i
-		if i >= len(st.Precedents) {
-			kind, n = KindQA, i-len(st.Precedents)
+	np, nq := len(st.Precedents), len(st.QA)
+	for i := range np + nq + len(st.Statutes) {
+		kind, n := KindPrecedent, i
+		switch {
+		case i >= np+nq:
+			kind, n = KindStatute, i-np-nq
+		case i >= np:
+			kind, n = KindQA, i-np
 		}
 		m, err := d.Store.Search(ctx, e.Embed(documentText(st, i)), 1, search.Filter{Kind: kind})
 		if err != nil || len(m) == 0 || m[0].ID != recordID(kind, n) {
@@ -120,5 +123,44 @@ func TestEncoderVectorsReportEmbedderErrors(t *testing.T) {
 	}
 	if ok, _ := EncoderVectorsCurrent(r.State, "encoder.v1 cccc"); ok {
 		t.Error("a failed build counts as current")
+	}
+}
+
+func TestSemanticArticlesJoinTheRanking(t *testing.T) {
+	r, _ := denseFixture(t)
+	ctx := context.Background()
+	e := &hashEmbedder{}
+	if err := BuildEncoderVectors(ctx, r.State, e, "encoder.v1 dddd", nil); err != nil {
+		t.Fatal(err)
+	}
+	d, err := OpenEncoderDense(ctx, r.State, e, "encoder.v1 dddd", "embedded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	withEncoder := *r
+	withEncoder.Dense = d
+	// The question is an article's own text: with weight on meaning, that article leads and
+	// says why.
+	a := &r.State.Statutes[len(r.State.Statutes)-1]
+	text := a.Title + "\n" + a.Text
+	withEncoder.Params.DenseStatutes = 50
+	_, _, _, got := withEncoder.Retrieve(text, 10)
+	if len(got) == 0 || got[0].Statute.ID() != a.ID() {
+		t.Fatalf("first article %v, want %s", got, a.ID())
+	}
+	semantic := false
+	for _, reason := range got[0].Reasons {
+		semantic = semantic || (reason.Kind == "semantic" && reason.String() != "")
+	}
+	if !semantic {
+		t.Errorf("reasons %+v: want a semantic one", got[0].Reasons)
+	}
+	// Weight 0: the ranking without the encoder's articles.
+	withEncoder.Params.DenseStatutes = 0
+	_, _, _, off := withEncoder.Retrieve(text, 10)
+	_, _, _, lexical := r.Retrieve(text, 10)
+	if !sameArticles(off, lexical) {
+		t.Error("dense_statutes=0 changed the ranking")
 	}
 }

@@ -63,6 +63,11 @@ type Params struct {
 
 	// The statute tagger (when the retriever has one): the weight of its scores beside the
 	// other evidence, and how many of its best articles count.
+	// Articles near the query in the trained encoder's space (when its vectors hold them): the
+	// weight of that evidence and how many articles count.
+	DenseStatutes   float32 `param:"dense_statutes"`
+	DenseStatuteTop int     `param:"dense_statute_top"`
+
 	Tagger           float32 `param:"tagger"`
 	TaggerTop        int     `param:"tagger_top"`
 	TaggerConfidence float32 `param:"tagger_confidence"`
@@ -96,6 +101,8 @@ func DefaultParams() Params {
 		DenseDepth:       50,
 		Fusion:           FusionConvex,
 		RRFK:             60,
+		DenseStatutes:    0,
+		DenseStatuteTop:  30,
 		Tagger:           0,
 		TaggerTop:        30,
 		TaggerConfidence: 1,

@@ -14,7 +14,7 @@ import (
 
 // Reason is one piece of evidence for suggesting an article.
 type Reason struct {
-	Kind   string  `json:"kind"`   // precedent | qa | lexical | cocited | law | model
+	Kind   string  `json:"kind"`   // precedent | qa | lexical | semantic | cocited | law | model
 	Ref    string  `json:"ref"`    // case number, Q&A question, co-cited article or law
 	Weight float32 `json:"weight"` // its share of the article's score
 }
@@ -32,6 +32,8 @@ func (r Reason) String() string {
 		return fmt.Sprintf("%s와 함께 자주 인용됨", r.Ref)
 	case "law":
 		return fmt.Sprintf("관련 법령: %s", r.Ref)
+	case "semantic":
+		return "질문과 조문의 뜻이 가까움"
 	case "model":
 		return fmt.Sprintf("판례로 학습한 조문 예측 모델의 추천 (%s)", r.Ref)
 	}
@@ -53,6 +55,7 @@ const maxReasonsPerKind = 3
 type evidence struct {
 	direct, precedent, qa, cocite float32
 	tag                           float32        // the statute tagger's score, scaled by the best
+	semantic                      float32        // the article's nearness to the query in the encoder's space, by rank
 	precedents, qas               []contribution // raw vote weights, before normalisation
 }
 
@@ -122,6 +125,15 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 		func(i int) int32 { return qas[i].N }, func(e *evidence) *float32 { return &e.qa },
 		func(e *evidence) *[]contribution { return &e.qas })
 
+	// (a′) the articles nearest the query in the trained encoder's space: the same question as
+	// (a) asked by meaning instead of by words, scored by rank like (a).
+	if r.Dense != nil && r.Dense.Statutes && p.DenseStatutes > 0 && p.DenseStatuteTop > 0 {
+		for i, h := range r.denseSearch(&q, KindStatute, p.DenseStatuteTop, search.Filter{}) {
+			if int(h.N) < len(r.State.Statutes) {
+				get(h.N).semantic = 1 / (1 + float32(i)/max(p.DirectDecay, 1))
+			}
+		}
+	}
 	// (d) the statute tagger: a model trained on precedents (판시사항 + 판결요지 → 참조조문) scores
 	// the articles it knows for the query.
 	rawTag := r.tagArticles(q.Text, ev, get)
@@ -143,8 +155,13 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 		}
 		tag *= float32(math.Pow(float64(best), float64(p.TaggerConfidence)))
 	}
+	// Meaning-nearness counts against the vote as the article's own words do.
+	semantic := p.DenseStatutes
+	if p.Direct > 0 {
+		semantic *= direct / p.Direct
+	}
 	base := func(e *evidence) float32 {
-		return direct*e.direct + precedent*e.precedent + p.QA*e.qa + tag*e.tag
+		return direct*e.direct + precedent*e.precedent + p.QA*e.qa + tag*e.tag + semantic*e.semantic
 	}
 
 	// Co-citation: articles often cited together with the strongest candidates.
@@ -219,7 +236,7 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 	}
 	for i := range out {
 		out[i].Reasons = r.reasons(ev[out[i].N], out[i].Score, cocitedWith[out[i].N], out[i].N, lawMass, totalMass,
-			precedentScale, qaScale, rawTag[out[i].N], tag)
+			precedentScale, qaScale, rawTag[out[i].N], tag, semantic)
 	}
 	return out
 }
@@ -231,7 +248,7 @@ const (
 
 // reasons explains one article's score, strongest evidence first.
 func (r *Retriever) reasons(e *evidence, score float32, cocitedWith, a int32, lawMass []float32, totalMass float32,
-	precedentScale, qaScale, rawTag, tag float32) []Reason {
+	precedentScale, qaScale, rawTag, tag, semantic float32) []Reason {
 	if score <= 0 {
 		return nil
 	}
@@ -245,6 +262,9 @@ func (r *Retriever) reasons(e *evidence, score float32, cocitedWith, a int32, la
 	}
 	if e.direct > 0 {
 		out = append(out, Reason{"lexical", r.StatuteID(a), p.Direct * e.direct / score})
+	}
+	if e.semantic > 0 {
+		out = append(out, Reason{"semantic", r.StatuteID(a), semantic * e.semantic / score})
 	}
 	if e.tag > 0 {
 		out = append(out, Reason{"model", fmt.Sprintf("%.2f", rawTag), tag * e.tag / score})

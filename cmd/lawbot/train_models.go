@@ -152,7 +152,7 @@ func encodeCorpus(st *state.State, dir string, stdout, stderr io.Writer) error {
 	if err := advice.BuildEncoderVectors(context.Background(), st, enc, version, stderr); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "encoder: encoded %d documents into %s in %s\n", len(st.Precedents)+len(st.QA),
+	fmt.Fprintf(stdout, "encoder: encoded %d documents into %s in %s\n", len(st.Precedents)+len(st.QA)+len(st.Statutes),
 		filepath.Join(st.Dir, advice.EncoderVectorDir), time.Since(start).Round(time.Second))
 	return nil
 }

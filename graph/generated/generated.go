@@ -1070,7 +1070,7 @@ type StatuteMatch {
 }
 
 type Reason {
-  "precedent | qa | lexical | cocited | law | model (the statute tagger)"
+  "precedent | qa | lexical | semantic (near in the trained encoder's space) | cocited | law | model (the statute tagger)"
   kind: String!
   "The case number, Q&A question, co-cited article or law."
   ref: String!

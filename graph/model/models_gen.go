@@ -112,7 +112,7 @@ type Query struct {
 }
 
 type Reason struct {
-	// precedent | qa | lexical | cocited | law | model (the statute tagger)
+	// precedent | qa | lexical | semantic (near in the trained encoder's space) | cocited | law | model (the statute tagger)
 	Kind string `json:"kind"`
 	// The case number, Q&A question, co-cited article or law.
 	Ref string `json:"ref"`
