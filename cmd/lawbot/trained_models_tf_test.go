@@ -110,7 +110,7 @@ func TestTrainedModelsServe(t *testing.T) {
 	if r.Dense == nil || r.Dense.Embedder.Dim() != 16 || !r.HasTagger() {
 		t.Fatalf("dense %+v, tagger %v", r.Dense, r.HasTagger())
 	}
-	if n, _ := r.Dense.Store.Count(ctx); n != len(st.Precedents)+len(st.QA) {
+	if n, _ := r.Dense.Store.Count(ctx); n != len(st.Precedents)+len(st.QA)+len(st.Statutes) {
 		t.Errorf("encoder store holds %d records", n)
 	}
 	r.Params.DensePrecedents, r.Params.Tagger = 1, 100
