@@ -6,39 +6,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode"
+
+	"github.com/lawbot-kr/lawbot/search"
 )
 
-// bigramAnalyzer is spaceAnalyzer's morphemes plus the analyzer's character bigrams (spacing
-// removed, runs broken at punctuation), small enough to need no dictionary.
+// bigramAnalyzer is spaceAnalyzer's morphemes plus the analyzer's own dictionary-free
+// character bigrams, so the test needs no dictionary.
 type bigramAnalyzer struct{ spaceAnalyzer }
 
-func (bigramAnalyzer) Bigrams(text string) []string {
-	var out []string
-	var run []rune
-	flush := func() {
-		switch {
-		case len(run) == 1:
-			out = append(out, string(run))
-		case len(run) > 1:
-			for i := 0; i+1 < len(run); i++ {
-				out = append(out, string(run[i:i+2]))
-			}
-		}
-		run = run[:0]
-	}
-	for _, r := range text {
-		switch {
-		case unicode.IsSpace(r):
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			run = append(run, r)
-		default:
-			flush()
-		}
-	}
-	flush()
-	return out
-}
+func (bigramAnalyzer) Bigrams(text string) []string { return search.Bigrams(text) }
 
 func TestTextTokens(t *testing.T) {
 	for _, c := range []struct {

@@ -244,6 +244,22 @@ def dataset(tf, gen, spec):
     return tf.data.Dataset.from_generator(gen, output_signature=spec).prefetch(4)
 
 
+def train_steps(name, step_fn, batches, steps, budget, log_every):
+    """Runs step_fn over the batches for at most steps steps and budget seconds, with progress
+    lines; returns the steps done, the seconds they took and the last loss (None before any)."""
+    prog = Progress(name, steps, budget, log_every)
+    done = 0
+    for inputs, targets in batches:
+        loss = float(step_fn(inputs, targets))
+        done += 1
+        prog.update(done, loss)
+        if done >= steps or prog.out_of_time():
+            break
+    if done < steps:
+        log("%s: stopped at step %d of %d: time budget of %ds spent" % (name, done, steps, budget))
+    return done, prog.elapsed(), prog.loss
+
+
 # ---------------------------------------------------------------------------------------------
 # Encoder
 
@@ -295,17 +311,7 @@ def train_encoder(tf, args, info, tok, vocab, out):
     val_before = encoder_recall(model, A, B, val_idx, kinds, max_len)
     log("encoder: before training, val recall@1 (in batches of 100) %.4f" % val_before["all"])
     log("encoder: training %d steps of %d pairs (budget %ds)" % (steps, batch, args.encoder_budget))
-    prog = Progress("encoder", steps, args.encoder_budget, args.log_every)
-    done = 0
-    for a, b in dataset(tf, gen, spec):
-        loss = float(step_fn(a, b))
-        done += 1
-        prog.update(done, loss)
-        if done >= steps or prog.out_of_time():
-            break
-    train_seconds = prog.elapsed()
-    if done < steps:
-        log("encoder: stopped at step %d of %d: time budget of %ds spent" % (done, steps, args.encoder_budget))
+    done, train_seconds, last_loss = train_steps("encoder", step_fn, dataset(tf, gen, spec), steps, args.encoder_budget, args.log_every)
     val = encoder_recall(model, A, B, val_idx, kinds, max_len)
     log("encoder: val recall@1 (in batches of 100) %.4f (%s); before training %.4f"
         % (val["all"], ", ".join("%s %.4f" % (k, v) for k, v in sorted(val.items()) if k != "all"),
@@ -321,7 +327,7 @@ def train_encoder(tf, args, info, tok, vocab, out):
         "val_recall_at_1": round(val["all"], 4),
         "val_recall_at_1_by_kind": {k: round(v, 4) for k, v in val.items() if k != "all"},
         "val_recall_at_1_untrained": round(val_before["all"], 4),
-        "loss": round(prog.loss or 0.0, 4), "train_seconds": round(train_seconds, 1),
+        "loss": round(last_loss or 0.0, 4), "train_seconds": round(train_seconds, 1),
         "signature": "embed", "input": "ids", "output": "embedding",
     }
     export(tf, model, {"embed": model.embed}, "embed", "embedding", out, ENCODER, meta, args, info,
@@ -401,17 +407,7 @@ def train_tagger(tf, args, info, tok, vocab, out):
 
     spec = (tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, len(labels)], tf.float32))
     log("tagger: training %d steps of %d examples (budget %ds)" % (steps, batch, args.tagger_budget))
-    prog = Progress("tagger", steps, args.tagger_budget, args.log_every)
-    done = 0
-    for x, y in dataset(tf, gen, spec):
-        loss = float(step_fn(x, y))
-        done += 1
-        prog.update(done, loss)
-        if done >= steps or prog.out_of_time():
-            break
-    train_seconds = prog.elapsed()
-    if done < steps:
-        log("tagger: stopped at step %d of %d: time budget of %ds spent" % (done, steps, args.tagger_budget))
+    done, train_seconds, last_loss = train_steps("tagger", step_fn, dataset(tf, gen, spec), steps, args.tagger_budget, args.log_every)
     recall10, recall1 = tagger_recall(model, X, ys, val_idx, max_len)
     prior = prior_recall(ys, train_idx, val_idx, len(labels))
     log("tagger: val micro-recall@10 %.4f, @1 %.4f (most-cited-articles baseline @10 %.4f)"
@@ -426,7 +422,7 @@ def train_tagger(tf, args, info, tok, vocab, out):
         "train_examples": int(len(train_idx)), "val_examples": int(len(val_idx)),
         "val_micro_recall_at_10": round(recall10, 4), "val_micro_recall_at_1": round(recall1, 4),
         "val_micro_recall_at_10_prior": round(prior, 4),
-        "loss": round(prog.loss or 0.0, 4), "train_seconds": round(train_seconds, 1),
+        "loss": round(last_loss or 0.0, 4), "train_seconds": round(train_seconds, 1),
         "signature": "tag", "input": "ids", "output": "scores",
     }
     export(tf, model, {"tag": model.tag}, "tag", "scores", out, TAGGER, meta, args, info,

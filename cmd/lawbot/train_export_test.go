@@ -383,9 +383,11 @@ func TestFormatMetrics(t *testing.T) {
 	}
 }
 
-// TestTrainTFModelsTiny runs the real training script for a few steps on the fixture corpus when
-// a Python with TensorFlow is at hand ($LAWBOT_PYTHON, or the repository's var/tf-venv).
-func TestTrainTFModelsTiny(t *testing.T) {
+// trainTinyTFModels trains both TensorFlow models for three steps with the real training script
+// on the fixture corpus, when a Python with TensorFlow is at hand ($LAWBOT_PYTHON, or the
+// repository's var/tf-venv; otherwise the test skips), and returns the state and lawbot's stdout.
+func trainTinyTFModels(t *testing.T) (stateDir, stdout string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("trains with TensorFlow")
 	}
@@ -400,11 +402,18 @@ func TestTrainTFModelsTiny(t *testing.T) {
 	t.Setenv(pythonEnv, python)
 	t.Setenv(trainingEnv, training)
 	t.Setenv(trainArgsEnv, "--steps 3 --dim 16 --hidden 16")
-	stateDir := ingestFixture(t)
+	stateDir = ingestFixture(t)
 	code, stdout, stderr := runLawbot("train", "--data", fixtureCorpus, "--state", stateDir, "--only", "encoder,tagger")
 	if code != 0 {
-		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+		t.Fatalf("train: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
+	return stateDir, stdout
+}
+
+// TestTrainTFModelsTiny runs the real training script for a few steps on the fixture corpus when
+// a Python with TensorFlow is at hand ($LAWBOT_PYTHON, or the repository's var/tf-venv).
+func TestTrainTFModelsTiny(t *testing.T) {
+	stateDir, stdout := trainTinyTFModels(t)
 	for _, name := range []string{"encoder", "tagger"} {
 		dir := TFModelDir(stateDir, name)
 		info, err := readModelInfo(dir)

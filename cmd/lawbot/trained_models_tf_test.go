@@ -20,24 +20,7 @@ import (
 // does: Go must give the numbers Python computed for the same ids (golden.json), the encoder's
 // vectors must be built and searched, and the tagger must reach the ranking.
 func TestTrainedModelsServe(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains with TensorFlow")
-	}
-	python := os.Getenv(pythonEnv)
-	if python == "" {
-		python, _ = filepath.Abs(filepath.Join("..", "..", tfVenvPython))
-	}
-	if _, err := os.Stat(python); err != nil {
-		t.Skipf("no Python with TensorFlow (%s): run make setup or set $%s", python, pythonEnv)
-	}
-	training, _ := filepath.Abs(filepath.Join("..", "..", "training"))
-	t.Setenv(pythonEnv, python)
-	t.Setenv(trainingEnv, training)
-	t.Setenv(trainArgsEnv, "--steps 3 --dim 16 --hidden 16")
-	stateDir := ingestFixture(t)
-	if code, stdout, stderr := runLawbot("train", "--data", fixtureCorpus, "--state", stateDir, "--only", "encoder,tagger"); code != 0 {
-		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, stderr)
-	}
+	stateDir, _ := trainTinyTFModels(t)
 
 	ctx := context.Background()
 	tm, err := loadTrainedModels(ctx, stateDir, modelOptions{Embedder: "encoder", Tagger: "on"}, nil)
