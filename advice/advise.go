@@ -2,6 +2,7 @@ package advice
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -46,6 +47,9 @@ func (p *Pipeline) Advise(ctx context.Context, question string, emit func(Event)
 	res := &Result{Question: q, Timings: map[Stage]time.Duration{}}
 	stage := func(s Stage, run func()) error {
 		if err := ctx.Err(); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return &Error{CodeClientClosed, fmt.Sprintf("the client went away before %s", s)}
+			}
 			return &Error{CodeTimeout, fmt.Sprintf("the request ended before %s: %v", s, err)}
 		}
 		start := time.Now()

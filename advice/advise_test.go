@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lawbot-kr/lawbot/search"
 )
@@ -133,12 +134,31 @@ func TestAdviseRejectsBadQuestions(t *testing.T) {
 
 func TestAdviseStopsWhenTheRequestEnds(t *testing.T) {
 	p := NewPipeline(retriever(t), nil)
-	ctx, cancel := context.WithCancel(context.Background())
+	gone, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := p.Advise(ctx, "보증금을 돌려받지 못했어요", nil)
-	var coded *Error
-	if !errors.As(err, &coded) || coded.Code != CodeTimeout {
-		t.Errorf("err = %v, want a TIMEOUT error", err)
+	late, cancelLate := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancelLate()
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		code string
+	}{
+		{"the client went away", gone, CodeClientClosed},
+		{"the deadline passed", late, CodeTimeout},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := p.Advise(tt.ctx, "보증금을 돌려받지 못했어요", nil)
+			var coded *Error
+			if !errors.As(err, &coded) || coded.Code != tt.code {
+				t.Errorf("err = %v, want a %s error", err, tt.code)
+			}
+			if CodeOf(err) != tt.code {
+				t.Errorf("CodeOf = %s, want %s", CodeOf(err), tt.code)
+			}
+		})
+	}
+	if CodeOf(context.Canceled) != CodeClientClosed || CodeOf(context.DeadlineExceeded) != CodeTimeout {
+		t.Errorf("CodeOf(context errors) = %s, %s", CodeOf(context.Canceled), CodeOf(context.DeadlineExceeded))
 	}
 }
 

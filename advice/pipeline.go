@@ -32,8 +32,10 @@ const (
 	CodeNotFound        = "NOT_FOUND"
 	CodeBadArgument     = "BAD_ARGUMENT"
 	CodeTimeout         = "TIMEOUT"
-	CodeUnavailable     = "UNAVAILABLE"
-	CodeInternal        = "INTERNAL"
+	// CodeClientClosed: the client went away before the answer was ready (not a timeout).
+	CodeClientClosed = "CLIENT_CLOSED"
+	CodeUnavailable  = "UNAVAILABLE"
+	CodeInternal     = "INTERNAL"
 )
 
 // Error is a user-facing error with a stable code.
@@ -52,6 +54,9 @@ func CodeOf(err error) string {
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return CodeTimeout
+	}
+	if errors.Is(err, context.Canceled) {
+		return CodeClientClosed
 	}
 	return CodeInternal
 }

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -29,6 +32,19 @@ const (
 	CodeMethodNotAllowed       = "METHOD_NOT_ALLOWED"
 	CodeForbiddenOrigin        = "FORBIDDEN_ORIGIN"
 	CodeBadRequest             = "BAD_REQUEST"
+	// CodeQueryTooLarge: more tokens, selections (fragments expanded), fields in one set,
+	// fragments, variables or operations than Limits allows; refused before validation.
+	CodeQueryTooLarge = "QUERY_TOO_LARGE"
+	// CodeIntrospectionDisabled: __schema or __type on a server started with --introspection=false.
+	CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
+	// CodeOverloaded: the advice pipeline's workers are busy, or the client already holds its
+	// share of them; extensions.retryAfter (and Retry-After over HTTP) says when to retry.
+	CodeOverloaded = "OVERLOADED"
+	// CodeTooManyOperations: a websocket or a client already runs as many operations as allowed.
+	CodeTooManyOperations = "TOO_MANY_OPERATIONS"
+	// CodeRateLimited: a websocket operation over the client's request budget (the HTTP
+	// middleware answers the same code with 429).
+	CodeRateLimited = "RATE_LIMITED"
 )
 
 // internalMessage is all a client learns of a bug; the log has the rest.
@@ -37,7 +53,8 @@ const internalMessage = "내부 오류가 발생했습니다. 잠시 후 다시 
 func init() {
 	// Request-level errors: gqlgen answers them with 422 and sends them over websockets as
 	// protocol errors, like its own parse and validation failures.
-	for _, c := range []string{CodeQueryTooDeep, CodeQueryTooComplex, CodeUnknownOperation, CodeMalformedRequest} {
+	for _, c := range []string{CodeQueryTooDeep, CodeQueryTooComplex, CodeQueryTooLarge, CodeIntrospectionDisabled, CodeMethodNotAllowed,
+		CodeUnknownOperation, CodeMalformedRequest} {
 		errcode.RegisterErrorType(c, errcode.KindProtocol)
 	}
 }
@@ -56,9 +73,21 @@ func (h *handler) presentError(ctx context.Context, err error) *gqlerror.Error {
 	}
 	code, _ := gqlErr.Extensions["code"].(string)
 	var ae *advice.Error
+	var re *refusal
 	switch {
+	case errors.As(err, &re):
+		code, gqlErr.Message = re.code, re.msg
+		if re.retryAfter > 0 {
+			if gqlErr.Extensions == nil {
+				gqlErr.Extensions = map[string]any{}
+			}
+			gqlErr.Extensions["retryAfter"] = retrySeconds(re.retryAfter)
+			setRetryAfter(ctx, re.retryAfter)
+		}
 	case errors.As(err, &ae):
 		code, gqlErr.Message = ae.Code, ae.Message
+	case errors.Is(err, context.Canceled):
+		code, gqlErr.Message = advice.CodeClientClosed, "the client went away"
 	case errors.Is(err, context.DeadlineExceeded):
 		code, gqlErr.Message = advice.CodeTimeout, "the request took too long"
 	case code == errcode.ValidationFailed && strings.HasPrefix(gqlErr.Message, "operation ") && strings.HasSuffix(gqlErr.Message, " not found"):
@@ -112,6 +141,32 @@ func (h *handler) writeError(w http.ResponseWriter, status int, code, msg string
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(graphql.Response{Errors: gqlerror.List{coded(code, msg)}})
+}
+
+// refusal is work turned away for load (OVERLOADED, TOO_MANY_OPERATIONS, RATE_LIMITED), with
+// when to come back.
+type refusal struct {
+	code, msg  string
+	retryAfter time.Duration
+}
+
+func (r *refusal) Error() string { return r.code + ": " + r.msg }
+
+// retrySeconds is a Retry-After in whole seconds, at least 1.
+func retrySeconds(d time.Duration) int { return max(1, int(math.Ceil(d.Seconds()))) }
+
+type headerKey struct{}
+
+// withResponseHeader lets a resolver add headers to an HTTP answer not yet written (Retry-After
+// on OVERLOADED); on websockets and streams already under way it changes nothing.
+func withResponseHeader(ctx context.Context, h http.Header) context.Context {
+	return context.WithValue(ctx, headerKey{}, h)
+}
+
+func setRetryAfter(ctx context.Context, d time.Duration) {
+	if h, ok := ctx.Value(headerKey{}).(http.Header); ok {
+		h.Set("Retry-After", strconv.Itoa(retrySeconds(d)))
+	}
 }
 
 func errorsAs[T error](err error, target *T) bool { return errors.As(err, target) }

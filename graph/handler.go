@@ -2,12 +2,15 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
+	"runtime"
 	"strings"
 	"time"
 
@@ -35,7 +38,8 @@ type Config struct {
 	MaxComplexity int
 	// AllowedOrigins are the browser origins that may open websockets: full origins
 	// ("https://lawbot.example") or host patterns ("*.lawbot.example"). Empty: the request's
-	// own host only; "*": any.
+	// own host when it is an IP address or localhost (a domain name must be listed, or a
+	// rebinding attacker's name would pass); "*": any.
 	AllowedOrigins []string
 	// KeepAlive is the websocket ping interval (default 15s); a graphql-transport-ws client
 	// that does not answer with pong within two intervals is dropped.
@@ -47,6 +51,34 @@ type Config struct {
 	Observe func(stage string, d time.Duration)
 	// OnError, when set, is called with the code of every error returned to a client.
 	OnError func(code string)
+	// LoadFailed, when set, says whether loading the pipeline failed for good: requests then
+	// hear that it failed (UNAVAILABLE), not that it is still loading.
+	LoadFailed func() bool
+
+	// Limits bound each document before it is validated (QUERY_TOO_LARGE, QUERY_TOO_COMPLEX,
+	// INTROSPECTION_DISABLED); zero fields take their defaults.
+	Limits Limits
+
+	// Client names the client a request belongs to (the server's per-IP key, from the request
+	// context); nil counts every request as one client.
+	Client func(ctx context.Context) string
+	// Charge, when set, takes one request from the client's rate budget for each operation
+	// started on a websocket, as the HTTP middleware does for each request; false refuses it
+	// with RATE_LIMITED and says when to retry.
+	Charge func(ctx context.Context) (ok bool, retryAfter time.Duration)
+	// MaxMessageBytes caps one websocket message (default 64 KiB, the HTTP body limit); a
+	// larger one closes the socket with 1009.
+	MaxMessageBytes int64
+	// MaxOpsPerSocket and MaxOpsPerClient cap the operations running at once on one websocket
+	// and over all of one client's websockets (defaults 8 and 16): TOO_MANY_OPERATIONS beyond.
+	MaxOpsPerSocket, MaxOpsPerClient int
+
+	// PipelineSlots is how many advice pipelines run at once (default: the CPU count, at
+	// least 2); PipelinePerClient how many of them (running or waiting) one client may hold
+	// (default half the slots, at least 1); PipelineQueue how many more may wait, each at most
+	// PipelineWait (defaults 8 and 2s). Beyond: OVERLOADED with retryAfter.
+	PipelineSlots, PipelinePerClient, PipelineQueue int
+	PipelineWait                                    time.Duration
 }
 
 // Defaults for Config's zero values.
@@ -57,8 +89,10 @@ const (
 	DefaultRequestTimeout = 30 * time.Second
 	// wsInitTimeout is how long a websocket may stay open without connection_init.
 	wsInitTimeout = 10 * time.Second
-	// parserTokenLimit refuses absurd queries before parsing them fully.
-	parserTokenLimit = 10000
+	// DefaultMaxMessageBytes is the websocket message limit: the HTTP body limit.
+	DefaultMaxMessageBytes = 64 << 10
+	DefaultMaxOpsPerSocket = 8
+	DefaultMaxOpsPerClient = 16
 )
 
 func (c Config) withDefaults() Config {
@@ -74,40 +108,86 @@ func (c Config) withDefaults() Config {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout
 	}
+	c.Limits = c.Limits.withDefaults()
+	if c.Client == nil {
+		c.Client = func(context.Context) string { return "" }
+	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if c.MaxOpsPerSocket <= 0 {
+		c.MaxOpsPerSocket = DefaultMaxOpsPerSocket
+	}
+	if c.MaxOpsPerClient <= 0 {
+		c.MaxOpsPerClient = DefaultMaxOpsPerClient
+	}
+	if c.PipelineSlots <= 0 {
+		c.PipelineSlots = max(2, runtime.NumCPU())
+	}
+	if c.PipelinePerClient <= 0 {
+		c.PipelinePerClient = max(1, c.PipelineSlots/2)
+	}
+	if c.PipelineQueue <= 0 {
+		c.PipelineQueue = DefaultPipelineQueue
+	}
+	if c.PipelineWait <= 0 {
+		c.PipelineWait = DefaultPipelineWait
+	}
 	return c
 }
 
-// handler is the /graphql endpoint: gqlgen's server behind the checks gqlgen does not make.
-type handler struct {
-	cfg Config
-	srv *gqlhandler.Server
+// Handler is the /graphql endpoint: gqlgen's server behind the checks gqlgen does not make.
+type Handler struct {
+	cfg     Config
+	srv     *gqlhandler.Server
+	sockets *sockets
 }
+
+// handler is the name the error presenter and transports use.
+type handler = Handler
 
 // NewHandler returns the /graphql endpoint: queries over POST and GET, subscriptions over
 // websockets (graphql-transport-ws and the legacy graphql-ws) and over SSE (POST with
-// Accept: text/event-stream). The server mounts it and adds its own limits (body size, rate).
-func NewHandler(cfg Config) http.Handler {
+// Accept: text/event-stream). The server mounts it and adds its own limits (body size, rate,
+// connections); call Shutdown when the server's graceful shutdown begins.
+func NewHandler(cfg Config) *Handler {
 	cfg = cfg.withDefaults()
-	h := &handler{cfg: cfg}
+	h := &Handler{cfg: cfg}
+	h.sockets = newSockets(cfg.Charge, cfg.MaxOpsPerSocket, cfg.MaxOpsPerClient, h.countError)
+	res := &Resolver{cfg: cfg,
+		pool: newAdmission(cfg.PipelineSlots, cfg.PipelinePerClient, cfg.PipelineQueue, cfg.PipelineWait)}
 	srv := gqlhandler.New(generated.NewExecutableSchema(generated.Config{
-		Resolvers:  &Resolver{cfg: cfg},
+		Resolvers:  res,
 		Complexity: complexity(),
 	}))
+	readLimit := cfg.MaxMessageBytes
 	srv.AddTransport(transport.Websocket{
 		// The origin is checked in ServeHTTP, before the upgrade.
-		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}},
+		Implementation: h.sockets.implementation(
+			transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}},
+			cfg.Client),
 		InitTimeout:           wsInitTimeout,
 		KeepAlivePingInterval: cfg.KeepAlive, // graphql-ws: "ka" messages
 		PingPongInterval:      cfg.KeepAlive, // graphql-transport-ws: ping, expecting pong
+		PayloadReadLimit:      &readLimit,
 	})
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: cfg.KeepAlive}) // before POST: both take POST JSON
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(unsupported{h})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.SetParserTokenLimit(parserTokenLimit)
-	srv.Use(extension.Introspection{})
+	cache := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(cache)
+	srv.SetParserTokenLimit(cfg.Limits.Tokens)
+	// The budget runs first: it refuses before gqlgen parses and validates.
+	srv.Use(budget{limits: cfg.Limits, seen: func(ctx context.Context, q string) bool {
+		_, ok := cache.Get(ctx, q)
+		return ok
+	}})
+	srv.Use(getQueriesOnly{})
+	if !cfg.Limits.NoIntrospection {
+		srv.Use(extension.Introspection{})
+	}
 	srv.Use(depthLimit{cfg.MaxDepth})
 	srv.Use(complexityLimit{extension.FixedComplexityLimit(cfg.MaxComplexity)})
 	srv.SetErrorPresenter(h.presentError)
@@ -116,7 +196,16 @@ func NewHandler(cfg Config) http.Handler {
 	return h
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Shutdown closes idle websockets now (1001) and busy ones as their last operation ends, and
+// refuses new websocket operations. The server calls it as its graceful shutdown begins.
+func (h *Handler) Shutdown() { h.sockets.Shutdown() }
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := withResponseHeader(r.Context(), w.Header())
+	if r.Method == http.MethodGet && r.Header.Get("Upgrade") == "" {
+		ctx = context.WithValue(ctx, viaGETKey{}, true)
+	}
+	r = r.WithContext(ctx)
 	if r.Header.Get("Upgrade") != "" && !originAllowed(r, h.cfg.AllowedOrigins) {
 		h.writeError(w, http.StatusForbidden, CodeForbiddenOrigin, "this origin may not open a websocket here")
 		return
@@ -175,7 +264,10 @@ func originAllowed(r *http.Request, allowed []string) bool {
 		return false
 	}
 	if len(allowed) == 0 {
-		return strings.EqualFold(u.Host, r.Host)
+		// The page's own host — but only a host no one else's DNS can point here: an IP
+		// literal or localhost. Any name could be rebound to this address by its owner (DNS
+		// rebinding: Host and Origin both say evil.example), so names must be listed.
+		return strings.EqualFold(u.Host, r.Host) && unspoofableHost(u.Hostname())
 	}
 	for _, a := range allowed {
 		a = strings.ToLower(strings.TrimSuffix(a, "/"))
@@ -193,6 +285,16 @@ func originAllowed(r *http.Request, allowed []string) bool {
 		}
 	}
 	return false
+}
+
+// unspoofableHost says whether a host names this machine whatever DNS says: an IP address,
+// localhost or a name under .localhost (which resolvers must keep on loopback, RFC 6761).
+func unspoofableHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 // unsupported answers what no transport takes: a coded error instead of gqlgen's bare one.

@@ -103,3 +103,24 @@ func complexity() generated.ComplexityRoot {
 	}
 	return c
 }
+
+type viaGETKey struct{}
+
+// getQueriesOnly refuses a subscription sent over GET with a code (gqlgen answers a bare 406):
+// GET runs queries; subscriptions need a websocket or SSE.
+type getQueriesOnly struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = getQueriesOnly{}
+
+func (getQueriesOnly) ExtensionName() string                   { return "GetQueriesOnly" }
+func (getQueriesOnly) Validate(graphql.ExecutableSchema) error { return nil }
+func (getQueriesOnly) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	if via, _ := ctx.Value(viaGETKey{}).(bool); via && op.Operation != nil && op.Operation.Operation != ast.Query {
+		return coded(CodeMethodNotAllowed, "GET runs queries only; send a "+string(op.Operation.Operation)+
+			" over a websocket (graphql-transport-ws) or as a POST with Accept: text/event-stream")
+	}
+	return nil
+}

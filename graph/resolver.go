@@ -18,7 +18,8 @@ const MaxFirst = 50
 // Resolver holds what the resolvers need: the handler's configuration. Resolvers only translate
 // between the schema and the advice pipeline; the pipeline decides.
 type Resolver struct {
-	cfg Config
+	cfg  Config
+	pool *admission // the advice pipeline's workers; nil: unbounded
 }
 
 // pipeline is the loaded pipeline, or a coded UNAVAILABLE error while the indexes load.
@@ -28,8 +29,24 @@ func (r *Resolver) pipeline() (*advice.Pipeline, error) {
 			return p, nil
 		}
 	}
+	if r.cfg.LoadFailed != nil && r.cfg.LoadFailed() {
+		return nil, &advice.Error{Code: advice.CodeUnavailable,
+			Message: "LawBot이 색인을 불러오지 못했습니다. 운영자가 확인하고 있습니다. (loading the indexes failed; /readyz says why)"}
+	}
 	return nil, &advice.Error{Code: advice.CodeUnavailable,
 		Message: "LawBot이 아직 색인을 불러오는 중입니다. 잠시 후 다시 시도해 주세요. (the indexes are still loading)"}
+}
+
+// admit takes one of the pipeline's workers for the request's client. A question the pipeline
+// would refuse anyway is refused first, without taking or waiting for a worker.
+func (r *Resolver) admit(ctx context.Context, question string) (release func(), err error) {
+	if _, err := advice.ValidateQuestion(question); err != nil {
+		return nil, err
+	}
+	if r.pool == nil {
+		return func() {}, nil
+	}
+	return r.pool.enter(ctx, r.cfg.Client(ctx))
 }
 
 // withTimeout bounds one pipeline call by the configured request timeout.

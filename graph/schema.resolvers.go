@@ -116,6 +116,11 @@ func (r *queryResolver) Advice(ctx context.Context, question string) (*model.Adv
 	}
 	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
+	release, err := r.admit(ctx, question)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	res, err := p.Advise(ctx, question, nil)
 	if err != nil {
 		return nil, err

@@ -32,8 +32,16 @@ func (r *Resolver) stream(ctx context.Context, question string) <-chan *model.Ad
 		fail := func(err error) {
 			code := advice.CodeOf(err)
 			msg := err.Error()
+			var retry *int
 			if e, ok := err.(*advice.Error); ok {
 				msg = e.Message
+			}
+			if e, ok := err.(*refusal); ok {
+				code, msg = e.code, e.msg
+				if e.retryAfter > 0 {
+					s := retrySeconds(e.retryAfter)
+					retry = &s
+				}
 			}
 			if code == advice.CodeInternal {
 				msg = internalMessage
@@ -41,7 +49,7 @@ func (r *Resolver) stream(ctx context.Context, question string) <-chan *model.Ad
 			if r.cfg.OnError != nil {
 				r.cfg.OnError(code)
 			}
-			send(&model.AdviceEvent{Stage: model.AdviceStageError, Error: &model.AdviceError{Code: code, Message: msg}})
+			send(&model.AdviceEvent{Stage: model.AdviceStageError, Error: &model.AdviceError{Code: code, Message: msg, RetryAfter: retry}})
 		}
 		defer func() {
 			if v := recover(); v != nil {
@@ -55,6 +63,14 @@ func (r *Resolver) stream(ctx context.Context, question string) <-chan *model.Ad
 			fail(err)
 			return
 		}
+		release, err := r.admit(run, question)
+		if err != nil {
+			if client.Err() == nil {
+				fail(err)
+			}
+			return
+		}
+		defer release()
 		res, err := p.Advise(run, question, func(ev advice.Event) {
 			send(adviceEvent(ev))
 		})

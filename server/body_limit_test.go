@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // chunked hides its length, as a client streaming a body without Content-Length does.
@@ -35,7 +36,7 @@ func TestLimitBody(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var read string
 			ran := false
-			h := limitBody(tt.max, func(string) {}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := limitBody(tt.max, time.Second, func(string) {}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				ran = true
 				b, err := io.ReadAll(r.Body)
 				if err != nil {
@@ -71,15 +72,22 @@ func TestLimitBody(t *testing.T) {
 
 // A body that lies about its length cannot get past the limit either.
 func TestLimitBodyUnderstatedLength(t *testing.T) {
-	var err error
-	h := limitBody(10, func(string) {}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, err = io.ReadAll(r.Body)
+	var n int
+	reached := false
+	h := limitBody(10, time.Second, func(string) {}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached = true
+		b, _ := io.ReadAll(r.Body)
+		n = len(b)
 	}))
 	req := httptest.NewRequest("POST", "/graphql", strings.NewReader(strings.Repeat("a", 100)))
 	req.ContentLength = 5
-	h.ServeHTTP(httptest.NewRecorder(), req)
-	if err == nil {
-		t.Error("the handler read 100 bytes through a 10-byte limit")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if reached || n > 10 {
+		t.Errorf("the handler was reached and read %d bytes through a 10-byte limit", n)
+	}
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("status %d, want 413", rec.Code)
 	}
 }
 

@@ -13,6 +13,13 @@ const (
 	CodeInternal        = "INTERNAL"
 	CodeUnavailable     = "UNAVAILABLE"
 	CodeNotFound        = "NOT_FOUND"
+	// CodeRequestTimeout: the request body did not arrive within Options.BodyTimeout.
+	CodeRequestTimeout = "REQUEST_TIMEOUT"
+	// CodeTooManyConnections counts connections closed at accept for being over a cap (the
+	// client sees a reset, not a body).
+	CodeTooManyConnections = "TOO_MANY_CONNECTIONS"
+	// CodeBadRequest: the request body could not be read.
+	CodeBadRequest = "BAD_REQUEST"
 )
 
 type errorBody struct {

@@ -19,6 +19,10 @@ const (
 	DefaultShutdownTimeout   = 30 * time.Second
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultBodyTimeout       = 10 * time.Second
+	DefaultMaxConnsPerClient = 64
+	// DefaultMaxHeaderBytes caps a request's header block (431 beyond).
+	DefaultMaxHeaderBytes = 64 << 10
 )
 
 // Options configure a Server. The zero value of every field means its default, so
@@ -55,6 +59,19 @@ type Options struct {
 	// timeout: answers stream.
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
+	// BodyTimeout bounds reading a request body, from the end of its headers: a body that
+	// trickles in slower gets 408 REQUEST_TIMEOUT and the connection is closed.
+	BodyTimeout time.Duration
+
+	// MaxConnsPerClient caps the connections one IP address holds open at once (0: the
+	// default, negative: no cap); MaxConns caps them all (0: three quarters of the process's
+	// open-file limit). A connection over a cap is closed as soon as it is accepted.
+	MaxConnsPerClient int
+	MaxConns          int
+
+	// OnShutdown is called when the graceful shutdown begins (the GraphQL handler closes its
+	// idle websockets, which http.Server does not track).
+	OnShutdown func()
 
 	// TLSCert and TLSKey are PEM files; with both set the server speaks HTTPS only.
 	TLSCert, TLSKey string
@@ -97,6 +114,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
+	if o.MaxConnsPerClient == 0 {
+		o.MaxConnsPerClient = DefaultMaxConnsPerClient
+	}
+	if o.MaxConns == 0 {
+		o.MaxConns = 10000
+		if n := openFileLimit(); n > 0 {
+			o.MaxConns = max(64, n*3/4)
+		}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
@@ -91,10 +92,44 @@ func limitRate(l *rateLimiter, clientKey func(*http.Request) string, onError fun
 			onError(CodeRateLimited)
 			secs := int(math.Ceil(wait.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
+			// The body is never read: close instead of draining it (a client trickling its
+			// body would otherwise hold the connection for as long as it likes).
+			abandonBody(w)
 			writeError(w, http.StatusTooManyRequests, CodeRateLimited,
 				"too many requests; retry after "+strconv.Itoa(max(1, secs))+" s")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+type clientKey struct{}
+
+// withClient puts the request's client key in its context, where the GraphQL layer finds it
+// (ClientOf) to charge websocket operations and share out the advice workers.
+func withClient(key func(*http.Request) string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, key(r))))
+	})
+}
+
+// ClientOf is the client a request's context belongs to (Options.ClientKey of the request),
+// or "" outside a request.
+func ClientOf(ctx context.Context) string {
+	s, _ := ctx.Value(clientKey{}).(string)
+	return s
+}
+
+// Charge takes one request from the budget of ctx's client, as the middleware does for each
+// HTTP request; the GraphQL layer calls it for each operation a websocket starts. When the
+// budget is spent it says how long until the next token.
+func (s *Server) Charge(ctx context.Context) (ok bool, retryAfter time.Duration) {
+	if s.limiter == nil || s.limiter.rate < 0 {
+		return true, 0
+	}
+	ok, wait := s.limiter.allow(ClientOf(ctx))
+	if !ok {
+		s.RecordError(CodeRateLimited)
+	}
+	return ok, wait
 }

@@ -11,10 +11,11 @@ import (
 // Patterns of personal data users paste into questions. Go's \b is ASCII-only, which is what we
 // want here: a Hangul syllable next to a digit ("계좌110-…", "…567이고") still counts as a boundary.
 var (
-	// 주민등록번호 and 외국인등록번호: YYMMDD-NNNNNNN (spaces around the hyphen tolerated).
-	rrnRe = regexp.MustCompile(`\b\d{6}\s?-\s?\d{7}\b`)
-	// E-mail addresses.
-	emailRe = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
+	// 주민등록번호 and 외국인등록번호: YYMMDD-NNNNNNN (spaces around the hyphen tolerated), or the
+	// two halves split by one space, as people type them when a form rejects the hyphen.
+	rrnRe = regexp.MustCompile(`\b\d{6}(?:\s?-\s?|\s)\d{7}\b`)
+	// E-mail addresses, "@" also written "(at)" or "[at]" to dodge scrapers.
+	emailRe = regexp.MustCompile(`[A-Za-z0-9._%+\-]+(?:@|\s?[(\[]\s?(?i:at)\s?[)\]]\s?)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
 	// Korean phone numbers: mobile 01X, Seoul 02, area codes 031–064, 070, 050X; with or without
 	// separators, with or without +82 (which drops the leading 0).
 	phoneRe = regexp.MustCompile(`(?:\+82[-. ]?\(?0?|\(?\b0)(?:1[016789]|2|[3-6][1-5]|70|50[2-8]?)\)?[-. ]?\d{3,4}[-. ]?\d{4}\b`)
@@ -29,7 +30,8 @@ var (
 // a log line that might carry user text carries none of them. Ordinary text (statute ids, case
 // numbers, dates, amounts) is left as it is.
 func Redact(s string) string {
-	if !strings.ContainsAny(s, "0123456789@") {
+	s = foldFullWidth(s)
+	if !strings.ContainsAny(s, "0123456789@)]") { // ")", "]": the end of an e-mail's "(at)", "[at]"
 		return s
 	}
 	s = rrnRe.ReplaceAllString(s, "[RRN]")
@@ -42,6 +44,22 @@ func Redact(s string) string {
 		return m
 	})
 	return longDigitsRe.ReplaceAllString(s, "[ACCOUNT]")
+}
+
+// foldFullWidth maps full-width ASCII (U+FF01–U+FF5E: "０１０－１２３４", "＠"), which Korean input
+// methods type readily, onto ASCII, so the patterns above — ASCII digits only, like \b — see
+// it. Full-width letters and punctuation come out as ASCII too, which costs a log line nothing.
+func foldFullWidth(s string) string {
+	full := func(r rune) bool { return r >= '！' && r <= '～' }
+	if strings.IndexFunc(s, full) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if full(r) {
+			return r - '！' + '!'
+		}
+		return r
+	}, s)
 }
 
 // RedactingHandler is a slog.Handler that applies Redact to the message and to every string

@@ -20,11 +20,17 @@ func TestRedact(t *testing.T) {
 		{"메일은 hong.gildong+law@mail.co.kr 로", "메일은 [EMAIL] 로"},
 		{"국민은행 123456-78-901234, 농협 301-1234-5678-91", "국민은행 [ACCOUNT], 농협 [ACCOUNT]"},
 		{"계좌번호 1002345678901로 보냈어요", "계좌번호 [ACCOUNT]로 보냈어요"},
+		// Shapes a probe got past the patterns: the two halves of a 주민등록번호 split by a space,
+		// full-width digits from a Korean input method, an "@" spelled out.
+		{"주민번호 900101 1234567 입니다", "주민번호 [RRN] 입니다"},
+		{"연락처 ０１０-１２３４-５６７８, 주민번호 ９００１０１－１２３４５６７", "연락처 [PHONE], 주민번호 [RRN]"},
+		{"메일 hong(at)example.com 이나 kim [AT] law.co.kr 로", "메일 [EMAIL] 이나 [EMAIL] 로"},
 		// Ordinary legal text is untouched.
 		{"전세 계약이 끝났는데 집주인이 보증금 5,000만 원을 안 돌려줘요.", ""},
 		{"2024-01-15에 계약했고 2016다235411 판결과 민법 제618조, 제3조의2를 봤어요", ""},
 		{"임대차기간 2년, 월세 50만원, 1층 101호", ""},
 		{"서울중앙지방법원 2023가단5123456 사건", ""},
+		{"보증금 5000 만원 (at least 2년) [참고]", ""},
 	}
 	for _, tt := range tests {
 		want := tt.want

@@ -23,6 +23,7 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 	limiter  *rateLimiter
+	conns    *connLimiter
 	inFlight inFlight
 	handler  http.Handler
 
@@ -64,13 +65,16 @@ func New(opts Options) *Server {
 	}
 
 	var h http.Handler = mux
-	h = limitBody(opts.MaxBodyBytes, s.RecordError, h)
+	h = limitBody(opts.MaxBodyBytes, opts.BodyTimeout, s.RecordError, h)
 	if s.limiter != nil {
 		h = limitRate(s.limiter, opts.ClientKey, s.RecordError, h)
 	}
+	h = strictTransportSecurity(s.TLS(), h)
 	h = recoverPanics(s.log, s.RecordError, h)
 	h = logAccess(s.log, h)
-	s.handler = instrument(s.metrics, &s.inFlight, h)
+	h = instrument(s.metrics, &s.inFlight, h)
+	s.handler = withClient(opts.ClientKey, h)
+	s.conns = newConnLimiter(opts.MaxConnsPerClient, opts.MaxConns, func() { s.RecordError(CodeTooManyConnections) })
 	return s
 }
 
@@ -192,12 +196,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancelBase()
 	hs := &http.Server{
 		Handler:           s.handler,
+		TLSConfig:         tlsConfig(),
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
 		IdleTimeout:       s.opts.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 	}
+	if s.opts.OnShutdown != nil {
+		hs.RegisterOnShutdown(s.opts.OnShutdown)
+	}
+	ln = limitedListener{Listener: ln, l: s.conns}
 	errc := make(chan error, 1)
 	go func() {
 		if s.TLS() {

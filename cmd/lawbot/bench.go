@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/lawbot-kr/lawbot/law"
@@ -74,6 +75,9 @@ type benchReport struct {
 	StreamUnderLoad *benchStream `json:"stream_under_load,omitempty"`
 	TimedOut        bool         `json:"timed_out"`
 	NonLegalCount   int          `json:"non_legal"` // answered, but judged not legal by the filter
+	// ServerGone says why the run stopped early: the server stopped answering (see
+	// benchServerGoneError).
+	ServerGone string `json:"server_gone,omitempty"`
 }
 
 type benchLatency struct {
@@ -105,6 +109,7 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 	dataFlag := fs.String("data", "", "corpus directory whose eval/"+filterLegalDevFile+" gives the questions (default $"+law.DataEnv+", else "+law.DefaultDataDir+")")
 	questionsFile := fs.String("questions", "", "JSONL `file` of questions (field query or text) instead of the dev set")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	goneAfter := fs.Duration("gone-after", 5*time.Second, "stop when the server has refused or dropped connections this long with no answer")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -113,8 +118,8 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	if *n < 1 || *n > benchMaxN || *c < 1 || *c > benchMaxC || *streams < 0 || *streams > 1000 ||
-		*warmup < 0 || *warmup > 1000 || *timeout <= 0 || *timeout > benchMaxTimeout {
-		fmt.Fprintf(stderr, "lawbot bench advice: need 1 ≤ --n ≤ %d, 1 ≤ --c ≤ %d, 0 ≤ --stream, --warmup ≤ 1000, 0 < --timeout ≤ %s\n",
+		*warmup < 0 || *warmup > 1000 || *timeout <= 0 || *timeout > benchMaxTimeout || *goneAfter <= 0 {
+		fmt.Fprintf(stderr, "lawbot bench advice: need 1 ≤ --n ≤ %d, 1 ≤ --c ≤ %d, 0 ≤ --stream, --warmup ≤ 1000, 0 < --timeout ≤ %s, 0 < --gone-after\n",
 			benchMaxN, benchMaxC, benchMaxTimeout)
 		return errUsage
 	}
@@ -157,13 +162,7 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	rep := benchReport{URL: endpoint, Questions: path, N: *n, C: *c, ErrorsByCode: map[string]int{}}
-	var (
-		next      atomic.Int64
-		mu        sync.Mutex
-		latencies = make([]time.Duration, 0, *n)
-		wg        sync.WaitGroup
-	)
+	rep := benchReport{URL: endpoint, Questions: path, N: *n, C: *c}
 	loadDone := make(chan struct{})
 	underLoad := make(chan *benchStream, 1)
 	go func() {
@@ -173,45 +172,27 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 		}
 		underLoad <- benchStreams(ctx, client, endpoint, questions, *streams, loadDone, stderr)
 	}()
-	start := time.Now()
-	for range *c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= *n || ctx.Err() != nil {
-					return
-				}
-				t0 := time.Now()
-				legal, code, err := benchQuery(ctx, client, endpoint, questions[i%len(questions)])
-				d := time.Since(t0)
-				if err != nil && ctx.Err() != nil {
-					return // cut off by --timeout: neither a result nor an error of the server
-				}
-				mu.Lock()
-				rep.Requests++
-				latencies = append(latencies, d)
-				if err != nil {
-					rep.Errors++
-					rep.ErrorsByCode[code]++
-				} else if !legal {
-					rep.NonLegalCount++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	load := benchLoad{client: client, endpoint: endpoint, questions: questions, n: *n, c: *c, goneAfter: *goneAfter}
+	res, loadErr := load.run(ctx)
 	close(loadDone)
 	rep.StreamUnderLoad = <-underLoad
+	rep.Requests, rep.Errors, rep.ErrorsByCode, rep.NonLegalCount = res.requests, res.errors, res.errorsByCode, res.nonLegal
 	rep.TimedOut = ctx.Err() != nil
-	rep.DurationS = elapsed.Seconds()
-	if elapsed > 0 {
-		rep.RPS = float64(rep.Requests) / elapsed.Seconds()
+	rep.DurationS = res.elapsed.Seconds()
+	if res.elapsed > 0 {
+		rep.RPS = float64(rep.Requests) / res.elapsed.Seconds()
 	}
-	rep.Latency = benchSummary(latencies)
+	rep.Latency = benchSummary(res.latencies)
+	if loadErr != nil {
+		// What was measured before the server went is still worth seeing; the exit says it failed.
+		rep.ServerGone = loadErr.Error()
+		if *asJSON {
+			_ = json.NewEncoder(stdout).Encode(rep)
+		} else {
+			printBench(stdout, rep)
+		}
+		return loadErr
+	}
 
 	if *streams > 0 && ctx.Err() == nil {
 		rep.Stream = benchStreams(ctx, client, endpoint, questions, *streams, nil, stderr)
@@ -222,6 +203,153 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 	}
 	printBench(stdout, rep)
 	return nil
+}
+
+// Backoff of a worker whose server refuses or drops connections: without it a stopped server
+// turns the load into a loop of failed dials, tens of thousands a second.
+const (
+	benchBackoffMin = 50 * time.Millisecond
+	benchBackoffMax = time.Second
+)
+
+// benchLoad is the load of lawbot bench advice: n advice queries sent by c workers.
+type benchLoad struct {
+	client    *http.Client
+	endpoint  string
+	questions []string
+	n, c      int
+	// goneAfter is how long the server may refuse or drop connections, with no answer at all,
+	// before the run stops as benchServerGoneError.
+	goneAfter time.Duration
+}
+
+// benchLoadResult is what a load measured; requests counts every attempt that ended before
+// the run did, answered those the server answered (errors included).
+type benchLoadResult struct {
+	requests, answered, errors, nonLegal int
+	errorsByCode                         map[string]int
+	latencies                            []time.Duration
+	elapsed                              time.Duration
+}
+
+// run sends the load until n requests are done or ctx ends. A worker whose connection is
+// refused or dropped backs off (benchBackoffMin doubling to benchBackoffMax) and counts the
+// attempt as a TRANSPORT error; once no request has been answered for goneAfter, the whole
+// run stops with a *benchServerGoneError.
+func (l benchLoad) run(ctx context.Context) (benchLoadResult, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	res := benchLoadResult{errorsByCode: map[string]int{}, latencies: make([]time.Duration, 0, l.n)}
+	var (
+		next       atomic.Int64
+		mu         sync.Mutex
+		lastAnswer = time.Now() // the grace period runs from the start of the load
+		gone       *benchServerGoneError
+		wg         sync.WaitGroup
+	)
+	start := time.Now()
+	for range l.c {
+		wg.Go(func() {
+			var backoff time.Duration
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= l.n || ctx.Err() != nil {
+					return
+				}
+				t0 := time.Now()
+				legal, code, err := benchQuery(ctx, l.client, l.endpoint, l.questions[i%len(l.questions)])
+				d := time.Since(t0)
+				if err != nil && ctx.Err() != nil {
+					return // cut off by --timeout or by a stop: neither a result nor an error of the server
+				}
+				cause, isGone := benchServerGone(err)
+				mu.Lock()
+				res.requests++
+				res.latencies = append(res.latencies, d)
+				if err != nil {
+					res.errors++
+					res.errorsByCode[code]++
+				} else if !legal {
+					res.nonLegal++
+				}
+				if err == nil || code != "TRANSPORT" {
+					res.answered++
+					lastAnswer = time.Now()
+				}
+				stop := isGone && time.Since(lastAnswer) >= l.goneAfter
+				if stop && gone == nil {
+					gone = &benchServerGoneError{Code: codeServerGone, Addr: l.endpoint, Cause: cause, Err: err}
+				}
+				mu.Unlock()
+				switch {
+				case stop:
+					cancel(gone)
+					return
+				case isGone:
+					backoff = min(max(2*backoff, benchBackoffMin), benchBackoffMax)
+					benchSleep(ctx, backoff)
+				default:
+					backoff = 0
+				}
+			}
+		})
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	if gone != nil {
+		gone.Answered = res.answered
+		return res, gone
+	}
+	return res, nil
+}
+
+// benchSleep waits d or until ctx ends.
+func benchSleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// codeServerGone is benchServerGoneError's stable code.
+const codeServerGone = "SERVER_GONE"
+
+// benchServerGoneError stops a run whose server went away mid-load: stopped, crashed, or
+// restarting for longer than --gone-after.
+type benchServerGoneError struct {
+	Code     string
+	Addr     string
+	Cause    string // "connection refused", "connection reset", …
+	Answered int    // requests the server answered before it went
+	Err      error  // the last failure
+}
+
+func (e *benchServerGoneError) Error() string {
+	return fmt.Sprintf("%s: the server at %s went away (%s) after %d requests", e.Code, e.Addr, e.Cause, e.Answered)
+}
+
+func (e *benchServerGoneError) Unwrap() error { return e.Err }
+
+// benchServerGone says whether err means the server is not there any more — nothing listens,
+// or the connection died under the request — and names how. Other failures (a timeout, a bad
+// response) are the server's answers to measure, not a reason to stop.
+func benchServerGone(err error) (cause string, gone bool) {
+	var op *net.OpError
+	switch {
+	case err == nil:
+		return "", false
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused", true
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset", true
+	case errors.Is(err, syscall.EPIPE), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed", true
+	case errors.As(err, &op) && op.Op == "dial":
+		return "cannot connect", true
+	}
+	return "", false
 }
 
 // benchStreams runs up to n subscriptions one after another, stopping early when stop closes.

@@ -38,6 +38,12 @@ type serveOptions struct {
 	ShutdownTimeout          time.Duration
 	RequestTimeout           time.Duration
 	MaxDepth, MaxComplexity  int
+	Limits                   graph.Limits
+	BodyTimeout              time.Duration
+	MaxConnsPerClient        int
+	MaxOpsPerSocket          int
+	MaxOpsPerClient          int
+	PipelineSlots            int
 	LogJSON                  bool
 	VectorStore              string
 	Models                   modelOptions
@@ -69,6 +75,13 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", graph.DefaultRequestTimeout, "limit on one advice run")
 	fs.IntVar(&o.MaxDepth, "max-depth", graph.DefaultMaxDepth, "deepest query nesting allowed")
 	fs.IntVar(&o.MaxComplexity, "max-complexity", graph.DefaultMaxComplexity, "costliest query allowed")
+	fs.IntVar(&o.Limits.Selections, "max-selections", graph.DefaultMaxSelections, "most fields a query may select, fragments expanded (QUERY_TOO_LARGE beyond)")
+	introspection := fs.Bool("introspection", true, "answer __schema and __type (GraphiQL needs them; false for production: INTROSPECTION_DISABLED)")
+	fs.DurationVar(&o.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "longest a request body may take to arrive (408 REQUEST_TIMEOUT beyond)")
+	fs.IntVar(&o.MaxConnsPerClient, "max-conns-per-client", server.DefaultMaxConnsPerClient, "connections one IP address may hold open (more are closed at accept; -1: no cap)")
+	fs.IntVar(&o.MaxOpsPerSocket, "max-ops-per-socket", graph.DefaultMaxOpsPerSocket, "operations one websocket may run at once (TOO_MANY_OPERATIONS beyond)")
+	fs.IntVar(&o.MaxOpsPerClient, "max-ops-per-client", graph.DefaultMaxOpsPerClient, "operations one IP address may run at once over all its websockets")
+	fs.IntVar(&o.PipelineSlots, "pipeline-slots", 0, "advice pipelines run at once (default: the CPU count, at least 2; each client gets half; OVERLOADED beyond)")
 	fs.BoolVar(&o.LogJSON, "log-json", false, "write logs as JSON lines instead of text")
 	fs.StringVar(&o.VectorStore, "vector-store", "embedded", vectorStoreUsage)
 	finishModels := modelFlags(fs, &o.Models)
@@ -88,6 +101,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 		fmt.Fprintf(stderr, "lawbot serve: %v\n", err)
 		return o, errUsage
 	}
+	o.Limits.NoIntrospection = !*introspection
 	for _, s := range strings.Split(*origins, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			o.AllowedOrigins = append(o.AllowedOrigins, s)
@@ -119,27 +133,39 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var srv *server.Server // the GraphQL hooks below run on requests, after srv is set
 	var pipeline atomic.Pointer[advice.Pipeline]
+	var loadFailed atomic.Bool
 	gql := graph.NewHandler(graph.Config{
-		Pipeline:       pipeline.Load,
-		MaxDepth:       o.MaxDepth,
-		MaxComplexity:  o.MaxComplexity,
-		AllowedOrigins: o.AllowedOrigins,
-		RequestTimeout: o.RequestTimeout,
-		Observe:        func(stage string, d time.Duration) { srv.Observe(stage, d) },
-		OnError:        func(code string) { srv.RecordError(code) },
+		Pipeline:        pipeline.Load,
+		LoadFailed:      loadFailed.Load,
+		MaxDepth:        o.MaxDepth,
+		MaxComplexity:   o.MaxComplexity,
+		Limits:          o.Limits,
+		AllowedOrigins:  o.AllowedOrigins,
+		RequestTimeout:  o.RequestTimeout,
+		Client:          server.ClientOf,
+		Charge:          func(ctx context.Context) (bool, time.Duration) { return srv.Charge(ctx) },
+		MaxMessageBytes: o.MaxBody,
+		MaxOpsPerSocket: o.MaxOpsPerSocket,
+		MaxOpsPerClient: o.MaxOpsPerClient,
+		PipelineSlots:   o.PipelineSlots,
+		Observe:         func(stage string, d time.Duration) { srv.Observe(stage, d) },
+		OnError:         func(code string) { srv.RecordError(code) },
 	})
 	srv = server.New(server.Options{
-		Addr:            o.Addr,
-		GraphQL:         gql,
-		GraphiQL:        graph.GraphiQLHandler("/graphql"),
-		Root:            ui.Handler(), // the web app (ui/dist), / and its shareable routes
-		MaxBodyBytes:    o.MaxBody,
-		Rate:            rate,
-		Burst:           o.Burst,
-		ShutdownTimeout: o.ShutdownTimeout,
-		TLSCert:         o.TLSCert,
-		TLSKey:          o.TLSKey,
-		Logger:          log,
+		Addr:              o.Addr,
+		GraphQL:           gql,
+		GraphiQL:          graph.GraphiQLHandler("/graphql"),
+		Root:              ui.Handler(), // the web app (ui/dist), / and its shareable routes
+		MaxBodyBytes:      o.MaxBody,
+		BodyTimeout:       o.BodyTimeout,
+		MaxConnsPerClient: o.MaxConnsPerClient,
+		Rate:              rate,
+		Burst:             o.Burst,
+		ShutdownTimeout:   o.ShutdownTimeout,
+		TLSCert:           o.TLSCert,
+		TLSKey:            o.TLSKey,
+		Logger:            log,
+		OnShutdown:        gql.Shutdown,
 	})
 	srv.SetNotReady("loading")
 	srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -178,6 +204,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			models.Unlock()
 		}
 		if err != nil {
+			loadFailed.Store(true)
 			srv.SetNotReady("loading failed: " + err.Error())
 			log.Error("loading failed; /readyz stays 503", "err", err)
 			return

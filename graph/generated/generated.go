@@ -52,8 +52,9 @@ type ComplexityRoot struct {
 	}
 
 	AdviceError struct {
-		Code    func(childComplexity int) int
-		Message func(childComplexity int) int
+		Code       func(childComplexity int) int
+		Message    func(childComplexity int) int
+		RetryAfter func(childComplexity int) int
 	}
 
 	AdviceEvent struct {
@@ -334,6 +335,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdviceError.Message(childComplexity), true
+	case "AdviceError.retryAfter":
+		if e.ComplexityRoot.AdviceError.RetryAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdviceError.RetryAfter(childComplexity), true
 
 	case "AdviceEvent.advice":
 		if e.ComplexityRoot.AdviceEvent.Advice == nil {
@@ -1200,6 +1207,8 @@ type AdviceError {
   "The same codes as extensions.code on GraphQL errors."
   code: String!
   message: String!
+  "Seconds to wait before asking again, on OVERLOADED (as extensions.retryAfter on GraphQL errors)."
+  retryAfter: Int
 }
 `, BuiltIn: false},
 }
@@ -1237,6 +1246,8 @@ func (ec *executionContext) childFields_AdviceError(ctx context.Context, field g
 		return ec.fieldContext_AdviceError_code(ctx, field)
 	case "message":
 		return ec.fieldContext_AdviceError_message(ctx, field)
+	case "retryAfter":
+		return ec.fieldContext_AdviceError_retryAfter(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AdviceError", field.Name)
 }
@@ -2194,6 +2205,29 @@ func (ec *executionContext) _AdviceError_message(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_AdviceError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdviceError", field, false, false, "String")
+}
+
+func (ec *executionContext) _AdviceError_retryAfter(ctx context.Context, field graphql.CollectedField, obj *model.AdviceError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdviceError_retryAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdviceError_retryAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdviceError", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AdviceEvent_stage(ctx context.Context, field graphql.CollectedField, obj *model.AdviceEvent) (ret graphql.Marshaler) {
@@ -5681,6 +5715,11 @@ func (ec *executionContext) _AdviceError(ctx context.Context, sel ast.SelectionS
 		case "message":
 			out.Values[i] = ec._AdviceError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryAfter":
+			out.Values[i] = ec._AdviceError_retryAfter(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

@@ -15,6 +15,8 @@ type AdviceError struct {
 	// The same codes as extensions.code on GraphQL errors.
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Seconds to wait before asking again, on OVERLOADED (as extensions.retryAfter on GraphQL errors).
+	RetryAfter *int `json:"retryAfter,omitempty"`
 }
 
 // One step of adviceStream. Each stage event carries its own payload: LEGAL_CHECK → legal;
