@@ -7,19 +7,28 @@ import (
 	"time"
 )
 
-// admission is the advice pipeline's worker pool: at most slots runs at once, each client at
-// most perClient of them (running or waiting), and at most queue more waiting up to wait for a
-// slot. Everything beyond is refused at once with OVERLOADED and a Retry-After, so a flood turns
-// into quick refusals instead of a queue that grows until every request times out.
+// admission is the advice pipeline's worker pool: at most slots pipelines run at once. It is
+// work-conserving — a free worker goes to whoever asks — but fair when contended: a client that
+// already runs its share (perClient) waits behind every client that does not, and may have at
+// most queue requests waiting in all. Waiting ends after wait. Whatever cannot wait is refused
+// at once with OVERLOADED and a Retry-After, so a flood from one client turns into quick
+// refusals while another client's request takes the next free worker.
 type admission struct {
-	slots     chan struct{}
-	perClient int
-	queue     int
-	wait      time.Duration
+	slots, perClient, queue int
+	wait                    time.Duration
 
-	mu      sync.Mutex
-	waiting int
-	clients map[string]int // running + waiting, per client
+	mu          sync.Mutex
+	running     int
+	held        map[string]int // running, per client
+	waiters     []*waiter
+	overWaiting int // waiters whose client was at its share when they arrived
+}
+
+type waiter struct {
+	client string
+	over   bool
+	ready  chan struct{} // closed when a worker is handed over
+	handed bool
 }
 
 // Defaults for the pipeline pool (Config.Pipeline*).
@@ -29,40 +38,40 @@ const (
 )
 
 func newAdmission(slots, perClient, queue int, wait time.Duration) *admission {
-	return &admission{slots: make(chan struct{}, slots), perClient: perClient, queue: queue, wait: wait,
-		clients: map[string]int{}}
+	return &admission{slots: slots, perClient: perClient, queue: queue, wait: wait, held: map[string]int{}}
 }
 
 // enter takes a worker for client, waiting for one at most a.wait; release gives it back.
 func (a *admission) enter(ctx context.Context, client string) (release func(), err error) {
 	a.mu.Lock()
-	if a.clients[client] >= a.perClient {
-		a.mu.Unlock()
-		return nil, &refusal{code: CodeOverloaded, retryAfter: time.Second,
-			msg: fmt.Sprintf("이미 처리 중인 질문이 있습니다. 잠시 후 다시 시도해 주세요. (this client already has %d advice request(s) running; the limit is %d)", a.perClient, a.perClient)}
-	}
-	select {
-	case a.slots <- struct{}{}:
-		a.clients[client]++
+	if a.running < a.slots && len(a.waiters) == 0 {
+		a.running++
+		a.held[client]++
 		a.mu.Unlock()
 		return a.releaser(client), nil
-	default:
 	}
-	if a.waiting >= a.queue {
+	over := a.held[client] >= a.perClient
+	switch {
+	case over && a.overWaiting >= a.queue:
+		n := a.held[client]
+		a.mu.Unlock()
+		return nil, &refusal{code: CodeOverloaded, retryAfter: time.Second,
+			msg: fmt.Sprintf("이미 처리 중인 질문이 있습니다. 잠시 후 다시 시도해 주세요. (this client already runs %d advice request(s), its share of %d, and the queue is full)", n, a.perClient)}
+	case !over && len(a.waiters) >= a.slots+4*a.queue:
 		a.mu.Unlock()
 		return nil, a.busy()
 	}
-	a.waiting++
-	a.clients[client]++
+	w := &waiter{client: client, over: over, ready: make(chan struct{})}
+	a.waiters = append(a.waiters, w)
+	if over {
+		a.overWaiting++
+	}
 	a.mu.Unlock()
 
 	t := time.NewTimer(a.wait)
 	defer t.Stop()
 	select {
-	case a.slots <- struct{}{}:
-		a.mu.Lock()
-		a.waiting--
-		a.mu.Unlock()
+	case <-w.ready:
 		return a.releaser(client), nil
 	case <-t.C:
 		err = a.busy()
@@ -70,9 +79,11 @@ func (a *admission) enter(ctx context.Context, client string) (release func(), e
 		err = ctx.Err()
 	}
 	a.mu.Lock()
-	a.waiting--
-	a.leave(client)
-	a.mu.Unlock()
+	defer a.mu.Unlock()
+	if w.handed { // a worker arrived as the wait ended: take it after all
+		return a.releaser(client), nil
+	}
+	a.remove(w)
 	return nil, err
 }
 
@@ -83,22 +94,43 @@ func (a *admission) busy() error {
 
 func (a *admission) releaser(client string) func() {
 	var once sync.Once
-	return func() {
-		once.Do(func() {
-			<-a.slots
-			a.mu.Lock()
-			a.leave(client)
-			a.mu.Unlock()
-		})
-	}
+	return func() { once.Do(func() { a.leave(client) }) }
 }
 
-// leave forgets one run of client; a.mu is held.
+// leave gives client's worker to the next waiter — the first that arrived under its client's
+// share, else the first — or back to the pool.
 func (a *admission) leave(client string) {
-	if a.clients[client]--; a.clients[client] <= 0 {
-		delete(a.clients, client)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.held[client]--; a.held[client] <= 0 {
+		delete(a.held, client)
 	}
+	if len(a.waiters) == 0 {
+		a.running--
+		return
+	}
+	next := a.waiters[0]
+	for _, w := range a.waiters {
+		if !w.over {
+			next = w
+			break
+		}
+	}
+	a.remove(next)
+	next.handed = true
+	a.held[next.client]++
+	close(next.ready)
 }
 
-// held is how many workers are taken (for tests).
-func (a *admission) held() int { return len(a.slots) }
+// remove takes w out of the queue; a.mu is held.
+func (a *admission) remove(w *waiter) {
+	for i, x := range a.waiters {
+		if x == w {
+			a.waiters = append(a.waiters[:i], a.waiters[i+1:]...)
+			if w.over {
+				a.overWaiting--
+			}
+			return
+		}
+	}
+}

@@ -2,10 +2,14 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -21,7 +25,8 @@ import (
 // here before and is not measured again.
 type budget struct {
 	limits Limits
-	seen   func(ctx context.Context, query string) bool
+	// seen returns the document when gqlgen's cache holds it (validated before).
+	seen func(ctx context.Context, query string) (*ast.QueryDocument, bool)
 }
 
 // Limits bound what one GraphQL document may ask for; zero fields take the defaults.
@@ -87,10 +92,65 @@ func (budget) ExtensionName() string                   { return "Budget" }
 func (budget) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (b budget) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
-	if b.seen != nil && b.seen(ctx, params.Query) {
+	doc, ok := (*ast.QueryDocument)(nil), false
+	if b.seen != nil {
+		doc, ok = b.seen(ctx, params.Query)
+	}
+	if !ok {
+		var err *gqlerror.Error
+		if doc, err = b.check(params.Query); err != nil || doc == nil {
+			return err
+		}
+	}
+	return checkIntVariables(doc, params.OperationName, params.Variables)
+}
+
+// checkIntVariables refuses a non-integer number for an Int variable with a message that names
+// it: gqlparser's coercion says "cannot use value 0 as Int" for 1.5.
+func checkIntVariables(doc *ast.QueryDocument, operation string, vars map[string]any) *gqlerror.Error {
+	op := doc.Operations.ForName(operation)
+	if op == nil || len(vars) == 0 {
 		return nil
 	}
-	return b.check(params.Query)
+	for _, def := range op.VariableDefinitions {
+		v, ok := vars[def.Variable]
+		if !ok || def.Type == nil {
+			continue
+		}
+		if bad, ok := nonInteger(def.Type, v); ok {
+			err := coded(errcode.ValidationFailed, fmt.Sprintf("variable $%s: %s cannot represent the non-integer value %s", def.Variable, def.Type.String(), bad))
+			err.Path = ast.Path{ast.PathName("variable"), ast.PathName(def.Variable)}
+			return err
+		}
+	}
+	return nil
+}
+
+// nonInteger finds a number that is not an integer where typ wants Int (or a list of Int).
+func nonInteger(typ *ast.Type, v any) (string, bool) {
+	if typ.Elem != nil {
+		list, _ := v.([]any)
+		for _, item := range list {
+			if bad, ok := nonInteger(typ.Elem, item); ok {
+				return bad, true
+			}
+		}
+		return "", false
+	}
+	if typ.NamedType != "Int" {
+		return "", false
+	}
+	switch n := v.(type) {
+	case json.Number:
+		if _, err := n.Int64(); err != nil {
+			return n.String(), true
+		}
+	case float64:
+		if n != math.Trunc(n) {
+			return strconv.FormatFloat(n, 'g', -1, 64), true
+		}
+	}
+	return "", false
 }
 
 // InterceptResponse shortens a long error list (thousands of unused variables once made a
@@ -109,16 +169,21 @@ func (b budget) InterceptResponse(ctx context.Context, next graphql.ResponseHand
 	return resp
 }
 
-// check measures one document. A document that does not parse is left to gqlgen, which
-// reports where — except one over the token limit, which is refused here with our code.
-func (b budget) check(query string) *gqlerror.Error {
+// check measures one document and returns it parsed. A document that does not parse is left
+// to gqlgen, which reports where — except one over the token limit, which is refused here with
+// our code.
+func (b budget) check(query string) (*ast.QueryDocument, *gqlerror.Error) {
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, b.limits.Tokens)
 	if err != nil {
 		if strings.Contains(err.Error(), "token limit") {
-			return coded(CodeQueryTooLarge, fmt.Sprintf("the query is longer than %d tokens", b.limits.Tokens))
+			return nil, coded(CodeQueryTooLarge, fmt.Sprintf("the query is longer than %d tokens", b.limits.Tokens))
 		}
-		return nil
+		return nil, nil
 	}
+	return doc, b.measure(doc)
+}
+
+func (b budget) measure(doc *ast.QueryDocument) *gqlerror.Error {
 	l := b.limits
 	switch {
 	case len(doc.Operations) > l.Operations:

@@ -243,3 +243,25 @@ func (d *discard) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// A non-integer for an Int says so (gqlparser's own message read "cannot use value 0 as Int").
+func TestNonIntegerFirst(t *testing.T) {
+	srv := newServer(t, nil)
+	for _, tt := range []struct {
+		query string
+		vars  map[string]any
+	}{
+		{`{ searchStatutes(query: "보증금", first: 1.5) { score } }`, nil},
+		{`query($f: Int) { searchStatutes(query: "보증금", first: $f) { score } }`, map[string]any{"f": 1.5}},
+	} {
+		for range 2 { // the second time the document comes from the cache
+			res := post(t, srv, tt.query, tt.vars)
+			if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "1.5") || res.Errors[0].Extensions["code"] != "GRAPHQL_VALIDATION_FAILED" {
+				t.Errorf("%s: %+v", tt.query, res.Errors)
+			}
+		}
+	}
+	if res := post(t, srv, `query($f: Int) { searchStatutes(query: "보증금", first: $f) { score } }`, map[string]any{"f": 2}); len(res.Errors) > 0 {
+		t.Errorf("first: 2 → %+v", res.Errors)
+	}
+}

@@ -180,10 +180,7 @@ func NewHandler(cfg Config) *Handler {
 	srv.SetQueryCache(cache)
 	srv.SetParserTokenLimit(cfg.Limits.Tokens)
 	// The budget runs first: it refuses before gqlgen parses and validates.
-	srv.Use(budget{limits: cfg.Limits, seen: func(ctx context.Context, q string) bool {
-		_, ok := cache.Get(ctx, q)
-		return ok
-	}})
+	srv.Use(budget{limits: cfg.Limits, seen: cache.Get})
 	srv.Use(getQueriesOnly{})
 	if !cfg.Limits.NoIntrospection {
 		srv.Use(extension.Introspection{})
