@@ -106,6 +106,7 @@ test('a message that is not a legal question gets a friendly explanation, not an
 
 test.each([
   [{ code: 'RATE_LIMITED', retryAfter: 3 }, '요청이 너무 많아', '3초 뒤에'],
+  [{ code: 'OVERLOADED', retryAfter: 1 }, '지금 질문이 많아', '1초 뒤에'],
   [{ code: 'NETWORK' }, 'LawBot 서버에 연결할 수 없습니다.', '인터넷 연결'],
   [{ code: 'UNAVAILABLE' }, '준비 중이거나 응답하지 않습니다', '잠시 뒤'],
 ])('error %o is shown plainly with a retry', async (error, title, detail) => {

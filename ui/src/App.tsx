@@ -52,7 +52,7 @@ export function reduce(run: Run, a: Action): Run {
         case 'DONE':
           return { ...run, status: 'done', legal: e.legal ?? run.legal, answer: e.answer ?? null };
         case 'ERROR':
-          return { ...run, status: 'error', error: { code: e.error?.code ?? 'INTERNAL', message: e.error?.message } };
+          return { ...run, status: 'error', error: { code: e.error?.code ?? 'INTERNAL', message: e.error?.message, retryAfter: e.error?.retryAfter ?? undefined } };
       }
     }
   }

@@ -26,7 +26,7 @@ subscription AdviceStream($question: String!) {
     }
     graph { nodes { id kind label } edges { from to kind } }
     answer { text generator citations { id resolved statute { id title } } sentences { text source ref } }
-    error { code message }
+    error { code message retryAfter }
   }
 }`;
 
@@ -57,7 +57,7 @@ export function wsURL(endpoint: string): string {
 
 interface GraphQLResponse<T> {
   data?: T;
-  errors?: { message: string; extensions?: { code?: string } }[];
+  errors?: { message: string; extensions?: { code?: string; retryAfter?: number } }[];
 }
 
 function retryAfter(res: Response): number | undefined {
@@ -84,7 +84,7 @@ async function post<T>(endpoint: string, query: string, variables: Record<string
   }
   const e = body?.errors?.[0];
   if (res.status === 429) throw { code: 'RATE_LIMITED', retryAfter: retryAfter(res) } satisfies AppError;
-  if (e) throw { code: e.extensions?.code ?? 'INTERNAL', message: e.message } satisfies AppError;
+  if (e) throw { code: e.extensions?.code ?? 'INTERNAL', message: e.message, retryAfter: e.extensions?.retryAfter } satisfies AppError;
   if (!res.ok || !body?.data) throw { code: res.status === 503 ? 'UNAVAILABLE' : 'INTERNAL' } satisfies AppError;
   return body.data;
 }
@@ -102,7 +102,7 @@ export async function diagnose(endpoint: string): Promise<AppError> {
   }
 }
 
-function isGraphQLErrors(x: unknown): x is { message: string; extensions?: { code?: string } }[] {
+function isGraphQLErrors(x: unknown): x is { message: string; extensions?: { code?: string; retryAfter?: number } }[] {
   return Array.isArray(x);
 }
 
@@ -125,14 +125,14 @@ export function createApi(endpoint = '/graphql'): Api {
         {
           next: (r) => {
             if (cancelled) return;
-            const e = r.errors?.[0] as { message: string; extensions?: { code?: string } } | undefined;
-            if (e) onError({ code: e.extensions?.code ?? 'INTERNAL', message: e.message });
+            const e = r.errors?.[0] as { message: string; extensions?: { code?: string; retryAfter?: number } } | undefined;
+            if (e) onError({ code: e.extensions?.code ?? 'INTERNAL', message: e.message, retryAfter: e.extensions?.retryAfter });
             else if (r.data?.adviceStream) onEvent(r.data.adviceStream);
           },
           error: (err) => {
             if (cancelled) return;
             if (isGraphQLErrors(err)) {
-              onError({ code: err[0]?.extensions?.code ?? 'INTERNAL', message: err[0]?.message });
+              onError({ code: err[0]?.extensions?.code ?? 'INTERNAL', message: err[0]?.message, retryAfter: err[0]?.extensions?.retryAfter });
               return;
             }
             void diagnose(endpoint).then((d) => !cancelled && onError(d));

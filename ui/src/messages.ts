@@ -29,6 +29,14 @@ export function errorText(e: AppError): { title: string; detail: string } {
           ? `${e.retryAfter}초 뒤에 다시 시도해 주세요.`
           : '몇 초 뒤에 다시 시도해 주세요.',
       };
+    case 'OVERLOADED':
+    case 'TOO_MANY_OPERATIONS':
+      return {
+        title: '지금 질문이 많아 LawBot이 바로 답하지 못했습니다.',
+        detail: e.retryAfter
+          ? `${e.retryAfter}초 뒤에 다시 시도해 주세요.`
+          : '몇 초 뒤에 다시 시도해 주세요.',
+      };
     case 'NETWORK':
       return {
         title: 'LawBot 서버에 연결할 수 없습니다.',

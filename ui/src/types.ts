@@ -104,7 +104,7 @@ export interface AdviceEvent {
   statutes?: StatuteMatch[] | null;
   graph?: CitationGraph | null;
   answer?: Answer | null;
-  error?: { code: string; message: string } | null;
+  error?: { code: string; message: string; retryAfter?: number | null } | null;
 }
 
 export interface PrecedentRef {
