@@ -23,7 +23,7 @@ TF_READY    = $(shell [ "$(TENSORFLOW)" != 0 ] && $(TF_ENV) check && echo 1)
 TF_TAGS     = $(if $(TF_READY),-tags tensorflow)
 TF_RUN      = $(if $(TF_READY),$(TF_ENV))
 
-.PHONY: all setup setup-tf ui test-ui build test test-tf run serve ingest train models eval fuzz bench bench-tf bench-advice vet clean milvus milvus-stop
+.PHONY: all setup setup-tf ui test-ui build test test-tf test-abuse run serve ingest train models eval fuzz bench bench-tf bench-advice vet clean milvus milvus-stop
 
 all: build
 
@@ -66,8 +66,16 @@ build: setup $(UI_DEP)
 ## test: vet and run every test (the corpus tests read $(DATA))
 test: setup
 	$(GO) vet ./...
+	$(GO) vet -tags abuse ./test/abuse
 	$(GO) test -count=1 ./...
 	@if [ -n "$(TF_READY)" ]; then $(MAKE) --no-print-directory test-tf; fi
+	$(MAKE) --no-print-directory test-abuse
+
+## test-abuse: the adversarial suite (test/abuse, build tag `abuse`) against a real lawbot serve
+## on the fixture corpus: every shape the probe of issue 11 found, with its bound. Run alone,
+## after the other tests, so its CPU and latency figures are the server's own.
+test-abuse:
+	$(GO) test -count=1 -tags abuse -v ./test/abuse
 
 ## test-tf: the TensorFlow tests: serving (a tiny SavedModel made by var/tf-venv's python), the
 ## trained models served end to end, and the training script's own tests (pytest)
