@@ -298,7 +298,9 @@ func (m *measure) fieldsOf(set ast.SelectionSet, out []*ast.Field, max int, dept
 }
 
 // introspectionLists are the list fields of the introspection types: selecting one under two
-// aliases multiplies the answer by the size of the schema.
+// aliases multiplies the answer by the size of the schema. __schema and __type themselves are
+// held to one response name too (a hundred aliases of __schema, each three lists deep, would
+// answer 600,000 values within the selection cap).
 var introspectionLists = map[string]bool{"types": true, "directives": true, "fields": true, "args": true,
 	"inputFields": true, "interfaces": true, "possibleTypes": true, "enumValues": true, "locations": true}
 
@@ -332,7 +334,7 @@ func (m *measure) walk(set ast.SelectionSet, introspection bool, l Limits) *gqle
 			}
 			in = true
 		}
-		if in && introspectionLists[f.Name] {
+		if (in && introspectionLists[f.Name]) || f.Name == "__schema" || f.Name == "__type" {
 			if aliases == nil {
 				aliases = map[string]string{}
 			}

@@ -77,6 +77,8 @@ func TestBudgetRefusesAbusiveShapes(t *testing.T) {
 		{"introspection fan-out, 36 aliases a level", fanOut(36), graph.CodeQueryTooLarge},
 		{"introspection fan-out, 10 aliases a level", fanOut(10), graph.CodeQueryTooLarge},
 		{"aliased introspection list", "{ __schema { a: types { name } b: types { name } } }", graph.CodeQueryTooComplex},
+		{"__schema under 40 aliases", "{ " + aliases("s", 40, "__schema { types { fields { type { fields { name } } } } }") + "}", graph.CodeQueryTooComplex},
+		{"__type under two aliases", `{ a: __type(name: "Query") { name } b: __type(name: "Advice") { name } }`, graph.CodeQueryTooComplex},
 		{"aliased introspection list in __type", `{ __type(name: "Query") { x: fields { name } y: fields { name } } }`, graph.CodeQueryTooComplex},
 		{"5,900 __typename", "{ " + strings.Repeat("__typename ", 5900) + "}", graph.CodeQueryTooLarge},
 		{"5,900 aliased __typename", "{ " + aliases("a", 5900, "__typename") + "}", graph.CodeQueryTooLarge},
