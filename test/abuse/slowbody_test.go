@@ -27,7 +27,7 @@ type slowBody struct {
 }
 
 // trickle opens a connection from ip, sends slowBodyHead and then one byte of the body a second
-// until it has an answer (or 8 s pass).
+// until it has an answer (or 14 s pass).
 func trickle(s *lawbotServer, ip net.IP) slowBody {
 	conn, err := dialer(ip).Dial("tcp", s.host)
 	if err != nil {
@@ -54,19 +54,20 @@ func trickle(s *lawbotServer, ip net.IP) slowBody {
 			}
 		}
 	}()
-	conn.SetReadDeadline(start.Add(8 * time.Second))
+	conn.SetReadDeadline(start.Add(14 * time.Second))
 	resp, err := readRaw(conn, start)
 	return slowBody{resp: resp, err: err, after: time.Since(start)}
 }
 
 // TestSlowBodies: 300 connections from one address, each announcing a 1,000-byte body and
-// sending a byte a second. With --max-conns-per-client 64 the server closes all but 64 at once;
-// with --body-timeout 2s it answers those 408 REQUEST_TIMEOUT within seconds; meanwhile other
-// clients are served within 1 s, and afterwards its file descriptors are back where they were.
-// (--burst 1000 keeps the rate limit out of it: every accepted request waits for its body.)
+// sending a byte a second. With the defaults (--max-conns-per-client 64, --body-timeout 10s) the
+// server closes all but 64 at once and answers those 408 REQUEST_TIMEOUT after 10 s; meanwhile
+// other clients are served within 1 s, and afterwards its file descriptors are back where they
+// were. (--burst 1000 keeps the rate limit out of it: every accepted request waits for its body.
+// Only flags cc9d095 knew are given, so that the finding itself fails there.)
 func TestSlowBodies(t *testing.T) {
 	const conns, perClient = 300, 64
-	s := sharedServer(t, "--body-timeout", "2s", "--max-conns-per-client", "64", "--burst", "1000")
+	s := sharedServer(t, "--burst", "1000")
 	probe := newClient(t, freshIP())
 	baseFDs := s.fds(t)
 
@@ -126,7 +127,7 @@ func TestSlowBodies(t *testing.T) {
 		switch {
 		case r.after < time.Second && (r.err != nil && !isTimeout(r.err) || r.resp != nil && (r.resp.Status == 429 || r.resp.Status == 503)):
 			refused++
-		case r.resp != nil && r.resp.Status == http.StatusRequestTimeout && r.resp.Code == "REQUEST_TIMEOUT" && r.after <= 5*time.Second:
+		case r.resp != nil && r.resp.Status == http.StatusRequestTimeout && r.resp.Code == "REQUEST_TIMEOUT" && r.after <= 13*time.Second:
 			timedOut++
 			timeouts = append(timeouts, r.after)
 		case r.resp != nil:
@@ -147,7 +148,7 @@ func TestSlowBodies(t *testing.T) {
 	t.Logf("server fds: %d before, %d during, %d after", baseFDs, peakFDs, afterFDs)
 
 	if len(other) > 0 {
-		t.Errorf("%d connections ended neither closed at once nor with 408 REQUEST_TIMEOUT within 5 s, e.g. %s", len(other), other[0])
+		t.Errorf("%d connections ended neither closed at once nor with 408 REQUEST_TIMEOUT within 13 s, e.g. %s", len(other), other[0])
 	}
 	if refused < conns-perClient {
 		t.Errorf("only %d of %d connections were closed at once; the cap is %d per client", refused, conns, perClient)
