@@ -153,6 +153,10 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 func (c *wsConn) admit(id string) (*refusal, error) {
 	s := c.s
 	s.mu.Lock()
+	if c.closed {
+		s.mu.Unlock()
+		return nil, net.ErrClosed
+	}
 	if _, dup := c.ids[id]; dup {
 		s.mu.Unlock()
 		_ = c.WebsocketConn.WriteClose(wsCloseDuplicateID, "Subscriber for "+truncate(id, 64)+" already exists")
@@ -172,20 +176,18 @@ func (c *wsConn) admit(id string) (*refusal, error) {
 		return &refusal{code: CodeTooManyOperations, retryAfter: time.Second,
 			msg: fmt.Sprintf("this client already runs %d operations; the limit is %d", n, s.perClient)}, nil
 	}
+	// Reserve the places before charging, so that subscribes racing on a client's other
+	// sockets cannot all pass the check; a refused charge gives them back.
+	c.ids[id] = struct{}{}
+	s.clients[c.client]++
 	s.mu.Unlock()
 	if s.charge != nil {
 		if ok, wait := s.charge(c.ctx); !ok {
+			c.end(id)
 			return &refusal{code: CodeRateLimited, retryAfter: wait,
 				msg: fmt.Sprintf("too many requests; retry after %d s", retrySeconds(wait))}, nil
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.closed {
-		return nil, net.ErrClosed
-	}
-	c.ids[id] = struct{}{}
-	s.clients[c.client]++
 	return nil, nil
 }
 
