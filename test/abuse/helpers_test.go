@@ -114,12 +114,21 @@ var listeningLine = regexp.MustCompile(`listening on (http://(127\.0\.0\.1:\d+)/
 // startServer runs lawbot serve on the fixture corpus with a fresh state directory and a free
 // port, and waits until /readyz says it is ready.
 func startServer(flags []string) (*lawbotServer, error) {
-	state, err := os.MkdirTemp(workDir, "state-")
-	if err != nil {
-		return nil, err
+	// LAWBOT_ABUSE_DATA and LAWBOT_ABUSE_STATE point the servers at another corpus and an
+	// ingested state (the real corpus, for figures); by default each server ingests the fixture
+	// into a fresh state of its own.
+	data := os.Getenv("LAWBOT_ABUSE_DATA")
+	if data == "" {
+		data = filepath.Join(repoRoot, "state", "testdata", "corpus")
 	}
-	args := append([]string{"serve", "--data", filepath.Join(repoRoot, "state", "testdata", "corpus"),
-		"--state", state, "--addr", "127.0.0.1:0"}, flags...)
+	state := os.Getenv("LAWBOT_ABUSE_STATE")
+	if state == "" {
+		var err error
+		if state, err = os.MkdirTemp(workDir, "state-"); err != nil {
+			return nil, err
+		}
+	}
+	args := append([]string{"serve", "--data", data, "--state", state, "--addr", "127.0.0.1:0"}, flags...)
 	s := &lawbotServer{flags: flags, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(lawbotBin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
@@ -147,7 +156,11 @@ func startServer(flags []string) (*lawbotServer, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	probe := &http.Client{Timeout: 2 * time.Second}
-	deadline = time.Now().Add(60 * time.Second)
+	ready := 60 * time.Second
+	if os.Getenv("LAWBOT_ABUSE_STATE") != "" {
+		ready = 5 * time.Minute // a full state loads (and may train its filter) first
+	}
+	deadline = time.Now().Add(ready)
 	for {
 		resp, err := probe.Get(s.url + "readyz")
 		if err == nil {
@@ -163,7 +176,7 @@ func startServer(flags []string) (*lawbotServer, error) {
 		}
 		if s.hasExited() || time.Now().After(deadline) {
 			s.kill()
-			return nil, fmt.Errorf("not ready in 60 s (%s); stderr:\n%s", s.cmd.ProcessState, tail(s.stderr.String(), 1500))
+			return nil, fmt.Errorf("not ready in %s (%s); stderr:\n%s", ready, s.cmd.ProcessState, tail(s.stderr.String(), 1500))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
