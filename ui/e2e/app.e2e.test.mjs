@@ -177,8 +177,10 @@ test('open a statute from the list, from the answer and from the graph; Escape c
   await page.waitForFunction(() => document.querySelector('[data-testid="citation-graph"]')?.cy);
   const graph = page.locator('[data-testid="citation-graph"]');
   const nodeAt = () => page.evaluate(() => {
+    // The precedent nearest the centre: one at the edge can sit under the sticky header.
     const cy = document.querySelector('[data-testid="citation-graph"]').cy;
-    const n = cy.nodes('[kind = "precedent"]').first();
+    const dist = (n) => Math.hypot(n.renderedPosition().x - cy.width() / 2, n.renderedPosition().y - cy.height() / 2);
+    const n = cy.nodes('[kind = "precedent"]').sort((a, b) => dist(a) - dist(b)).first();
     return { ...n.renderedPosition(), id: n.id(), w: cy.width() };
   });
   let pos;
@@ -190,7 +192,10 @@ test('open a statute from the list, from the answer and from the graph; Escape c
       if (pos.x === prev.x && pos.y === prev.y && pos.w === prev.w) break;
       prev = pos;
     }
-    await graph.scrollIntoViewIfNeeded();
+    await graph.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    // Cytoscape learns of the scroll from the scroll event, a frame later: click after it.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await page.waitForTimeout(50);
     const box = await graph.boundingBox();
     assert.ok(box.width > 0);
     await page.mouse.click(box.x + pos.x, box.y + pos.y);

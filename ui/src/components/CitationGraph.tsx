@@ -21,6 +21,7 @@ export function CitationGraph({ graph, onOpenStatute, onOpenPrecedent }: Props) 
   useEffect(() => {
     let destroyed = false;
     let cy: { destroy(): void } | undefined;
+    let resized: ResizeObserver | undefined;
     import('cytoscape')
       .then(({ default: cytoscape }) => {
         if (destroyed || !box.current) return;
@@ -82,12 +83,19 @@ export function CitationGraph({ graph, onOpenStatute, onOpenPrecedent }: Props) 
         c.on('mouseover', 'node', () => box.current && (box.current.style.cursor = 'pointer'));
         c.on('mouseout', 'node', () => box.current && (box.current.style.cursor = ''));
         cy = c;
+        // The box changes width when the side panel opens or closes; cytoscape measures its
+        // container only on window resizes, and until told a tap lands where a node used to be.
+        if (typeof ResizeObserver !== 'undefined') {
+          resized = new ResizeObserver(() => c.resize());
+          resized.observe(box.current);
+        }
         // The end-to-end test reads node positions from here to click a node as a person would.
         (box.current as HTMLDivElement & { cy?: unknown }).cy = c;
       })
       .catch(() => setFailed(true));
     return () => {
       destroyed = true;
+      resized?.disconnect();
       cy?.destroy();
     };
   }, [graph]);
