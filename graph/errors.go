@@ -66,7 +66,7 @@ func coded(code, msg string) *gqlerror.Error {
 
 // presentError puts extensions.code on every error: the pipeline's codes for its errors, gqlgen's
 // where it set one, and ours for the rest. Internal errors say nothing of their cause.
-func (h *handler) presentError(ctx context.Context, err error) *gqlerror.Error {
+func (h *Handler) presentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	if gqlErr == nil {
 		return nil
@@ -112,14 +112,14 @@ func (h *handler) presentError(ctx context.Context, err error) *gqlerror.Error {
 	return gqlErr
 }
 
-func (h *handler) countError(code string) {
+func (h *Handler) countError(code string) {
 	if h.cfg.OnError != nil {
 		h.cfg.OnError(code)
 	}
 }
 
 // recoverPanic turns a panic in a resolver into a coded INTERNAL error, logged with its stack.
-func (h *handler) recoverPanic(ctx context.Context, v any) error {
+func (h *Handler) recoverPanic(ctx context.Context, v any) error {
 	logPanic("resolver", v)
 	return coded(advice.CodeInternal, internalMessage)
 }
@@ -136,7 +136,7 @@ func logPanic(where string, v any) {
 
 // writeError answers a request gqlgen never sees (wrong method, content type or origin, a body
 // that is not JSON) the way gqlgen answers: {"errors": [...]}, with a code.
-func (h *handler) writeError(w http.ResponseWriter, status int, code, msg string) {
+func (h *Handler) writeError(w http.ResponseWriter, status int, code, msg string) {
 	h.countError(code)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

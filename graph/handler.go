@@ -74,9 +74,10 @@ type Config struct {
 	MaxOpsPerSocket, MaxOpsPerClient int
 
 	// PipelineSlots is how many advice pipelines run at once (default: the CPU count, at
-	// least 2); PipelinePerClient how many of them (running or waiting) one client may hold
-	// (default half the slots, at least 1); PipelineQueue how many more may wait, each at most
-	// PipelineWait (defaults 8 and 2s). Beyond: OVERLOADED with retryAfter.
+	// least 2). PipelinePerClient is a client's share of them (default half, at least 1): it
+	// may use more while workers are free, but when they are not it waits behind every client
+	// under its share, and at most PipelineQueue such requests wait (default 8). No request
+	// waits longer than PipelineWait (default 2s). Beyond: OVERLOADED with retryAfter.
 	PipelineSlots, PipelinePerClient, PipelineQueue int
 	PipelineWait                                    time.Duration
 }
@@ -142,9 +143,6 @@ type Handler struct {
 	srv     *gqlhandler.Server
 	sockets *sockets
 }
-
-// handler is the name the error presenter and transports use.
-type handler = Handler
 
 // NewHandler returns the /graphql endpoint: queries over POST and GET, subscriptions over
 // websockets (graphql-transport-ws and the legacy graphql-ws) and over SSE (POST with
@@ -295,7 +293,7 @@ func unspoofableHost(host string) bool {
 }
 
 // unsupported answers what no transport takes: a coded error instead of gqlgen's bare one.
-type unsupported struct{ h *handler }
+type unsupported struct{ h *Handler }
 
 func (unsupported) Supports(*http.Request) bool { return true }
 
