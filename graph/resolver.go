@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/graph/model"
@@ -37,11 +38,27 @@ func (r *Resolver) pipeline() (*advice.Pipeline, error) {
 		Message: "LawBot이 아직 색인을 불러오는 중입니다. 잠시 후 다시 시도해 주세요. (the indexes are still loading)"}
 }
 
-// admit takes one of the pipeline's workers for the request's client. A question the pipeline
-// would refuse anyway is refused first, without taking or waiting for a worker.
+// QuestionRunesPerRequest is how much question one request of the rate budget pays for: the
+// pipeline's cost grows with the question, so a question of n characters is charged
+// ceil(n/500) requests (the HTTP request or websocket operation itself is the first).
+const QuestionRunesPerRequest = 500
+
+// admit charges a long question its extra share of the client's rate budget and takes one of
+// the pipeline's workers for the client. A question the pipeline would refuse anyway is
+// refused first, without charging or waiting.
 func (r *Resolver) admit(ctx context.Context, question string) (release func(), err error) {
-	if _, err := advice.ValidateQuestion(question); err != nil {
+	q, err := advice.ValidateQuestion(question)
+	if err != nil {
 		return nil, err
+	}
+	if r.cfg.Charge != nil {
+		for extra := (utf8.RuneCountInString(q) - 1) / QuestionRunesPerRequest; extra > 0; extra-- {
+			if ok, wait := r.cfg.Charge(ctx); !ok {
+				return nil, &refusal{code: CodeRateLimited, retryAfter: wait,
+					msg: fmt.Sprintf("a question of %d characters counts as %d requests; retry after %d s",
+						utf8.RuneCountInString(q), (utf8.RuneCountInString(q)+QuestionRunesPerRequest-1)/QuestionRunesPerRequest, retrySeconds(wait))}
+			}
+		}
 	}
 	if r.pool == nil {
 		return func() {}, nil

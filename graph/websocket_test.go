@@ -378,3 +378,47 @@ func TestWebsocketOriginRebinding(t *testing.T) {
 		}
 	}
 }
+
+// A long question pays for its cost: ceil(n/500) requests of the client's budget, the request
+// itself being the first.
+func TestLongQuestionsCostMore(t *testing.T) {
+	var mu sync.Mutex
+	charged, budget := 0, 0
+	g := newGate()
+	g.release()
+	srv, _ := gatedServer(t, g, func(c *graph.Config) {
+		c.Charge = func(context.Context) (bool, time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			charged++
+			return charged <= budget, time.Second
+		}
+	})
+	ask := func(n int) gqlResponse {
+		q := strings.Repeat("보", n)
+		return post(t, srv, `query($q: String!) { advice(question: $q) { question } }`, map[string]any{"q": q})
+	}
+	for _, tt := range []struct {
+		runes, budget, charges int
+		code                   string
+	}{
+		{500, 10, 0, ""},
+		{501, 10, 1, ""},
+		{2000, 10, 3, ""},
+		{2000, 2, 3, graph.CodeRateLimited}, // the third extra charge is refused
+	} {
+		mu.Lock()
+		charged, budget = 0, tt.budget
+		mu.Unlock()
+		res := ask(tt.runes)
+		mu.Lock()
+		got := charged
+		mu.Unlock()
+		if got != tt.charges {
+			t.Errorf("%d characters: charged %d extra requests, want %d", tt.runes, got, tt.charges)
+		}
+		if tt.code == "" && len(res.Errors) > 0 || tt.code != "" && !res.hasCode(tt.code) {
+			t.Errorf("%d characters, budget %d: %+v", tt.runes, tt.budget, res.Errors)
+		}
+	}
+}
