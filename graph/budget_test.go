@@ -1,8 +1,11 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -98,8 +101,12 @@ func TestBudgetRefusesAbusiveShapes(t *testing.T) {
 			if !res.hasCode(tt.code) || len(res.Errors) != 1 {
 				t.Fatalf("codes %v (status %d), want only %s: %+v", res.codes(), res.status, tt.code, res.Errors)
 			}
-			if res.status != http.StatusUnprocessableEntity {
-				t.Errorf("status %d, want 422", res.status)
+			if res.status != http.StatusOK {
+				t.Errorf("application/json: status %d, want 200 (GraphQL over HTTP)", res.status)
+			}
+			status, body := postAccept(t, srv, "application/graphql-response+json", tt.query)
+			if status != http.StatusBadRequest || strings.Contains(body, `"data"`) || !strings.Contains(body, tt.code) {
+				t.Errorf("application/graphql-response+json: status %d, body %.200s; want 400, the code, no data", status, body)
 			}
 		})
 	}
@@ -166,14 +173,36 @@ func TestErrorListCapped(t *testing.T) {
 
 func TestSubscriptionOverGETCoded(t *testing.T) {
 	srv := newServer(t, nil)
-	res, err := http.Get(srv.URL + "?query=" + url.QueryEscape(`subscription { adviceStream(question: "보증금") { stage } }`))
+	for _, accept := range []string{"", "application/json", "application/graphql-response+json"} {
+		req, _ := http.NewRequest("GET", srv.URL+"?query="+url.QueryEscape(`subscription { adviceStream(question: "보증금") { stage } }`), nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := readResponse(t, res)
+		if !r.hasCode(graph.CodeMethodNotAllowed) || r.status != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" {
+			t.Errorf("Accept %q: status %d, Allow %q, codes %v; want 405, POST, METHOD_NOT_ALLOWED", accept, r.status, res.Header.Get("Allow"), r.codes())
+		}
+	}
+}
+
+// postAccept posts a query asking for the given media type and returns the status and body.
+func postAccept(t *testing.T, srv *httptest.Server, accept, query string) (int, string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest("POST", srv.URL, strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", accept)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := readResponse(t, res)
-	if !r.hasCode(graph.CodeMethodNotAllowed) || r.status/100 != 4 {
-		t.Errorf("status %d codes %v", r.status, r.codes())
-	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }
 
 // BenchmarkBudgetRefusal: what refusing each shape costs the server, end to end through the
@@ -197,7 +226,7 @@ func BenchmarkBudgetRefusal(b *testing.B) {
 				req.Header.Set("Content-Type", "application/json")
 				rec := &discard{h: http.Header{}}
 				h.ServeHTTP(rec, req)
-				if rec.status != http.StatusUnprocessableEntity {
+				if rec.status != http.StatusOK { // a request error over application/json
 					b.Fatalf("status %d", rec.status)
 				}
 			}

@@ -226,7 +226,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	h.srv.ServeHTTP(w, r)
+	if r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		h.srv.ServeHTTP(w, r) // websockets and SSE answer as they go
+		return
+	}
+	sw := &specStatus{ResponseWriter: w}
+	h.srv.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), specKey{}, sw)))
+	sw.finish()
 }
 
 // jsonProblem describes a decoding error without quoting the body.

@@ -306,17 +306,19 @@ func TestBadInputs(t *testing.T) {
 		{"a batch", "application/json", `[{"query": "{ __typename }"}]`, 400, graph.CodeMalformedRequest},
 		{"wrong content type", "text/plain", `{"query": "{ __typename }"}`, 415, graph.CodeUnsupportedContentType},
 		{"no content type", "", `{"query": "{ __typename }"}`, 415, graph.CodeUnsupportedContentType},
-		{"unknown operation", "application/json", `{"query": "query A { __typename }", "operationName": "B"}`, 422, graph.CodeUnknownOperation},
-		{"parse error", "application/json", `{"query": "{ statute(id: "}`, 422, "GRAPHQL_PARSE_FAILED"},
-		{"unknown field", "application/json", `{"query": "{ nothing }"}`, 422, "GRAPHQL_VALIDATION_FAILED"},
-		{"too deep", "application/json", `{"query": ` + quote(deep) + `}`, 422, graph.CodeQueryTooDeep},
-		{"too complex", "application/json", `{"query": "{ searchStatutes(query: \"임대차\", first: 50) { statute { citedBy(first: 50) { citedBy(first: 50) { caseNumber } } } } }"}`, 422, graph.CodeQueryTooComplex},
-		{"advice aliased many times", "application/json", `{"query": "{ a: advice(question: \"전세\") { question } b: advice(question: \"전세\") { question } c: advice(question: \"전세\") { question } d: advice(question: \"전세\") { question } e: advice(question: \"전세\") { question } f: advice(question: \"전세\") { question } g: advice(question: \"전세\") { question } h: advice(question: \"전세\") { question } i: advice(question: \"전세\") { question } j: advice(question: \"전세\") { question } }"}`, 422, graph.CodeQueryTooComplex},
+		{"unknown operation", "application/json", `{"query": "query A { __typename }", "operationName": "B"}`, 200, graph.CodeUnknownOperation},
+		{"parse error", "application/json", `{"query": "{ statute(id: "}`, 200, "GRAPHQL_PARSE_FAILED"},
+		{"unknown field", "application/json", `{"query": "{ nothing }"}`, 200, "GRAPHQL_VALIDATION_FAILED"},
+		{"too deep", "application/json", `{"query": ` + quote(deep) + `}`, 200, graph.CodeQueryTooDeep},
+		{"too complex", "application/json", `{"query": "{ searchStatutes(query: \"임대차\", first: 50) { statute { citedBy(first: 50) { citedBy(first: 50) { caseNumber } } } } }"}`, 200, graph.CodeQueryTooComplex},
+		{"advice aliased many times", "application/json", `{"query": "{ a: advice(question: \"전세\") { question } b: advice(question: \"전세\") { question } c: advice(question: \"전세\") { question } d: advice(question: \"전세\") { question } e: advice(question: \"전세\") { question } f: advice(question: \"전세\") { question } g: advice(question: \"전세\") { question } h: advice(question: \"전세\") { question } i: advice(question: \"전세\") { question } j: advice(question: \"전세\") { question } }"}`, 200, graph.CodeQueryTooComplex},
 		{"negative first", "application/json", `{"query": "{ searchStatutes(query: \"임대차\", first: -1) { score } }"}`, 200, advice.CodeBadArgument},
 		{"negative first in advice", "application/json", `{"query": "{ advice(question: \"전세 보증금\") { statutes(first: -3) { score } } }"}`, 200, advice.CodeBadArgument},
 		{"bad filter date", "application/json", `{"query": "{ searchPrecedents(query: \"임대차\", filter: {from: \"1998/01/01\"}) { score } }"}`, 200, advice.CodeBadArgument},
 		{"empty search", "application/json", `{"query": "{ searchPrecedents(query: \"\") { score } }"}`, 200, advice.CodeEmptyQuestion},
 	} {
+		// A request error over application/json is 200 (GraphQL over HTTP): the body says what
+		// went wrong; the same request asking for application/graphql-response+json gets 400.
 		t.Run(c.name, func(t *testing.T) {
 			res := postRaw(t, srv, c.contentType, c.body)
 			if res.status != c.status || !res.hasCode(c.code) {

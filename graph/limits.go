@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"net/http"
 	"fmt"
 	"strings"
 
@@ -119,6 +120,10 @@ func (getQueriesOnly) ExtensionName() string                   { return "GetQuer
 func (getQueriesOnly) Validate(graphql.ExecutableSchema) error { return nil }
 func (getQueriesOnly) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
 	if via, _ := ctx.Value(viaGETKey{}).(bool); via && op.Operation != nil && op.Operation.Operation != ast.Query {
+		forceStatus(ctx, http.StatusMethodNotAllowed)
+		if h, ok := ctx.Value(headerKey{}).(http.Header); ok {
+			h.Set("Allow", "POST")
+		}
 		return coded(CodeMethodNotAllowed, "GET runs queries only; send a "+string(op.Operation.Operation)+
 			" over a websocket (graphql-transport-ws) or as a POST with Accept: text/event-stream")
 	}

@@ -3,15 +3,11 @@
 // ui/test-output/. Run after `npm run build` (make test-ui does both).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { startLawbot, uiDir } from './server.mjs';
 
-const uiDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const repo = resolve(uiDir, '..');
 const out = join(uiDir, 'test-output');
 const chromePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const QUESTION = '전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요. 어떻게 해야 하나요?';
@@ -19,49 +15,13 @@ const QUESTION = '전세 계약이 끝났는데 집주인이 보증금을 안 �
 let tmp, server, base, context;
 const consoleErrors = [];
 
-function startServer(bin, state) {
-  return new Promise((resolveStart, reject) => {
-    const p = spawn(bin, ['serve', '--data', join(repo, 'state/testdata/corpus'), '--state', state, '--addr', '127.0.0.1:0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('lawbot serve printed no URL in 60 s:\n' + buf)), 60_000);
-    p.stdout.on('data', (d) => {
-      buf += d;
-      const m = buf.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) {
-        clearTimeout(timer);
-        resolveStart({ p, url: m[1] });
-      }
-    });
-    p.stderr.on('data', (d) => (buf += d));
-    p.on('exit', (code) => reject(new Error(`lawbot serve exited ${code}:\n${buf}`)));
-  });
-}
-
-async function waitReady(url) {
-  const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url + '/readyz')).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('the server did not become ready in 180 s');
-}
-
 before(async () => {
   assert.ok(existsSync(join(uiDir, 'dist/index.html')), 'ui/dist is not built: run npm run build (or make ui) first');
   assert.ok(existsSync(chromePath), `no Chromium at ${chromePath} (apt-get install chromium)`);
   mkdirSync(out, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'lawbot-e2e-'));
-  // Build the binary now so that it embeds this very build of ui/dist.
-  const bin = process.env.LAWBOT_BIN ?? join(tmp, 'lawbot');
-  if (!process.env.LAWBOT_BIN) execFileSync('go', ['build', '-o', bin, './cmd/lawbot'], { cwd: repo, stdio: 'inherit' });
-  const s = await startServer(bin, join(tmp, 'state'));
-  server = s.p;
-  base = s.url;
-  await waitReady(base);
+  server = await startLawbot();
+  tmp = server.tmp;
+  base = server.url;
   context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
     executablePath: chromePath,
     headless: true,
@@ -84,11 +44,7 @@ before(async () => {
 
 after(async () => {
   await context?.close();
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await server?.stop();
 });
 
 async function newPage(viewport) {
