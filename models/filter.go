@@ -73,6 +73,13 @@ func (f *Filter) Score(text string) float64 {
 	return sigmoid(f.margin(f.space.vector(text)))
 }
 
+// Bytes is the memory the filter's weights hold (what the residency manager charges it).
+func (f *Filter) Bytes() int64 { return int64(len(f.weights)) * 4 }
+
+// Close lets the residency manager release the filter: its weights go to the garbage
+// collector with the last reference.
+func (f *Filter) Close() error { return nil }
+
 // Classify says whether text is a legal question at the trained threshold, with its score.
 func (f *Filter) Classify(text string) (isLegal bool, score float64) {
 	score = f.Score(text)

@@ -40,14 +40,15 @@ func savedModelDir(stateDir, name string) string {
 }
 
 // stateModels finds the models of a state directory, in the order the server loads them. The
-// residency follows the design: the encoder, the tagger and the filter run on every request, so
-// they stay resident; the LSA embedding only does when the encoder cannot replace it (missing,
-// or TensorFlow not available), and is otherwise loaded on demand.
+// residency follows the design: the encoder and the tagger are slow to load, so they stay
+// resident; the legal-question filter is loaded on demand (a few MB, loaded in milliseconds,
+// released after --model-idle); the LSA embedding is resident only when the encoder cannot
+// replace it (missing, or TensorFlow not available), and is otherwise loaded on demand.
 func stateModels(stateDir string, tfAvailable bool) ([]stateModel, error) {
 	candidates := []stateModel{
 		{Name: "encoder", Backend: gpu.BackendTensorFlow, Resident: true, Path: savedModelDir(stateDir, "encoder")},
 		{Name: "tagger", Backend: gpu.BackendTensorFlow, Resident: true, Path: savedModelDir(stateDir, "tagger")},
-		{Name: "filter", Backend: gpu.BackendGo, Resident: true, Path: models.FilterPath(stateDir)},
+		{Name: models.FilterModelName, Backend: gpu.BackendGo, Path: models.FilterPath(stateDir)},
 		{Name: "lsa", Backend: gpu.BackendGo, Path: models.LSAPath(stateDir)},
 	}
 	var found []stateModel

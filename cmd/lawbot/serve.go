@@ -245,6 +245,10 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 		return nil, nil, err
 	}
 
+	// The filter is trained first when the state has none, so that the residency manager
+	// finds it with the other models.
+	srv.SetNotReady("checking the legal-question filter")
+	ensureFilter(o.StateDir, dataDir, dataErr == nil, log, stdout, stderr)
 	srv.SetNotReady("loading the trained models")
 	trained, err := loadTrainedModels(ctx, o.StateDir, o.Models, log)
 	if err != nil {
@@ -274,10 +278,22 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 	if err := useTrainedModels(ctx, r, trained, o.VectorStore, stdout, stderr); err != nil {
 		return nil, nil, err
 	}
-	srv.SetNotReady("loading the legal-question filter")
-	filter, err := loadOrTrainFilter(o.StateDir, dataDir, dataErr == nil, log, stdout, stderr)
-	if err != nil {
-		return nil, nil, err
+	var filter advice.LegalFilter
+	if trained.filter != nil {
+		// Loaded once now, so that a damaged file stops the start as it always did rather than
+		// letting every question through; the manager releases it when idle.
+		_, release, err := trained.manager.Acquire(ctx, models.FilterModelName)
+		if err != nil {
+			return nil, nil, fmt.Errorf("legal-question filter: %w", err)
+		}
+		release()
+		filter = trained.filter
+		srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lawbot_filter_failures_total",
+			Help: "Questions let through as legal because the legal-question filter could not be loaded.",
+		}, func() float64 { return float64(trained.filter.Failures()) }))
+	} else {
+		log.Warn("no legal-question filter (run lawbot train); every message is treated as legal", "model", models.FilterPath(o.StateDir))
 	}
 	p := advice.NewPipeline(r, filter)
 	// One question end to end, so the first person asking does not pay for cold caches.
@@ -287,27 +303,18 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 	return p, trained, nil
 }
 
-// loadOrTrainFilter loads the legal-question filter, training it first (as lawbot train --only
-// filter does) when the state has none. Without a model every message is treated as legal.
-func loadOrTrainFilter(stateDir, dataDir string, haveData bool, log *slog.Logger, stdout, stderr io.Writer) (advice.LegalFilter, error) {
+// ensureFilter trains the legal-question filter (as lawbot train --only filter does) when the
+// state has none and there is a corpus to train it on. A failure is logged: without a filter
+// every message is treated as legal.
+func ensureFilter(stateDir, dataDir string, haveData bool, log *slog.Logger, stdout, stderr io.Writer) {
 	path := models.FilterPath(stateDir)
-	f, err := models.LoadFilter(path, analyzerFor)
-	if errors.Is(err, fs.ErrNotExist) && haveData {
-		log.Info("no legal-question filter yet; training it", "model", path)
-		if err := trainFilter(trainOptions{DataDir: dataDir, StateDir: stateDir, Seed: 1, Morphemes: true}, stdout, stderr); err != nil {
-			log.Warn("training the filter failed; every message is treated as legal", "err", err)
-			return nil, nil
-		}
-		f, err = models.LoadFilter(path, analyzerFor)
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) || !haveData {
+		return
 	}
-	if errors.Is(err, fs.ErrNotExist) {
-		log.Warn("no legal-question filter (run lawbot train); every message is treated as legal", "model", path)
-		return nil, nil // a nil *models.Filter in the interface would not read as "no filter"
+	log.Info("no legal-question filter yet; training it", "model", path)
+	if err := trainFilter(trainOptions{DataDir: dataDir, StateDir: stateDir, Seed: 1, Morphemes: true}, stdout, stderr); err != nil {
+		log.Warn("training the filter failed; every message is treated as legal", "err", err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("legal-question filter: %w", err)
-	}
-	return f, nil
 }
 
 // baseURL is how a person reaches addr: an unspecified host (":8080", "0.0.0.0") as localhost.

@@ -34,11 +34,13 @@ type modelOptions struct {
 	Threads     int // TensorFlow intra-op threads; 0: one per core
 }
 
-// trainedModels are the TensorFlow models in use, held through the residency manager.
+// trainedModels are the models in use, held through the residency manager: the TensorFlow
+// encoder and tagger (acquired once, resident), and the legal-question filter (on demand).
 type trainedModels struct {
 	manager *gpu.Manager
 	encoder *models.TFEncoder
 	tagger  *models.TFTagger
+	filter  *models.OnDemandFilter // nil when the state has no filter
 	release []func()
 }
 
@@ -53,8 +55,8 @@ func (t *trainedModels) Close() error {
 	return t.manager.Close()
 }
 
-// fileModel stands for a Go-native model the server loads itself (the filter, the LSA): the
-// manager accounts for its size.
+// fileModel stands for a Go-native model the server loads itself (the LSA embedding, loaded
+// with the dense store): the manager accounts for its size.
 type fileModel struct{ bytes int64 }
 
 func (f fileModel) Bytes() int64 { return f.bytes }
@@ -84,6 +86,10 @@ func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log
 	for _, sm := range found {
 		spec := gpu.Spec{Name: sm.Name, Backend: sm.Backend, Device: devs.For(sm.Backend), Resident: sm.Resident, Bytes: sm.Bytes}
 		switch {
+		case sm.Name == models.FilterModelName:
+			// The real filter, loaded by the manager on the first question (models.OnDemandFilter).
+			spec = models.FilterSpec(sm.Path, sm.Bytes, sm.Resident, analyzerFor)
+			spec.Device = devs.For(sm.Backend)
 		case sm.Backend != gpu.BackendTensorFlow:
 			bytes := sm.Bytes
 			spec.Load = func(context.Context) (gpu.Model, error) { return fileModel{bytes}, nil }
@@ -114,6 +120,9 @@ func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log
 			return nil, err
 		}
 		have[sm.Name] = sm.Backend == gpu.BackendTensorFlow
+		if sm.Name == models.FilterModelName {
+			t.filter = &models.OnDemandFilter{Models: m, Name: models.FilterModelName}
+		}
 	}
 	if err := m.Start(ctx); err != nil {
 		m.Close()

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lawbot-kr/lawbot/models"
+)
+
+// A small filter trained on a few hand-written texts, with character n-grams only.
+func trainTestFilter(t *testing.T, path string) {
+	t.Helper()
+	var ex []models.FilterExample
+	for _, s := range []string{
+		"전세 보증금을 집주인이 안 돌려줘요", "회사에서 월급을 석 달째 안 줘요", "빌려준 돈을 안 갚아요 고소할 수 있나요",
+		"이혼하면 양육비는 얼마나 받나요", "교통사고 합의금이 너무 적어요", "임대차 계약을 해지하고 싶어요",
+		"부당해고를 당했는데 구제신청은 어떻게 하나요", "상속을 포기하려면 어떻게 해야 하나요",
+	} {
+		ex = append(ex, models.FilterExample{Text: s, Legal: true, Source: "legal"})
+	}
+	for _, s := range []string{
+		"오늘 저녁 뭐 먹지", "주말에 친구랑 영화 볼까", "고양이 사진 찍었어", "날씨가 너무 좋다",
+		"커피 한잔 할래요", "노래 추천해 주세요", "내일 몇 시에 만나", "게임 같이 하자",
+	} {
+		ex = append(ex, models.FilterExample{Text: s, Legal: false, Source: "chat"})
+	}
+	opt := models.DefaultFilterTrainOptions(models.FeatureConfig{CharNGramMin: 1, CharNGramMax: 3, HashBits: 14}, nil)
+	opt.Epochs, opt.HeldOut, opt.Workers = 20, 0.2, 1
+	f, err := models.TrainFilter(ex, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// modelGauge reads one model's sample of a metric from /metrics.
+func modelGauge(t *testing.T, url, metric, model string) int {
+	t.Helper()
+	_, body := get(t, url+"metrics")
+	m := regexp.MustCompile(metric + `\{[^}]*name="` + model + `"[^}]*\} (\d+)`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("/metrics has no %s for %s", metric, model)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// The server's legal-question filter is governed by the residency manager: loaded at start (a
+// damaged file would stop it there), released after --model-idle, loaded again by the next
+// question, which it still judges.
+func TestServeFilterOnDemand(t *testing.T) {
+	stateDir := filepath.Join(t.TempDir(), "state")
+	trainTestFilter(t, models.FilterPath(stateDir))
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"--data", fixtureCorpus, "--state", stateDir, "--addr", "127.0.0.1:0",
+			"--model-idle", "1s", "--burst", "200"}, &stdout, &stderr)
+	}()
+	listening := regexp.MustCompile(`LawBot is ready at (http://127\.0\.0\.1:\d+/)`)
+	var url string
+	waitFor(t, "ready", 60*time.Second, func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("serve returned early: %v\n%s", err, stderr.String())
+		default:
+		}
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+			return true
+		}
+		return false
+	})
+	if strings.Contains(stderr.String(), "every message is treated as legal") {
+		t.Fatalf("the filter was not used:\n%s", stderr.String())
+	}
+	if modelGauge(t, url, "lawbot_model_resident", "filter") != 0 {
+		t.Error("the filter is registered as resident")
+	}
+	waitFor(t, "the idle filter to be released", 10*time.Second, func() bool {
+		return modelGauge(t, url, "lawbot_model_loaded", "filter") == 0
+	})
+	loads := modelGauge(t, url, "lawbot_model_loads_total", "filter")
+	ask := func(q string) bool {
+		t.Helper()
+		code, res := postGraphQL(t, url, `query($q: String!) { advice(question: $q) { legal { isLegal } } }`, map[string]any{"q": q})
+		if code != 200 || res["errors"] != nil {
+			t.Fatalf("advice: %d %v", code, res)
+		}
+		return res["data"].(map[string]any)["advice"].(map[string]any)["legal"].(map[string]any)["isLegal"].(bool)
+	}
+	if !ask("집주인이 전세 보증금을 안 돌려줘요") {
+		t.Error("a legal question was judged not legal")
+	}
+	if got := modelGauge(t, url, "lawbot_model_loads_total", "filter"); got != loads+1 {
+		t.Errorf("loads %d → %d; the question should have loaded the filter again", loads, got)
+	}
+	if ask("주말에 친구랑 영화 볼까") {
+		t.Error("chat was judged legal: the reloaded filter does not judge")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}

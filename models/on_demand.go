@@ -1,0 +1,71 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/lawbot-kr/lawbot/gpu"
+)
+
+// Residency is what an on-demand model needs of the residency manager (gpu.Manager): the model
+// by name, loaded if it is not, and a release once the caller is done with it.
+type Residency interface {
+	Acquire(ctx context.Context, name string) (gpu.Model, func(), error)
+}
+
+// OnDemandFilter is the legal-question filter as the residency manager keeps it: loaded on the
+// first question after it was released, held while a question is classified, released after
+// the manager's idle timeout or evicted under its budget. When the filter cannot be had (a load
+// failure, a full budget), the question is treated as legal — the filter only ever turns people
+// away, so failing open loses nothing — and the failure is counted.
+type OnDemandFilter struct {
+	Models Residency
+	Name   string // the name it is registered under ("filter")
+	// Wait bounds how long one question waits for the filter to load (default 10 s).
+	Wait time.Duration
+
+	failures atomic.Int64
+}
+
+// FilterModelName is the filter's name in the residency manager.
+const FilterModelName = "filter"
+
+// Classify classifies text with the filter, loading it first when it is not loaded.
+func (f *OnDemandFilter) Classify(text string) (bool, float64) {
+	wait := f.Wait
+	if wait <= 0 {
+		wait = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	m, release, err := f.Models.Acquire(ctx, f.Name)
+	if err != nil {
+		f.failures.Add(1)
+		return true, 1
+	}
+	defer release()
+	filter, ok := m.(*Filter)
+	if !ok {
+		f.failures.Add(1)
+		return true, 1
+	}
+	return filter.Classify(text)
+}
+
+// Failures is how many questions were let through because the filter could not be had.
+func (f *OnDemandFilter) Failures() int64 { return f.failures.Load() }
+
+// FilterSpec registers the filter saved at path with the residency manager: on demand (not
+// resident) unless resident is set, its size on disk as the first estimate.
+func FilterSpec(path string, bytes int64, resident bool, analyzerFor AnalyzerLookup) gpu.Spec {
+	return gpu.Spec{Name: FilterModelName, Backend: gpu.BackendGo, Resident: resident, Bytes: bytes,
+		Load: func(context.Context) (gpu.Model, error) {
+			f, err := LoadFilter(path, analyzerFor)
+			if err != nil {
+				return nil, fmt.Errorf("filter: %w", err)
+			}
+			return f, nil
+		}}
+}
