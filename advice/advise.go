@@ -2,8 +2,6 @@ package advice
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 )
 
@@ -45,58 +43,59 @@ func (p *Pipeline) Advise(ctx context.Context, question string, emit func(Event)
 		return nil, err
 	}
 	res := &Result{Question: q, Timings: map[Stage]time.Duration{}}
-	stage := func(s Stage, run func()) error {
-		if err := ctx.Err(); err != nil {
-			if errors.Is(err, context.Canceled) {
-				return &Error{CodeClientClosed, fmt.Sprintf("the client went away before %s", s)}
-			}
-			return &Error{CodeTimeout, fmt.Sprintf("the request ended before %s: %v", s, err)}
+	out := &emitter{emit: emit}
+	defer out.stop() // a stage abandoned at its deadline sends nothing after the request's end
+	stage := func(s Stage, run func(ctx context.Context)) error {
+		d, err := p.runStage(ctx, s, run)
+		if err != nil {
+			return err
 		}
-		start := time.Now()
-		run()
-		res.Timings[s] = time.Since(start)
-		if p.StageTimeout > 0 && res.Timings[s] > p.StageTimeout {
-			return &Error{CodeTimeout, fmt.Sprintf("stage %s took %s (limit %s)", s, res.Timings[s].Round(time.Millisecond), p.StageTimeout)}
-		}
-		emit(Event{Stage: s, Result: res})
+		res.Timings[s] = d
+		out.send(Event{Stage: s, Result: res})
 		return nil
 	}
 
-	if err := stage(StageLegalCheck, func() { res.Legal = p.checkLegal(q) }); err != nil {
+	if err := stage(StageLegalCheck, func(context.Context) { res.Legal = p.checkLegal(q) }); err != nil {
 		return nil, err
 	}
 	if !res.Legal.IsLegal {
-		emit(Event{Stage: StageDone, Result: res})
+		out.send(Event{Stage: StageDone, Result: res})
 		return res, nil
 	}
 	r := p.Retriever
 	query := r.Analyze(q)
 	var votingQA []QAMatch
-	if err := stage(StageSimilarQuestions, func() {
-		res.SimilarQuestions, votingQA = r.questionVoters(query, p.Sizes.SimilarQuestions, r.Params.VoteQA)
+	if err := stage(StageSimilarQuestions, func(ctx context.Context) {
+		res.SimilarQuestions, votingQA = r.questionVoters(ctx, query, p.Sizes.SimilarQuestions, r.Params.VoteQA)
 	}); err != nil {
 		return nil, err
 	}
 	var voting []PrecedentMatch
-	if err := stage(StagePrecedents, func() {
+	if err := stage(StagePrecedents, func(ctx context.Context) {
 		var shown []PrecedentMatch
-		shown, voting = r.precedentVoters(&query, q, p.Sizes.Precedents)
+		shown, voting = r.precedentVoters(ctx, &query, q, p.Sizes.Precedents)
 		res.Precedents = shown[:min(len(shown), p.Sizes.Precedents)]
 	}); err != nil {
 		return nil, err
 	}
-	if err := stage(StageStatutes, func() {
-		res.Statutes = r.RankStatutes(query, votingQA, voting, p.Sizes.Statutes)
+	if err := stage(StageStatutes, func(ctx context.Context) {
+		res.Statutes = r.RankStatutes(ctx, query, votingQA, voting, p.Sizes.Statutes)
 		res.Graph = p.citationGraph(res)
 	}); err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	res.Answer = p.composeAnswer(res, func(delta string) {
-		emit(Event{Stage: StageAnswerDelta, Result: res, Delta: delta})
+	// The answer, sent in pieces as it is written, then checked: one stage, under the same
+	// deadline as the others.
+	d, err := p.runStage(ctx, StageAnswerDelta, func(context.Context) {
+		res.Answer = p.composeAnswer(res, func(delta string) {
+			out.send(Event{Stage: StageAnswerDelta, Result: res, Delta: delta})
+		})
+		res.Answer.Citations = p.verifyCitations(res.Answer.Text)
 	})
-	res.Answer.Citations = p.verifyCitations(res.Answer.Text)
-	res.Timings[StageAnswerDelta] = time.Since(start)
-	emit(Event{Stage: StageDone, Result: res})
+	if err != nil {
+		return nil, err
+	}
+	res.Timings[StageAnswerDelta] = d
+	out.send(Event{Stage: StageDone, Result: res})
 	return res, nil
 }

@@ -130,21 +130,21 @@ func TestDenseSearchOverFixture(t *testing.T) {
 			continue
 		}
 		q := r.Analyze(p.Holding)
-		got := r.denseSearch(&q, KindPrecedent, 3, search.Filter{})
+		got := r.denseSearch(ctx, q, KindPrecedent, 3, search.Filter{})
 		if !slices.ContainsFunc(got, func(h ranked) bool { return h.N == int32(n) }) {
 			t.Errorf("precedent %s: dense search of its own 판시사항 gave %v", p.CaseNo, got)
 		}
 	}
 	// Kinds stay apart, and precedent filters reach the store.
 	q := r.Analyze("임대차 보증금 반환")
-	for _, h := range r.denseSearch(&q, KindQA, 10, search.Filter{}) {
+	for _, h := range r.denseSearch(ctx, q, KindQA, 10, search.Filter{}) {
 		if int(h.N) >= len(r.State.QA) {
 			t.Errorf("qa search returned number %d of %d Q&A pairs", h.N, len(r.State.QA))
 		}
 	}
 	withDense := *r
 	withDense.Params.DensePrecedents = 0.5
-	for _, m := range withDense.SimilarPrecedents(withDense.Analyze("임대차 보증금 반환"), 10, PrecedentFilter{CaseType: "형사"}) {
+	for _, m := range withDense.SimilarPrecedents(context.Background(), withDense.Analyze("임대차 보증금 반환"), 10, PrecedentFilter{CaseType: "형사"}) {
 		if m.Precedent.CaseType != "형사" {
 			t.Errorf("filtered search returned a %s case %s", m.Precedent.CaseType, m.Precedent.CaseNo)
 		}
@@ -153,15 +153,15 @@ func TestDenseSearchOverFixture(t *testing.T) {
 	lexical := *r
 	lexical.Dense = nil
 	text := "임대인이 보증금을 돌려주지 않는다"
-	want := lexical.SimilarPrecedents(lexical.Analyze(text), 5, PrecedentFilter{})
-	if got := r.SimilarPrecedents(r.Analyze(text), 5, PrecedentFilter{}); !slices.Equal(numbers(got), numbers(want)) {
+	want := lexical.SimilarPrecedents(context.Background(), lexical.Analyze(text), 5, PrecedentFilter{})
+	if got := r.SimilarPrecedents(context.Background(), r.Analyze(text), 5, PrecedentFilter{}); !slices.Equal(numbers(got), numbers(want)) {
 		t.Errorf("dense weight 0 changed the ranking: %v vs %v", numbers(got), numbers(want))
 	}
 	onlyDense := *r
 	onlyDense.Params.DensePrecedents = 1
 	dq := onlyDense.Analyze(text)
-	nearest := onlyDense.denseSearch(&dq, KindPrecedent, onlyDense.Params.DenseDepth, search.Filter{})
-	got := onlyDense.SimilarPrecedents(onlyDense.Analyze(text), 3, PrecedentFilter{})
+	nearest := onlyDense.denseSearch(context.Background(), dq, KindPrecedent, onlyDense.Params.DenseDepth, search.Filter{})
+	got := onlyDense.SimilarPrecedents(context.Background(), onlyDense.Analyze(text), 3, PrecedentFilter{})
 	for i := range got {
 		if got[i].N != nearest[i].N {
 			t.Fatalf("dense weight 1: %v, want the store's order %v", numbers(got), nearest[:3])
@@ -193,12 +193,12 @@ func TestDenseFailureFallsBackToLexical(t *testing.T) {
 	broken.Params.DenseQA, broken.Params.DensePrecedents = 0.5, 0.5
 	before := DenseFailures()
 	text := "집주인이 보증금을 안 돌려줘요"
-	got := broken.SimilarPrecedents(broken.Analyze(text), 5, PrecedentFilter{})
-	want := lexical.SimilarPrecedents(lexical.Analyze(text), 5, PrecedentFilter{})
+	got := broken.SimilarPrecedents(context.Background(), broken.Analyze(text), 5, PrecedentFilter{})
+	want := lexical.SimilarPrecedents(context.Background(), lexical.Analyze(text), 5, PrecedentFilter{})
 	if !slices.Equal(numbers(got), numbers(want)) {
 		t.Errorf("with the store down: %v, want the lexical %v", numbers(got), numbers(want))
 	}
-	if len(broken.SimilarQuestions(broken.Analyze(text), 3)) == 0 {
+	if len(broken.SimilarQuestions(context.Background(), broken.Analyze(text), 3)) == 0 {
 		t.Error("no similar questions with the store down")
 	}
 	if DenseFailures() < before+2 {
@@ -230,7 +230,7 @@ func TestQueryEmbeddingReusesTheAnalysis(t *testing.T) {
 	r, _ := denseFixture(t)
 	for _, text := range []string{"임대인이 보증금을 돌려주지 않는다", "전세권 등기 말소와 전세금 반환은 동시이행 관계인가"} {
 		q := r.Analyze(text)
-		if q.Vector != nil {
+		if q.vec.done {
 			t.Fatalf("%q: Analyze embedded the query; only a dense search should", text)
 		}
 		got, want := r.embedQuery(q), r.Dense.Embedder.Embed(text)
@@ -252,9 +252,9 @@ func TestDensePrecedentsAtTheDepth(t *testing.T) {
 	withDense.Params.DensePrecedents, withDense.Params.DenseDepth = 1, 3
 	text := "임대인이 보증금을 돌려주지 않는다"
 	dq := withDense.Analyze(text)
-	nearest := withDense.denseSearch(&dq, KindPrecedent, 5, search.Filter{})
+	nearest := withDense.denseSearch(context.Background(), dq, KindPrecedent, 5, search.Filter{})
 	// Asking for as many as (or more than) the dense depth still fuses.
-	got := withDense.SimilarPrecedents(withDense.Analyze(text), 5, PrecedentFilter{})
+	got := withDense.SimilarPrecedents(context.Background(), withDense.Analyze(text), 5, PrecedentFilter{})
 	if len(got) == 0 || got[0].N != nearest[0].N {
 		t.Errorf("k ≥ dense depth: first %v, want the store's nearest %d", numbers(got), nearest[0].N)
 	}

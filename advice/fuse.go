@@ -2,6 +2,7 @@ package advice
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sort"
 	"sync/atomic"
@@ -36,21 +37,25 @@ type ranked struct {
 	Score float32
 }
 
-// denseSearch embeds the query (once; the vector is kept on the query) and returns the k
-// nearest documents of a kind passing filter, best first. Nil when the dense side is off or
-// failed.
-func (r *Retriever) denseSearch(q *Query, kind string, k int, filter search.Filter) []ranked {
+// denseSearch embeds the query (once per query) and returns the k nearest documents of a kind
+// passing filter, best first. Nil when the dense side is off or failed, or when ctx ended
+// (the store's call ends with it).
+func (r *Retriever) denseSearch(ctx context.Context, q Query, kind string, k int, filter search.Filter) []ranked {
 	if r.Dense == nil || k <= 0 {
 		return nil
 	}
-	if q.Vector == nil {
-		q.Vector = r.embedQuery(*q)
+	vec := r.queryVector(ctx, q)
+	if vec == nil {
+		return nil
 	}
 	filter.Kind = kind
-	ctx, cancel := context.WithTimeout(context.Background(), denseStoreTimeout)
+	ctx, cancel := context.WithTimeout(ctx, denseStoreTimeout)
 	defer cancel()
-	matches, err := r.Dense.Store.Search(ctx, q.Vector, k, filter)
+	matches, err := r.Dense.Store.Search(ctx, vec, k, filter)
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil // the request ended: not the store's failure
+		}
 		denseFailures.Add(1)
 		slog.Warn("dense search failed; lexical results only", "backend", r.Dense.Backend, "err", err)
 		return nil

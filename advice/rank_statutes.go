@@ -1,6 +1,7 @@
 package advice
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"regexp"
@@ -68,7 +69,7 @@ type contribution struct {
 // (a) the article's own text matching the query; (b) the articles cited by similar precedents
 // and (c) by similar Q&A answers, each voter weighted by its similarity; then co-citation
 // expansion from the citation graph and the evidence for each article's law as a whole.
-func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch, k int) []StatuteMatch {
+func (r *Retriever) RankStatutes(ctx context.Context, q Query, qas []QAMatch, precs []PrecedentMatch, k int) []StatuteMatch {
 	p := r.Params
 	ev := map[int32]*evidence{}
 	get := func(n int32) *evidence {
@@ -128,7 +129,7 @@ func (r *Retriever) RankStatutes(q Query, qas []QAMatch, precs []PrecedentMatch,
 	// (a′) the articles nearest the query in the trained encoder's space: the same question as
 	// (a) asked by meaning instead of by words, scored by rank like (a).
 	if r.Dense != nil && r.Dense.Statutes && p.DenseStatutes > 0 && p.DenseStatuteTop > 0 {
-		for i, h := range r.denseSearch(&q, KindStatute, p.DenseStatuteTop, search.Filter{}) {
+		for i, h := range r.denseSearch(ctx, q, KindStatute, p.DenseStatuteTop, search.Filter{}) {
 			if int(h.N) < len(r.State.Statutes) {
 				get(h.N).semantic = 1 / (1 + float32(i)/max(p.DirectDecay, 1))
 			}
@@ -314,23 +315,23 @@ func topByScore(ev map[int32]*evidence, score func(*evidence) float32, n int) []
 
 // Retrieve runs the retrieval stages for one question: similar Q&A (the five shown), similar
 // precedents (the voters) and the ranked articles.
-func (r *Retriever) Retrieve(text string, k int) (Query, []QAMatch, []PrecedentMatch, []StatuteMatch) {
+func (r *Retriever) Retrieve(ctx context.Context, text string, k int) (Query, []QAMatch, []PrecedentMatch, []StatuteMatch) {
 	q := r.Analyze(text)
-	qas, votingQA := r.questionVoters(q, 5, r.Params.VoteQA)
-	_, precs := r.precedentVoters(&q, text, 5)
-	return q, qas, precs, r.RankStatutes(q, votingQA, precs, k)
+	qas, votingQA := r.questionVoters(ctx, q, 5, r.Params.VoteQA)
+	_, precs := r.precedentVoters(ctx, &q, text, 5)
+	return q, qas, precs, r.RankStatutes(ctx, q, votingQA, precs, k)
 }
 
 // precedentVoters finds the precedents whose 참조조문 vote: the whole text's best hits (shown, at
 // least atLeast of them), merged with each "[n]" issue's own hits when SplitParts is on. It sets
 // q.Match from the whole text's best hit. Retrieve and the pipeline both go through here, so
 // lawbot eval measures the path the API serves.
-func (r *Retriever) precedentVoters(q *Query, text string, atLeast int) (shown, voters []PrecedentMatch) {
-	shown = r.SimilarPrecedents(*q, max(r.Params.VotePrecedents, atLeast), PrecedentFilter{})
+func (r *Retriever) precedentVoters(ctx context.Context, q *Query, text string, atLeast int) (shown, voters []PrecedentMatch) {
+	shown = r.SimilarPrecedents(ctx, *q, max(r.Params.VotePrecedents, atLeast), PrecedentFilter{})
 	q.Match = r.precedentMatch(*q, shown)
 	voters = shown
 	if r.Params.SplitParts != 0 {
-		voters = r.mergeParts(text, shown, max(r.Params.VotePrecedents, 5))
+		voters = r.mergeParts(ctx, text, shown, max(r.Params.VotePrecedents, 5))
 	}
 	return shown, voters
 }
@@ -341,16 +342,19 @@ var partMarkerRe = regexp.MustCompile(`\[\d+\]`)
 // mergeParts searches each marked part of text on its own and merges the hits with the whole
 // text's, each list scaled so its best hit has 1: a decision that answers one issue well is as
 // good a voter as one that answers all of them loosely.
-func (r *Retriever) mergeParts(text string, whole []PrecedentMatch, k int) []PrecedentMatch {
-	parts := partMarkerRe.Split(text, -1)
-	var lists [][]PrecedentMatch
-	for _, part := range parts {
+func (r *Retriever) mergeParts(ctx context.Context, text string, whole []PrecedentMatch, k int) []PrecedentMatch {
+	var parts []string
+	for _, part := range partMarkerRe.Split(text, -1) {
 		if strings.TrimSpace(part) != "" {
-			lists = append(lists, r.SimilarPrecedents(r.Analyze(part), k, PrecedentFilter{}))
+			parts = append(parts, part)
 		}
 	}
-	if len(lists) < 2 {
-		return whole
+	if len(parts) < 2 {
+		return whole // one issue: its search is the whole text's
+	}
+	var lists [][]PrecedentMatch
+	for _, part := range parts {
+		lists = append(lists, r.SimilarPrecedents(ctx, r.Analyze(part), k, PrecedentFilter{}))
 	}
 	lists = append(lists, whole)
 	best := map[int32]PrecedentMatch{}

@@ -1,6 +1,7 @@
 package advice
 
 import (
+	"context"
 	"regexp"
 	"slices"
 	"strings"
@@ -94,16 +95,22 @@ type Query struct {
 	// Match is how much of the query the best similar precedent matches, in (0, 1]; set by
 	// Retrieve, 0 when unknown.
 	Match float32
-	// Vector is the text's embedding, made by the first dense search that needs it (statute
-	// search and the per-issue parts never do).
-	Vector []float32
+	// vec is the text's embedding, made by the first dense search that needs it (statute
+	// search and the per-issue parts never do) and shared by every copy of the query, so that
+	// a request embeds its question once however many dense sides are on.
+	vec *queryVector
+}
+
+type queryVector struct {
+	done bool
+	v    []float32
 }
 
 // Analyze turns text into a query: its content morphemes and its character bigrams ("#"-marked).
 func (r *Retriever) Analyze(text string) Query {
 	terms := r.Analyzer.Morphemes(text)
 	terms = append(terms, bigramTerms(r.Analyzer.Bigrams(text))...)
-	return Query{Text: text, Terms: search.Terms(terms)}
+	return Query{Text: text, Terms: search.Terms(terms), vec: &queryVector{}}
 }
 
 // StatuteID is the canonical id of statute number n.
@@ -127,6 +134,43 @@ func namedLaws(text string, parser *law.CitationParser, lawNo map[string]int32) 
 // analysis is then reused instead of analysing the text a second time.
 type countsEmbedder interface {
 	EmbedCounts([]models.TermCount) []float32
+}
+
+// ContextEmbedder is an embedder whose work a request can call off: it returns when ctx ends.
+type ContextEmbedder interface {
+	EmbedContext(ctx context.Context, text string) ([]float32, error)
+}
+
+// queryVector is the query's embedding, made once per query. When ctx ends first the embedding
+// is abandoned (nil): an embedder that takes a ctx stops; one that does not finishes on its own
+// while the request moves on.
+func (r *Retriever) queryVector(ctx context.Context, q Query) []float32 {
+	if q.vec != nil && q.vec.done {
+		return q.vec.v
+	}
+	var v []float32
+	switch e := r.Dense.Embedder.(type) {
+	case ContextEmbedder:
+		v, _ = e.EmbedContext(ctx, q.Text)
+	default:
+		if ctx.Done() == nil {
+			v = r.embedQuery(q)
+			break
+		}
+		got := make(chan []float32, 1)
+		go func() { got <- r.embedQuery(q) }()
+		select {
+		case v = <-got:
+		case <-ctx.Done():
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	if q.vec != nil {
+		q.vec.done, q.vec.v = true, v
+	}
+	return v
 }
 
 // embedQuery embeds an analysed query.

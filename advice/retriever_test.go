@@ -2,6 +2,7 @@ package advice
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -172,7 +173,7 @@ func TestBuildAndLoadIndexes(t *testing.T) {
 
 func TestRetrieveLeaseQuestion(t *testing.T) {
 	r := retriever(t)
-	q, qas, precs, ranked := r.Retrieve(leaseQuestion, 10)
+	q, qas, precs, ranked := r.Retrieve(context.Background(), leaseQuestion, 10)
 	if len(q.Terms) == 0 {
 		t.Fatalf("query %q has no terms", leaseQuestion)
 	}
@@ -228,7 +229,7 @@ func TestRetrieveLeaseQuestion(t *testing.T) {
 
 	// The ranking does not depend on map order: the same question ranks the same every time.
 	for range 20 {
-		_, _, _, again := r.Retrieve(leaseQuestion, 10)
+		_, _, _, again := r.Retrieve(context.Background(), leaseQuestion, 10)
 		if len(again) != len(ranked) {
 			t.Fatalf("second ranking has %d articles, first %d", len(again), len(ranked))
 		}
@@ -244,7 +245,7 @@ func TestRetrieveLeaseQuestion(t *testing.T) {
 func TestRetrieveNothingMatches(t *testing.T) {
 	r := retriever(t)
 	for _, text := range []string{"", "!!! ???", "zzqx"} {
-		_, qas, precs, ranked := r.Retrieve(text, 10)
+		_, qas, precs, ranked := r.Retrieve(context.Background(), text, 10)
 		if len(ranked) != 0 || len(precs) != 0 || len(qas) != 0 {
 			t.Errorf("Retrieve(%q) = %d articles, %d precedents, %d Q&A; want none", text, len(ranked), len(precs), len(qas))
 		}
@@ -254,7 +255,7 @@ func TestRetrieveNothingMatches(t *testing.T) {
 func TestSimilarPrecedentsFilter(t *testing.T) {
 	r := retriever(t)
 	q := r.Analyze("임대차 보증금 반환 사기 업무방해 컴퓨터 손해배상")
-	all := r.SimilarPrecedents(q, 20, PrecedentFilter{})
+	all := r.SimilarPrecedents(context.Background(), q, 20, PrecedentFilter{})
 	types := map[string]int{}
 	for _, m := range all {
 		types[m.Precedent.CaseType]++
@@ -275,7 +276,7 @@ func TestSimilarPrecedentsFilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := r.SimilarPrecedents(q, 20, tt.filter)
+			got := r.SimilarPrecedents(context.Background(), q, 20, tt.filter)
 			if len(got) == 0 {
 				t.Fatalf("filter %+v found nothing", tt.filter)
 			}
@@ -373,7 +374,7 @@ func BenchmarkRetrieve(b *testing.B) {
 		b.Run(task, func(b *testing.B) {
 			i := 0
 			for b.Loop() {
-				r.Retrieve(queries[i%len(queries)], 10)
+				r.Retrieve(context.Background(), queries[i%len(queries)], 10)
 				i++
 			}
 		})

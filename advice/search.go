@@ -1,6 +1,10 @@
 package advice
 
-import "github.com/lawbot-kr/lawbot/search"
+import (
+	"context"
+
+	"github.com/lawbot-kr/lawbot/search"
+)
 
 // SearchStatutes finds articles by their own text (BM25F over law, title, text and chapter).
 func (r *Retriever) SearchStatutes(text string, k int) []StatuteMatch {
@@ -15,6 +19,6 @@ func (r *Retriever) SearchStatutes(text string, k int) []StatuteMatch {
 }
 
 // SearchPrecedents finds precedents by text, optionally filtered.
-func (r *Retriever) SearchPrecedents(text string, k int, filter PrecedentFilter) []PrecedentMatch {
-	return r.SimilarPrecedents(r.Analyze(text), k, filter)
+func (r *Retriever) SearchPrecedents(ctx context.Context, text string, k int, filter PrecedentFilter) []PrecedentMatch {
+	return r.SimilarPrecedents(ctx, r.Analyze(text), k, filter)
 }

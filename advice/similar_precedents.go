@@ -1,6 +1,8 @@
 package advice
 
 import (
+	"context"
+
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 )
@@ -31,7 +33,7 @@ type PrecedentMatch struct {
 // SimilarPrecedents finds the precedents most like the query (BM25F over title, 판시사항 and
 // 판결요지, fused with the nearest precedents in the vector store when the retriever has a dense
 // side), optionally filtered.
-func (r *Retriever) SimilarPrecedents(q Query, k int, filter PrecedentFilter) []PrecedentMatch {
+func (r *Retriever) SimilarPrecedents(ctx context.Context, q Query, k int, filter PrecedentFilter) []PrecedentMatch {
 	var keep func(int32) bool
 	if !filter.empty() {
 		keep = func(d int32) bool { return filter.keeps(&r.State.Precedents[d]) }
@@ -45,7 +47,7 @@ func (r *Retriever) SimilarPrecedents(q Query, k int, filter PrecedentFilter) []
 	lex := hitsToRanked(r.Indexes.Precedents.SearchFiltered(q.Terms, search.Params{K1: p.K1, Fields: p.PrecedentFields}, depth, keep))
 	var dense []ranked
 	if useDense {
-		dense = r.denseSearch(&q, KindPrecedent, depth, search.Filter{Court: filter.CourtLevel, CaseType: filter.CaseType, From: filter.From, To: filter.To})
+		dense = r.denseSearch(ctx, q, KindPrecedent, depth, search.Filter{Court: filter.CourtLevel, CaseType: filter.CaseType, From: filter.From, To: filter.To})
 	}
 	hits := fuse(lex, dense, p.DensePrecedents, p.Fusion, p.RRFK, k)
 	out := make([]PrecedentMatch, len(hits))

@@ -1,6 +1,8 @@
 package advice
 
 import (
+	"context"
+
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 )
@@ -14,8 +16,8 @@ type QAMatch struct {
 
 // SimilarQuestions finds the Q&A pairs most like the query: BM25F over question and answer,
 // fused with the nearest pairs in the vector store when the retriever has a dense side.
-func (r *Retriever) SimilarQuestions(q Query, k int) []QAMatch {
-	shown, _ := r.questionVoters(q, k, 0)
+func (r *Retriever) SimilarQuestions(ctx context.Context, q Query, k int) []QAMatch {
+	shown, _ := r.questionVoters(ctx, q, k, 0)
 	return shown
 }
 
@@ -24,7 +26,7 @@ func (r *Retriever) SimilarQuestions(q Query, k int) []QAMatch {
 // tuned on lexical neighbours, and on the dev sets the dense side improves the list a person
 // reads without improving the vote (README, "Dense retrieval"), so each gets its own list from
 // one lexical search.
-func (r *Retriever) questionVoters(q Query, shownK, voteK int) (shown, voters []QAMatch) {
+func (r *Retriever) questionVoters(ctx context.Context, q Query, shownK, voteK int) (shown, voters []QAMatch) {
 	p := r.Params
 	depth := max(shownK, voteK)
 	useDense := r.Dense != nil && p.DenseQA > 0
@@ -34,7 +36,7 @@ func (r *Retriever) questionVoters(q Query, shownK, voteK int) (shown, voters []
 	lex := hitsToRanked(r.Indexes.QA.Search(q.Terms, search.Params{K1: p.K1, Fields: p.QAFields}, depth))
 	var dense []ranked
 	if useDense {
-		dense = r.denseSearch(&q, KindQA, depth, search.Filter{})
+		dense = r.denseSearch(ctx, q, KindQA, depth, search.Filter{})
 	}
 	return r.qaMatches(fuse(lex, dense, p.DenseQA, p.Fusion, p.RRFK, shownK)), r.qaMatches(lex[:min(voteK, len(lex))])
 }

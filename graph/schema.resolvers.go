@@ -184,7 +184,7 @@ func (r *queryResolver) SearchPrecedents(ctx context.Context, query string, firs
 	if err != nil || n == 0 {
 		return []*model.PrecedentMatch{}, err
 	}
-	return precedentMatches(p.Retriever.SearchPrecedents(q, n, f)), nil
+	return precedentMatches(p.Retriever.SearchPrecedents(ctx, q, n, f)), nil
 }
 
 func (r *statuteResolver) ID(ctx context.Context, obj *law.Statute) (string, error) {

@@ -112,7 +112,7 @@ func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 	var latencies []time.Duration
 	for _, c := range cases {
 		start := time.Now()
-		_, qas, precs, ranked := r.Retrieve(c.Query, max(opt.K, 10))
+		_, qas, precs, ranked := r.Retrieve(ctx, c.Query, max(opt.K, 10))
 		latencies = append(latencies, time.Since(start))
 		ids := make([]string, len(ranked))
 		for i, s := range ranked {

@@ -97,7 +97,7 @@ func TestTrainedModelsServe(t *testing.T) {
 		t.Errorf("encoder store holds %d records", n)
 	}
 	r.Params.DensePrecedents, r.Params.Tagger = 1, 100
-	_, _, precs, statutes := r.Retrieve("전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요.", 10)
+	_, _, precs, statutes := r.Retrieve(context.Background(), "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요.", 10)
 	if len(precs) == 0 || len(statutes) == 0 {
 		t.Fatalf("%d precedents, %d statutes", len(precs), len(statutes))
 	}
