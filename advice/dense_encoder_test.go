@@ -145,7 +145,7 @@ func TestSemanticArticlesJoinTheRanking(t *testing.T) {
 	a := &r.State.Statutes[len(r.State.Statutes)-1]
 	text := a.Title + "\n" + a.Text
 	withEncoder.Params.DenseStatutes = 50
-	_, _, _, got := withEncoder.Retrieve(context.Background(), text, 10)
+	_, _, got := retrieve(t, &withEncoder, text, 10)
 	if len(got) == 0 || got[0].Statute.ID() != a.ID() {
 		t.Fatalf("first article %v, want %s", got, a.ID())
 	}
@@ -158,8 +158,8 @@ func TestSemanticArticlesJoinTheRanking(t *testing.T) {
 	}
 	// Weight 0: the ranking without the encoder's articles.
 	withEncoder.Params.DenseStatutes = 0
-	_, _, _, off := withEncoder.Retrieve(context.Background(), text, 10)
-	_, _, _, lexical := r.Retrieve(context.Background(), text, 10)
+	_, _, off := retrieve(t, &withEncoder, text, 10)
+	_, _, lexical := retrieve(t, r, text, 10)
 	if !sameArticles(off, lexical) {
 		t.Error("dense_statutes=0 changed the ranking")
 	}

@@ -313,19 +313,9 @@ func topByScore(ev map[int32]*evidence, score func(*evidence) float32, n int) []
 	return all[:min(n, len(all))]
 }
 
-// Retrieve runs the retrieval stages for one question: similar Q&A (the five shown), similar
-// precedents (the voters) and the ranked articles.
-func (r *Retriever) Retrieve(ctx context.Context, text string, k int) (Query, []QAMatch, []PrecedentMatch, []StatuteMatch) {
-	q := r.Analyze(text)
-	qas, votingQA := r.questionVoters(ctx, q, 5, r.Params.VoteQA)
-	_, precs := r.precedentVoters(ctx, &q, text, 5)
-	return q, qas, precs, r.RankStatutes(ctx, q, votingQA, precs, k)
-}
-
 // precedentVoters finds the precedents whose 참조조문 vote: the whole text's best hits (shown, at
 // least atLeast of them), merged with each "[n]" issue's own hits when SplitParts is on. It sets
-// q.Match from the whole text's best hit. Retrieve and the pipeline both go through here, so
-// lawbot eval measures the path the API serves.
+// q.Match from the whole text's best hit.
 func (r *Retriever) precedentVoters(ctx context.Context, q *Query, text string, atLeast int) (shown, voters []PrecedentMatch) {
 	shown = r.SimilarPrecedents(ctx, *q, max(r.Params.VotePrecedents, atLeast), PrecedentFilter{})
 	q.Match = r.precedentMatch(*q, shown)

@@ -173,7 +173,8 @@ func TestBuildAndLoadIndexes(t *testing.T) {
 
 func TestRetrieveLeaseQuestion(t *testing.T) {
 	r := retriever(t)
-	q, qas, precs, ranked := r.Retrieve(context.Background(), leaseQuestion, 10)
+	qas, precs, ranked := retrieve(t, r, leaseQuestion, 10)
+	q := r.Analyze(leaseQuestion)
 	if len(q.Terms) == 0 {
 		t.Fatalf("query %q has no terms", leaseQuestion)
 	}
@@ -229,7 +230,7 @@ func TestRetrieveLeaseQuestion(t *testing.T) {
 
 	// The ranking does not depend on map order: the same question ranks the same every time.
 	for range 20 {
-		_, _, _, again := r.Retrieve(context.Background(), leaseQuestion, 10)
+		_, _, again := retrieve(t, r, leaseQuestion, 10)
 		if len(again) != len(ranked) {
 			t.Fatalf("second ranking has %d articles, first %d", len(again), len(ranked))
 		}
@@ -244,8 +245,8 @@ func TestRetrieveLeaseQuestion(t *testing.T) {
 
 func TestRetrieveNothingMatches(t *testing.T) {
 	r := retriever(t)
-	for _, text := range []string{"", "!!! ???", "zzqx"} {
-		_, qas, precs, ranked := r.Retrieve(context.Background(), text, 10)
+	for _, text := range []string{"!!! ???", "zzqx"} { // an empty question is refused before (TestAdviseRejectsBadQuestions)
+		qas, precs, ranked := retrieve(t, r, text, 10)
 		if len(ranked) != 0 || len(precs) != 0 || len(qas) != 0 {
 			t.Errorf("Retrieve(%q) = %d articles, %d precedents, %d Q&A; want none", text, len(ranked), len(precs), len(qas))
 		}
@@ -374,7 +375,7 @@ func BenchmarkRetrieve(b *testing.B) {
 		b.Run(task, func(b *testing.B) {
 			i := 0
 			for b.Loop() {
-				r.Retrieve(context.Background(), queries[i%len(queries)], 10)
+				retrieve(b, r, queries[i%len(queries)], 10)
 				i++
 			}
 		})
@@ -402,4 +403,17 @@ func devQueries(b *testing.B, path string, n int) []string {
 		b.Skipf("no queries in %s", path)
 	}
 	return out
+}
+
+// retrieve runs the pipeline the API runs, every message taken as legal, and returns the similar
+// Q&A, the precedents shown and the ranked articles (k of them).
+func retrieve(tb testing.TB, r *Retriever, text string, k int) ([]QAMatch, []PrecedentMatch, []StatuteMatch) {
+	tb.Helper()
+	p := NewPipeline(r, nil)
+	p.Sizes.Statutes = k
+	res, err := p.Advise(context.Background(), text, nil)
+	if err != nil {
+		tb.Fatalf("advise %q: %v", text, err)
+	}
+	return res.SimilarQuestions, res.Precedents, res.Statutes
 }

@@ -1,7 +1,6 @@
 package advice
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -23,7 +22,7 @@ func (f fakeTagger) Tag(string) ([]float32, error) {
 func TestTaggerJoinsTheRanking(t *testing.T) {
 	base := retriever(t)
 	const text = "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요."
-	_, _, _, before := base.Retrieve(context.Background(), text, 10)
+	_, _, before := retrieve(t, base, text, 10)
 
 	// The article the tagger likes most is one the other evidence ranks low or not at all.
 	target := before[len(before)-1].Statute.ID()
@@ -33,7 +32,7 @@ func TestTaggerJoinsTheRanking(t *testing.T) {
 	if known != 2 {
 		t.Fatalf("%d labels resolved, want 2 (one law is not in the state)", known)
 	}
-	_, _, _, after := r.Retrieve(context.Background(), text, 10)
+	_, _, after := retrieve(t, &r, text, 10)
 	if after[0].Statute.ID() != target {
 		t.Fatalf("with a heavy tagger weight the tagged article %s should lead, got %s", target, after[0].Statute.ID())
 	}
@@ -49,14 +48,14 @@ func TestTaggerJoinsTheRanking(t *testing.T) {
 
 	// Weight 0 or no tagger: the ranking is the one without it.
 	r.Params.Tagger = 0
-	if _, _, _, got := r.Retrieve(context.Background(), text, 10); !sameArticles(got, before) {
+	if _, _, got := retrieve(t, &r, text, 10); !sameArticles(got, before) {
 		t.Error("tagger weight 0 changed the ranking")
 	}
 	// A failing tagger is counted and skipped.
 	r.Params.Tagger = 5
 	r.SetTagger(fakeTagger{labels: []string{target}, scores: []float32{1}, err: errors.New("session closed")})
 	failures := TaggerFailures()
-	if _, _, _, got := r.Retrieve(context.Background(), text, 10); !sameArticles(got, before) {
+	if _, _, got := retrieve(t, &r, text, 10); !sameArticles(got, before) {
 		t.Error("a failing tagger changed the ranking")
 	}
 	if TaggerFailures() != failures+1 {
@@ -64,7 +63,7 @@ func TestTaggerJoinsTheRanking(t *testing.T) {
 	}
 	// Scores of the wrong length are a failure too, not an index panic.
 	r.SetTagger(fakeTagger{labels: []string{target, "민법 제618조"}, scores: []float32{1}})
-	if _, _, _, got := r.Retrieve(context.Background(), text, 10); !sameArticles(got, before) {
+	if _, _, got := retrieve(t, &r, text, 10); !sameArticles(got, before) {
 		t.Error("a tagger with too few scores changed the ranking")
 	}
 	if r.SetTagger(nil); r.HasTagger() {

@@ -109,11 +109,18 @@ func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The pipeline the API runs, every message taken as legal (the filter has its own eval).
+	p := advice.NewPipeline(r, nil)
+	p.Sizes.Statutes = max(opt.K, 10)
 	var latencies []time.Duration
 	for _, c := range cases {
 		start := time.Now()
-		_, qas, precs, ranked := r.Retrieve(ctx, c.Query, max(opt.K, 10))
+		res, err := p.Advise(ctx, c.Query, nil)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", opt.File, c.ID, err)
+		}
 		latencies = append(latencies, time.Since(start))
+		qas, precs, ranked := res.SimilarQuestions, res.Precedents, res.Statutes
 		ids := make([]string, len(ranked))
 		for i, s := range ranked {
 			ids[i] = s.Statute.ID()

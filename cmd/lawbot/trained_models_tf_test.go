@@ -97,7 +97,11 @@ func TestTrainedModelsServe(t *testing.T) {
 		t.Errorf("encoder store holds %d records", n)
 	}
 	r.Params.DensePrecedents, r.Params.Tagger = 1, 100
-	_, _, precs, statutes := r.Retrieve(context.Background(), "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요.", 10)
+	res, err := advice.NewPipeline(r, nil).Advise(context.Background(), "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요.", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	precs, statutes := res.Precedents, res.Statutes
 	if len(precs) == 0 || len(statutes) == 0 {
 		t.Fatalf("%d precedents, %d statutes", len(precs), len(statutes))
 	}
