@@ -191,7 +191,8 @@ func TestDenseFailureFallsBackToLexical(t *testing.T) {
 	broken := *r
 	broken.Dense = &Dense{Embedder: r.Dense.Embedder, Store: failingStore{}, Backend: "test"}
 	broken.Params.DenseQA, broken.Params.DensePrecedents = 0.5, 0.5
-	before := DenseFailures()
+	broken.Counters = &Counters{} // its own, so the count is exact
+	before := broken.Counters.DenseFailures.Load()
 	text := "집주인이 보증금을 안 돌려줘요"
 	got := broken.SimilarPrecedents(context.Background(), broken.Analyze(text), 5, PrecedentFilter{})
 	want := lexical.SimilarPrecedents(context.Background(), lexical.Analyze(text), 5, PrecedentFilter{})
@@ -201,8 +202,8 @@ func TestDenseFailureFallsBackToLexical(t *testing.T) {
 	if len(broken.SimilarQuestions(context.Background(), broken.Analyze(text), 3)) == 0 {
 		t.Error("no similar questions with the store down")
 	}
-	if DenseFailures() < before+2 {
-		t.Errorf("failures counted %d → %d, want two more", before, DenseFailures())
+	if got := broken.Counters.DenseFailures.Load(); got != before+2 {
+		t.Errorf("failures counted %d → %d, want two more", before, got)
 	}
 }
 

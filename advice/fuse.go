@@ -25,12 +25,6 @@ const (
 // lexical only.
 const denseStoreTimeout = 2 * time.Second
 
-// denseFailures counts dense searches that failed and fell back to lexical only.
-var denseFailures atomic.Int64
-
-// DenseFailures is how many dense searches failed (store down, timeout) since start.
-func DenseFailures() int64 { return denseFailures.Load() }
-
 // ranked is one document of a ranked list: its number and score.
 type ranked struct {
 	N     int32
@@ -56,7 +50,7 @@ func (r *Retriever) denseSearch(ctx context.Context, q Query, kind string, k int
 		if errors.Is(err, context.Canceled) {
 			return nil // the request ended: not the store's failure
 		}
-		denseFailures.Add(1)
+		r.count(func(c *Counters) *atomic.Int64 { return &c.DenseFailures })
 		slog.Warn("dense search failed; lexical results only", "backend", r.Dense.Backend, "err", err)
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
@@ -26,6 +27,9 @@ type Retriever struct {
 	Dense *Dense
 	// tagger is the statute tagger (SetTagger); nil ranks without it.
 	tagger *tagger
+	// Counters count what went wrong on the way and was worked around; copies of the retriever
+	// (a tuning variant) share them. /metrics exports them.
+	Counters *Counters
 
 	statuteByID map[string]int32
 	// Articles (statute numbers) that each precedent's 참조조문 and each Q&A answer cite, limited to
@@ -45,7 +49,7 @@ type Retriever struct {
 
 // NewRetriever prepares the citation evidence of a state whose indexes are loaded.
 func NewRetriever(st *state.State, ix *Indexes, a *search.Analyzer) *Retriever {
-	r := &Retriever{State: st, Indexes: ix, Analyzer: a, Params: DefaultParams(),
+	r := &Retriever{State: st, Indexes: ix, Analyzer: a, Params: DefaultParams(), Counters: &Counters{},
 		statuteByID: make(map[string]int32, len(st.Statutes))}
 	lawNo := map[string]int32{}
 	for i := range st.Statutes {
@@ -185,4 +189,20 @@ func (r *Retriever) embedQuery(q Query) []float32 {
 		return e.EmbedCounts(counts)
 	}
 	return r.Dense.Embedder.Embed(q.Text)
+}
+
+// Counters are the retriever's own failure counts.
+type Counters struct {
+	// DenseFailures counts dense searches that failed (store down, timeout) and fell back to
+	// the lexical list.
+	DenseFailures atomic.Int64
+	// TaggerFailures counts statute tagger runs that failed; the ranking went on without it.
+	TaggerFailures atomic.Int64
+}
+
+// count adds one to a counter of r's, when r has counters (a Retriever built by hand may not).
+func (r *Retriever) count(c func(*Counters) *atomic.Int64) {
+	if r.Counters != nil {
+		c(r.Counters).Add(1)
+	}
 }

@@ -19,12 +19,6 @@ type tagger struct {
 	statute []int32 // label → statute number, -1 when the article is not in the state
 }
 
-// taggerFailures counts tagger runs that failed; the ranking then goes on without it.
-var taggerFailures atomic.Int64
-
-// TaggerFailures is how many tagger runs failed since start.
-func TaggerFailures() int64 { return taggerFailures.Load() }
-
 // SetTagger lets the statute tagger's scores join the ranking (weight Params.Tagger); nil
 // removes it. It returns how many of its labels are articles of the state.
 func (r *Retriever) SetTagger(t ArticleTagger) int {
@@ -58,7 +52,7 @@ func (r *Retriever) tagArticles(text string, ev map[int32]*evidence, get func(in
 	}
 	scores, err := r.tagger.Tag(text)
 	if err != nil || len(scores) != len(r.tagger.statute) {
-		taggerFailures.Add(1)
+		r.count(func(c *Counters) *atomic.Int64 { return &c.TaggerFailures })
 		slog.Warn("statute tagger failed; ranking without it", "err", err, "scores", len(scores))
 		return nil
 	}

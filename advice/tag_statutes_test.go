@@ -54,12 +54,12 @@ func TestTaggerJoinsTheRanking(t *testing.T) {
 	// A failing tagger is counted and skipped.
 	r.Params.Tagger = 5
 	r.SetTagger(fakeTagger{labels: []string{target}, scores: []float32{1}, err: errors.New("session closed")})
-	failures := TaggerFailures()
+	failures := r.Counters.TaggerFailures.Load()
 	if _, _, got := retrieve(t, &r, text, 10); !sameArticles(got, before) {
 		t.Error("a failing tagger changed the ranking")
 	}
-	if TaggerFailures() != failures+1 {
-		t.Errorf("tagger failures %d → %d, want one more", failures, TaggerFailures())
+	if got := r.Counters.TaggerFailures.Load(); got != failures+1 {
+		t.Errorf("tagger failures %d → %d, want one more", failures, got)
 	}
 	// Scores of the wrong length are a failure too, not an index panic.
 	r.SetTagger(fakeTagger{labels: []string{target, "민법 제618조"}, scores: []float32{1}})

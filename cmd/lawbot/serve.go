@@ -171,11 +171,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lawbot_dense_search_failures_total",
 		Help: "Dense (vector store) searches that failed or timed out and fell back to lexical results.",
-	}, func() float64 { return float64(advice.DenseFailures()) }))
+	}, func() float64 {
+		return float64(counter(pipeline.Load(), func(c *advice.Counters) int64 { return c.DenseFailures.Load() }))
+	}))
 	srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lawbot_tagger_failures_total",
 		Help: "Statute tagger runs that failed; the ranking went on without the tagger.",
-	}, func() float64 { return float64(advice.TaggerFailures()) }))
+	}, func() float64 {
+		return float64(counter(pipeline.Load(), func(c *advice.Counters) int64 { return c.TaggerFailures.Load() }))
+	}))
 
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -315,6 +319,14 @@ func ensureFilter(stateDir, dataDir string, haveData bool, log *slog.Logger, std
 	if err := trainFilter(trainOptions{DataDir: dataDir, StateDir: stateDir, Seed: 1, Morphemes: true}, stdout, stderr); err != nil {
 		log.Warn("training the filter failed; every message is treated as legal", "err", err)
 	}
+}
+
+// counter reads one of the loaded pipeline's counters; 0 while it loads.
+func counter(p *advice.Pipeline, read func(*advice.Counters) int64) int64 {
+	if p == nil || p.Retriever == nil || p.Retriever.Counters == nil {
+		return 0
+	}
+	return read(p.Retriever.Counters)
 }
 
 // baseURL is how a person reaches addr: an unspecified host (":8080", "0.0.0.0") as localhost.
