@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/service"
 	"github.com/lawbot-kr/lawbot/state"
 )
 
@@ -21,7 +22,7 @@ type evalOptions struct {
 	Params   []string // name=value overrides of the retrieval parameters, for tuning
 	// VectorStore is the dense side: embedded, milvus://HOST:PORT or none.
 	VectorStore string
-	Models      modelOptions
+	Models      service.ModelConfig
 }
 
 // listFlag collects a repeatable flag.
@@ -49,8 +50,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	k := fs.Int("k", 10, "cut-off for Recall@k / Hit@k / MRR@k")
 	explain := fs.String("explain", "", "print the ranking of the query with this id, with its reasons")
 	asJSON := fs.Bool("json", false, "print the metrics as JSON")
-	vectorStore := fs.String("vector-store", "embedded", vectorStoreUsage)
-	var mo modelOptions
+	vectorStore := fs.String("vector-store", "embedded", service.VectorStoreUsage)
+	var mo service.ModelConfig
 	finishModels := modelFlags(fs, &mo)
 	var params listFlag
 	fs.Var(&params, "param", "override a retrieval parameter, name=value (repeatable)")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/service"
 )
 
 // filterLegalDevFile holds the real questions the filter must accept (field query).
@@ -85,7 +86,7 @@ type filterEvalReport struct {
 // FRR on the dev questions, with the latency of one Classify.
 func evalFilter(opt evalOptions, stdout, stderr io.Writer) error {
 	path := models.FilterPath(opt.StateDir)
-	f, err := models.LoadFilter(path, analyzerFor)
+	f, err := models.LoadFilter(path, service.AnalyzerFor)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("no filter model in %s; run lawbot train", opt.StateDir)
 	}

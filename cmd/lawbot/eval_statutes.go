@@ -12,6 +12,7 @@ import (
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/service"
 )
 
 // statuteCase is one line of a statute dev set.
@@ -79,22 +80,14 @@ func scoreRanking(m *rankingMetrics, ranked, gold []string, k int) {
 
 func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 	ctx := context.Background()
-	trained, err := loadTrainedModels(ctx, opt.StateDir, opt.Models, nil)
+	// The statute ranking alone: every message taken as legal (the filter has its own eval).
+	svc, err := service.Open(ctx, service.Config{StateDir: opt.StateDir, VectorStore: opt.VectorStore,
+		Models: opt.Models, NoFilter: true, Stdout: stderr, Stderr: stderr})
 	if err != nil {
 		return err
 	}
-	defer trained.Close()
-	lsaStore := opt.VectorStore
-	if trained.encoder != nil {
-		lsaStore = "none"
-	}
-	r, err := loadRetriever(ctx, opt.StateDir, lsaStore, stderr)
-	if err != nil {
-		return err
-	}
-	if err := useTrainedModels(ctx, r, trained, opt.VectorStore, stderr, stderr); err != nil {
-		return err
-	}
+	defer svc.Close()
+	p, r := svc.Pipeline, svc.Pipeline.Retriever
 	for _, p := range opt.Params {
 		if err := r.Params.Set(p); err != nil {
 			return err
@@ -109,8 +102,6 @@ func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The pipeline the API runs, every message taken as legal (the filter has its own eval).
-	p := advice.NewPipeline(r, nil)
 	p.Sizes.Statutes = max(opt.K, 10)
 	var latencies []time.Duration
 	for _, c := range cases {

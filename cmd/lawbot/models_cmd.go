@@ -2,107 +2,17 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/lawbot-kr/lawbot/gpu"
-	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/service"
 	"github.com/lawbot-kr/lawbot/state"
 )
-
-// modelDevices lists the devices TensorFlow can place models on (models.Devices, converted);
-// nil until the tensorflow build wires it, and then `lawbot models` reports the CPU alone.
-var modelDevices func() ([]gpu.Device, error)
-
-// tensorflowAvailable reports whether TensorFlow-backed models can be loaded: by default,
-// whenever the binary links a TensorFlow version.
-var tensorflowAvailable = func() bool { return tensorflowVersion() != "" }
-
-// stateModel is one model file or SavedModel of a state directory.
-type stateModel struct {
-	Name     string
-	Backend  string
-	Resident bool
-	Path     string
-	Bytes    int64 // on disk: the file, or the SavedModel directory's files together
-}
-
-// savedModelDir is where training puts a SavedModel: STATE/models/<name>.v1/.
-func savedModelDir(stateDir, name string) string {
-	return filepath.Join(stateDir, "models", name+".v1")
-}
-
-// stateModels finds the models of a state directory, in the order the server loads them. The
-// residency follows the design: the encoder and the tagger are slow to load, so they stay
-// resident; the legal-question filter is loaded on demand (a few MB, loaded in milliseconds,
-// released after --model-idle); the LSA embedding is resident only when the encoder cannot
-// replace it (missing, or TensorFlow not available), and is otherwise loaded on demand.
-func stateModels(stateDir string, tfAvailable bool) ([]stateModel, error) {
-	candidates := []stateModel{
-		{Name: "encoder", Backend: gpu.BackendTensorFlow, Resident: true, Path: savedModelDir(stateDir, "encoder")},
-		{Name: "tagger", Backend: gpu.BackendTensorFlow, Resident: true, Path: savedModelDir(stateDir, "tagger")},
-		{Name: models.FilterModelName, Backend: gpu.BackendGo, Path: models.FilterPath(stateDir)},
-		{Name: "lsa", Backend: gpu.BackendGo, Path: models.LSAPath(stateDir)},
-	}
-	var found []stateModel
-	encoderServes := false
-	for _, m := range candidates {
-		n, ok, err := modelSize(m.Path, m.Backend)
-		if err != nil {
-			return nil, fmt.Errorf("model %s: %w", m.Name, err)
-		}
-		if !ok {
-			continue
-		}
-		m.Bytes = n
-		if m.Name == "encoder" && tfAvailable {
-			encoderServes = true
-		}
-		if m.Name == "lsa" {
-			m.Resident = !encoderServes
-		}
-		found = append(found, m)
-	}
-	return found, nil
-}
-
-// modelSize reports the bytes on disk of a model file, or of a SavedModel directory (one with a
-// saved_model.pb; a directory without one is not a model yet), and whether it is there.
-func modelSize(path, backend string) (int64, bool, error) {
-	info, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	if !info.IsDir() {
-		return info.Size(), backend != gpu.BackendTensorFlow, nil
-	}
-	if _, err := os.Stat(filepath.Join(path, "saved_model.pb")); err != nil {
-		return 0, false, nil
-	}
-	var total int64
-	err = filepath.WalkDir(path, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		total += fi.Size()
-		return nil
-	})
-	return total, err == nil, err
-}
 
 // modelRow is one model as `lawbot models` prints it; the first six fields are the ones the
 // server's Manager reports too (gpu.ModelStatus, /metrics).
@@ -177,14 +87,14 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 }
 
 func buildModelsReport(stateDir string, budget int64) (modelsReport, error) {
-	tfOK := tensorflowAvailable()
-	found, err := stateModels(stateDir, tfOK)
+	tfOK := service.TensorFlowAvailable()
+	found, err := service.StateModels(stateDir, tfOK)
 	if err != nil {
 		return modelsReport{}, err
 	}
-	devs := gpu.Discover(modelDevices)
+	devs := gpu.Discover(service.ModelDevices)
 	r := modelsReport{State: stateDir, Models: []modelRow{}, CUDA: devs.CUDA, Devices: devs.List,
-		TensorFlow: tfReport{Available: tfOK, Version: tensorflowVersion()}, BudgetBytes: budget, Fits: true}
+		TensorFlow: tfReport{Available: tfOK, Version: service.TensorFlowVersion()}, BudgetBytes: budget, Fits: true}
 	if devs.Err != nil {
 		r.DeviceError = devs.Err.Error()
 	}

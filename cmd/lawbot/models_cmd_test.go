@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lawbot-kr/lawbot/gpu"
+	"github.com/lawbot-kr/lawbot/service"
 )
 
 // modelsState writes a state directory with fake model files of known sizes: filter 100 bytes,
@@ -38,11 +39,13 @@ func modelsState(t *testing.T) string {
 // withTensorFlow makes the command see a linked TensorFlow with the given devices.
 func withTensorFlow(t *testing.T, devices ...gpu.Device) {
 	t.Helper()
-	oldAvail, oldVersion, oldDevices := tensorflowAvailable, tensorflowVersion, modelDevices
-	t.Cleanup(func() { tensorflowAvailable, tensorflowVersion, modelDevices = oldAvail, oldVersion, oldDevices })
-	tensorflowAvailable = func() bool { return true }
-	tensorflowVersion = func() string { return "2.18.1" }
-	modelDevices = func() ([]gpu.Device, error) { return devices, nil }
+	oldAvail, oldVersion, oldDevices := service.TensorFlowAvailable, service.TensorFlowVersion, service.ModelDevices
+	t.Cleanup(func() {
+		service.TensorFlowAvailable, service.TensorFlowVersion, service.ModelDevices = oldAvail, oldVersion, oldDevices
+	})
+	service.TensorFlowAvailable = func() bool { return true }
+	service.TensorFlowVersion = func() string { return "2.18.1" }
+	service.ModelDevices = func() ([]gpu.Device, error) { return devices, nil }
 }
 
 func decodeModels(t *testing.T, out string) modelsReport {

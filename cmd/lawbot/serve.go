@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -17,12 +16,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/graph"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/server"
+	"github.com/lawbot-kr/lawbot/service"
 	"github.com/lawbot-kr/lawbot/state"
 	"github.com/lawbot-kr/lawbot/ui"
 )
@@ -46,7 +48,7 @@ type serveOptions struct {
 	PipelineSlots            int
 	LogJSON                  bool
 	VectorStore              string
-	Models                   modelOptions
+	Models                   service.ModelConfig
 }
 
 func runServe(args []string, stdout, stderr io.Writer) error {
@@ -83,7 +85,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.IntVar(&o.MaxOpsPerClient, "max-ops-per-client", graph.DefaultMaxOpsPerClient, "operations one IP address may run at once over all its websockets")
 	fs.IntVar(&o.PipelineSlots, "pipeline-slots", 0, "advice pipelines run at once (default: the CPU count, at least 2; each client gets half; OVERLOADED beyond)")
 	fs.BoolVar(&o.LogJSON, "log-json", false, "write logs as JSON lines instead of text")
-	fs.StringVar(&o.VectorStore, "vector-store", "embedded", vectorStoreUsage)
+	fs.StringVar(&o.VectorStore, "vector-store", "embedded", service.VectorStoreUsage)
 	finishModels := modelFlags(fs, &o.Models)
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
@@ -190,22 +192,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// The trained models are closed after the server has finished the requests and streams in
 	// flight, not when the shutdown begins.
-	var models struct {
+	var loaded struct {
 		sync.Mutex
-		t *trainedModels
+		svc *service.Service
 	}
 	defer func() {
-		models.Lock()
-		defer models.Unlock()
-		models.t.Close()
+		loaded.Lock()
+		defer loaded.Unlock()
+		loaded.svc.Close()
 	}()
 	go func() {
 		start := time.Now()
-		p, trained, err := loadPipeline(ctx, o, srv, log, stdout, stderr)
-		if trained != nil {
-			models.Lock()
-			models.t = trained
-			models.Unlock()
+		svc, err := loadPipeline(ctx, o, srv, log, stdout, stderr)
+		if svc != nil {
+			loaded.Lock()
+			loaded.svc = svc
+			loaded.Unlock()
 		}
 		if err != nil {
 			loadFailed.Store(true)
@@ -213,7 +215,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			log.Error("loading failed; /readyz stays 503", "err", err)
 			return
 		}
-		pipeline.Store(p)
+		pipeline.Store(svc.Pipeline)
 		srv.SetReady(true)
 		log.Info("ready", "took", time.Since(start).Round(time.Millisecond))
 		fmt.Fprintf(stdout, "LawBot is ready at %s (GraphiQL at /graphiql)\n", url)
@@ -221,11 +223,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return srv.Serve(ctx, ln)
 }
 
-// loadPipeline brings the state up to date with the corpus (when there is one), then loads
-// everything a request needs, saying on /readyz what it is doing.
-// The trained models it loaded come back with the pipeline for the caller to close once the
-// server has stopped; on an error they are already closed.
-func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (_ *advice.Pipeline, _ *trainedModels, err error) {
+// loadPipeline brings the state up to date with the corpus (when there is one), trains the
+// filter when there is none, then opens the service, saying on /readyz what it is doing. The
+// service comes back for the caller to close once the server has stopped; on an error it is
+// already closed.
+func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (*service.Service, error) {
 	dataDir, dataErr := law.ResolveDataDir(o.DataFlag)
 	var st *state.State
 	var ix *advice.Indexes
@@ -233,78 +235,39 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 		srv.SetNotReady("checking the state against the corpus")
 		rep, err := state.Ingest(state.IngestOptions{DataDir: dataDir, StateDir: o.StateDir, Log: stderr, Progress: stderr})
 		if err != nil {
-			return nil, nil, fmt.Errorf("ingest: %w", err)
+			return nil, fmt.Errorf("ingest: %w", err)
 		}
 		if !rep.UpToDate {
 			printIngestReport(stdout, dataDir, rep)
 		}
 		srv.SetNotReady("checking the search indexes (building them takes a minute or two)")
 		if st, ix, err = ensureIndexes(o.StateDir, !rep.UpToDate, stdout, stderr); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	} else {
 		log.Warn("no corpus to check the state against; serving the state as it is", "err", dataErr)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-
 	// The filter is trained first when the state has none, so that the residency manager
 	// finds it with the other models.
 	srv.SetNotReady("checking the legal-question filter")
 	ensureFilter(o.StateDir, dataDir, dataErr == nil, log, stdout, stderr)
-	srv.SetNotReady("loading the trained models")
-	trained, err := loadTrainedModels(ctx, o.StateDir, o.Models, log)
+	svc, err := service.Open(ctx, service.Config{StateDir: o.StateDir, State: st, Indexes: ix,
+		VectorStore: o.VectorStore, Models: o.Models, Warmup: true, Status: srv.SetNotReady,
+		Log: log, Stdout: stdout, Stderr: stderr})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			trained.Close()
-		}
-	}()
-	srv.MustRegister(gpu.NewCollector(trained.manager))
-	// The LSA's vectors are opened only when the trained encoder does not replace them.
-	lsaStore := o.VectorStore
-	if trained.encoder != nil {
-		lsaStore = "none"
-	}
-	srv.SetNotReady("loading the state, the indexes, the dictionary and the vector store " + o.VectorStore)
-	var r *advice.Retriever
-	if st != nil {
-		if r, err = newRetriever(ctx, st, ix, lsaStore, stderr); err != nil {
-			return nil, nil, err
-		}
-	} else if r, err = loadRetriever(ctx, o.StateDir, lsaStore, stderr); err != nil {
-		return nil, nil, err
-	}
-	srv.SetNotReady("putting the trained models to work (the first time, encoding the corpus)")
-	if err := useTrainedModels(ctx, r, trained, o.VectorStore, stdout, stderr); err != nil {
-		return nil, nil, err
-	}
-	var filter advice.LegalFilter
-	if trained.filter != nil {
-		// Loaded once now, so that a damaged file stops the start as it always did rather than
-		// letting every question through; the manager releases it when idle.
-		_, release, err := trained.manager.Acquire(ctx, models.FilterModelName)
-		if err != nil {
-			return nil, nil, fmt.Errorf("legal-question filter: %w", err)
-		}
-		release()
-		filter = trained.filter
+	srv.MustRegister(gpu.NewCollector(svc.Models.Manager))
+	if f := svc.Models.Filter; f != nil {
 		srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "lawbot_filter_failures_total",
 			Help: "Questions let through as legal because the legal-question filter could not be loaded.",
-		}, func() float64 { return float64(trained.filter.Failures()) }))
-	} else {
-		log.Warn("no legal-question filter (run lawbot train); every message is treated as legal", "model", models.FilterPath(o.StateDir))
+		}, func() float64 { return float64(f.Failures()) }))
 	}
-	p := advice.NewPipeline(r, filter)
-	// One question end to end, so the first person asking does not pay for cold caches.
-	if _, err := p.Advise(ctx, "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요.", nil); err != nil {
-		return nil, nil, fmt.Errorf("warm-up question: %w", err)
-	}
-	return p, trained, nil
+	return svc, nil
 }
 
 // ensureFilter trains the legal-question filter (as lawbot train --only filter does) when the

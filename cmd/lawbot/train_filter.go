@@ -16,6 +16,7 @@ import (
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
+	"github.com/lawbot-kr/lawbot/service"
 )
 
 // NonLegalFile holds everyday utterances, the filter's negatives (field text).
@@ -32,22 +33,6 @@ const (
 	sourceStatute  = "statute.title"
 	sourceNonLegal = "nonlegal"
 )
-
-// morphemeAnalyzer is the name the filter records for search.Analyzer's morphemes.
-const morphemeAnalyzer = "kagome-ko"
-
-// analyzerFor gives the analyzer a saved model names. The dictionary loads on the first
-// morpheme request, not here, so a character-only model never pays for it.
-func analyzerFor(name string) (models.MorphemeAnalyzer, error) {
-	if name != morphemeAnalyzer {
-		return nil, fmt.Errorf("unknown morpheme analyzer %q (this lawbot has %q)", name, morphemeAnalyzer)
-	}
-	return lazyAnalyzer{}, nil
-}
-
-type lazyAnalyzer struct{}
-
-func (lazyAnalyzer) Morphemes(text string) []string { return search.DefaultAnalyzer().Morphemes(text) }
 
 // filterCorpus says which corpus texts become training examples.
 type filterCorpus struct {
@@ -238,7 +223,7 @@ func trainFilter(opt trainOptions, stdout, stderr io.Writer) error {
 	var analyzer models.MorphemeAnalyzer
 	name := ""
 	if opt.Morphemes {
-		name = morphemeAnalyzer
+		name = service.MorphemeAnalyzerName
 		analyzer = search.DefaultAnalyzer() // load before the bar starts, so its ETA is honest
 	}
 	trainOpt := models.DefaultFilterTrainOptions(models.DefaultFeatureConfig(name), analyzer)

@@ -19,6 +19,7 @@ import (
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
+	"github.com/lawbot-kr/lawbot/service"
 	"github.com/lawbot-kr/lawbot/state"
 )
 
@@ -131,11 +132,11 @@ func runTFTraining(name string, opt trainOptions, stdout, stderr io.Writer) erro
 // encodeCorpus fills the encoder's vector store right after training, so that the server starts
 // with it ready; without TensorFlow in this binary the server does it on first use instead.
 func encodeCorpus(st *state.State, dir string, stdout, stderr io.Writer) error {
-	if !tensorflowAvailable() {
+	if !service.TensorFlowAvailable() {
 		fmt.Fprintf(stdout, "encoder: this lawbot has no TensorFlow; the corpus is encoded when a TensorFlow build first serves\n")
 		return nil
 	}
-	tok, err := loadModelTokenizer(dir)
+	tok, err := service.LoadModelTokenizer(dir)
 	if err != nil {
 		return err
 	}

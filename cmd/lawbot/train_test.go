@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/service"
 )
 
 // writeFilterCorpus writes a tiny hand-written corpus for the filter: Q&A, statutes,
@@ -115,7 +116,7 @@ func TestTrainCommand(t *testing.T) {
 			t.Errorf("train output lacks %q:\n%s", want, out)
 		}
 	}
-	f, err := models.LoadFilter(path, analyzerFor)
+	f, err := models.LoadFilter(path, service.AnalyzerFor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +127,8 @@ func TestTrainCommand(t *testing.T) {
 	if want := []string{sourceQuestion, sourceSentence, sourceTitle}; strings.Join(info.Training.ThresholdSources, ",") != strings.Join(want, ",") {
 		t.Errorf("threshold chosen on %q, want %q", info.Training.ThresholdSources, want)
 	}
-	if !testing.Short() && info.Features.Morphemes != morphemeAnalyzer {
-		t.Errorf("default features should use %s morphemes: %+v", morphemeAnalyzer, info.Features)
+	if !testing.Short() && info.Features.Morphemes != service.MorphemeAnalyzerName {
+		t.Errorf("default features should use %s morphemes: %+v", service.MorphemeAnalyzerName, info.Features)
 	}
 }
 

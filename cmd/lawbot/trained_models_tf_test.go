@@ -12,6 +12,7 @@ import (
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/search"
+	"github.com/lawbot-kr/lawbot/service"
 	"github.com/lawbot-kr/lawbot/state"
 )
 
@@ -23,12 +24,12 @@ func TestTrainedModelsServe(t *testing.T) {
 	stateDir, _ := trainTinyTFModels(t)
 
 	ctx := context.Background()
-	tm, err := loadTrainedModels(ctx, stateDir, modelOptions{Embedder: "encoder", Tagger: "on"}, nil)
+	tm, err := service.LoadModels(ctx, stateDir, service.ModelConfig{Embedder: "encoder", Tagger: "on"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tm.Close()
-	for _, s := range tm.manager.Status() {
+	for _, s := range tm.Manager.Status() {
 		if (s.Name == "encoder" || s.Name == "tagger") && (!s.Loaded || !s.Resident || s.Bytes <= 0) {
 			t.Errorf("%s: %+v, want loaded, resident, with its size", s.Name, s)
 		}
@@ -65,13 +66,13 @@ func TestTrainedModelsServe(t *testing.T) {
 		t.Logf("%s: max |Go − Python| = %g over %d rows", name, worst, len(want))
 	}
 	g := read("encoder")
-	got, err := tm.encoder.EmbedIDs(g.Inputs)
+	got, err := tm.Encoder.EmbedIDs(g.Inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	compare("encoder", got, g.Outputs)
 	g = read("tagger")
-	got, err = tm.tagger.TagIDs(g.Inputs)
+	got, err = tm.Tagger.TagIDs(g.Inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestTrainedModelsServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := advice.NewRetriever(st, ix, search.DefaultAnalyzer())
-	if err := useTrainedModels(ctx, r, tm, "embedded", os.Stderr, os.Stderr); err != nil {
+	if err := service.UseModels(ctx, r, tm, "embedded", os.Stderr, os.Stderr); err != nil {
 		t.Fatal(err)
 	}
 	if r.Dense == nil || r.Dense.Embedder.Dim() != 16 || !r.HasTagger() {

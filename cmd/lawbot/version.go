@@ -6,6 +6,8 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/lawbot-kr/lawbot/service"
 )
 
 // Set by the linker: -X main.version=... -X main.commit=...
@@ -13,9 +15,6 @@ var (
 	version = "dev"
 	commit  = ""
 )
-
-// tensorflowVersion is filled by the tensorflow build tag when TensorFlow is linked.
-var tensorflowVersion = func() string { return "" }
 
 type buildInfo struct {
 	Version    string `json:"version"`
@@ -27,7 +26,7 @@ type buildInfo struct {
 
 func currentBuild() buildInfo {
 	b := buildInfo{Version: version, Commit: commit, GoVersion: runtime.Version(),
-		Platform: runtime.GOOS + "/" + runtime.GOARCH, TensorFlow: tensorflowVersion()}
+		Platform: runtime.GOOS + "/" + runtime.GOARCH, TensorFlow: service.TensorFlowVersion()}
 	if b.Commit == "" {
 		if info, ok := debug.ReadBuildInfo(); ok {
 			for _, s := range info.Settings {

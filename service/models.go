@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -14,16 +14,16 @@ import (
 	"github.com/lawbot-kr/lawbot/search"
 )
 
-// taggerOnWeight and taggerOnConfidence are the tagger's weight and confidence gate under
+// TaggerOnWeight and TaggerOnConfidence are the tagger's weight and confidence gate under
 // --tagger on, tuned on the holding dev set (the default weight is 0: on the question set the
 // tagger lowers Recall@10).
 const (
-	taggerOnWeight     = 1
-	taggerOnConfidence = 1
+	TaggerOnWeight     = 1
+	TaggerOnConfidence = 1
 )
 
-// modelOptions choose and bound the trained models a server or an evaluation uses.
-type modelOptions struct {
+// ModelConfig chooses and bounds the trained models a server or an evaluation uses.
+type ModelConfig struct {
 	// Embedder is the dense side's embedding: auto (the trained encoder when it and TensorFlow
 	// are there, else the LSA), encoder (required), or lsa.
 	Embedder string
@@ -34,25 +34,25 @@ type modelOptions struct {
 	Threads     int // TensorFlow intra-op threads; 0: one per core
 }
 
-// trainedModels are the models in use, held through the residency manager: the TensorFlow
+// Models are the models in use, held through the residency manager: the TensorFlow
 // encoder and tagger (acquired once, resident), and the legal-question filter (on demand).
-type trainedModels struct {
-	manager *gpu.Manager
-	encoder *models.TFEncoder
-	tagger  *models.TFTagger
-	filter  *models.OnDemandFilter // nil when the state has no filter
+type Models struct {
+	Manager *gpu.Manager
+	Encoder *models.TFEncoder
+	Tagger  *models.TFTagger
+	Filter  *models.OnDemandFilter // nil when the state has no filter
 	release []func()
 }
 
 // Close releases the models and the manager.
-func (t *trainedModels) Close() error {
+func (t *Models) Close() error {
 	if t == nil {
 		return nil
 	}
 	for _, r := range t.release {
 		r()
 	}
-	return t.manager.Close()
+	return t.Manager.Close()
 }
 
 // fileModel stands for a Go-native model the server loads itself (the LSA embedding, loaded
@@ -62,19 +62,19 @@ type fileModel struct{ bytes int64 }
 func (f fileModel) Bytes() int64 { return f.bytes }
 func (fileModel) Close() error   { return nil }
 
-// loadTrainedModels registers the state's models with a residency manager (resident ones load
+// LoadModels registers the state's models with a residency manager (resident ones load
 // now, within the budget) and hands out the encoder and the tagger when they are wanted and
 // can be served. Without TensorFlow or without trained models, "auto" falls back quietly (with a
 // log line); "encoder"/"on" fail instead.
-func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log *slog.Logger) (*trainedModels, error) {
-	tfOK := tensorflowAvailable()
-	found, err := stateModels(stateDir, tfOK)
+func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.Logger) (*Models, error) {
+	tfOK := TensorFlowAvailable()
+	found, err := StateModels(stateDir, tfOK)
 	if err != nil {
 		return nil, err
 	}
-	devs := gpu.Discover(modelDevices)
+	devs := gpu.Discover(ModelDevices)
 	m := gpu.NewManager(gpu.Options{BudgetBytes: o.BudgetBytes, IdleTimeout: o.IdleTimeout, Devices: devs, Logger: log})
-	t := &trainedModels{manager: m}
+	t := &Models{Manager: m}
 	opts := models.TFOptions{IntraOpThreads: o.Threads}
 	if devs.CUDA {
 		opts.AllowGrowth = true // share the card with other processes instead of reserving it
@@ -88,7 +88,7 @@ func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log
 		switch {
 		case sm.Name == models.FilterModelName:
 			// The real filter, loaded by the manager on the first question (models.OnDemandFilter).
-			spec = models.FilterSpec(sm.Path, sm.Bytes, sm.Resident, analyzerFor)
+			spec = models.FilterSpec(sm.Path, sm.Bytes, sm.Resident, AnalyzerFor)
 			spec.Device = devs.For(sm.Backend)
 		case sm.Backend != gpu.BackendTensorFlow:
 			bytes := sm.Bytes
@@ -98,7 +98,7 @@ func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log
 		case sm.Name == "encoder":
 			path := sm.Path
 			spec.Load = func(context.Context) (gpu.Model, error) {
-				tok, err := loadModelTokenizer(path)
+				tok, err := LoadModelTokenizer(path)
 				if err != nil {
 					return nil, err
 				}
@@ -107,7 +107,7 @@ func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log
 		case sm.Name == "tagger":
 			path := sm.Path
 			spec.Load = func(context.Context) (gpu.Model, error) {
-				tok, err := loadModelTokenizer(path)
+				tok, err := LoadModelTokenizer(path)
 				if err != nil {
 					return nil, err
 				}
@@ -121,7 +121,7 @@ func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log
 		}
 		have[sm.Name] = sm.Backend == gpu.BackendTensorFlow
 		if sm.Name == models.FilterModelName {
-			t.filter = &models.OnDemandFilter{Models: m, Name: models.FilterModelName}
+			t.Filter = &models.OnDemandFilter{Models: m, Name: models.FilterModelName}
 		}
 	}
 	if err := m.Start(ctx); err != nil {
@@ -140,9 +140,9 @@ func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log
 		t.release = append(t.release, release)
 		switch x := model.(type) {
 		case *models.TFEncoder:
-			t.encoder = x
+			t.Encoder = x
 		case *models.TFTagger:
-			t.tagger = x
+			t.Tagger = x
 		}
 	}
 	why := func(name string) string {
@@ -153,58 +153,58 @@ func loadTrainedModels(ctx context.Context, stateDir string, o modelOptions, log
 			return "no trained " + name + " in " + stateDir + " (lawbot train --only " + name + ")"
 		}
 	}
-	if t.encoder == nil && o.Embedder == "encoder" {
+	if t.Encoder == nil && o.Embedder == "encoder" {
 		t.Close()
 		return nil, fmt.Errorf("--embedder encoder: %s", why("encoder"))
 	}
-	if t.tagger == nil && o.Tagger == "on" {
+	if t.Tagger == nil && o.Tagger == "on" {
 		t.Close()
 		return nil, fmt.Errorf("--tagger on: %s", why("tagger"))
 	}
 	if log != nil {
-		if t.encoder == nil && o.Embedder == "auto" {
+		if t.Encoder == nil && o.Embedder == "auto" {
 			log.Info("the trained encoder is not in use; the LSA embedding serves", "reason", why("encoder"))
 		}
-		if t.tagger == nil && o.Tagger == "auto" && want["tagger"] {
+		if t.Tagger == nil && o.Tagger == "auto" && want["tagger"] {
 			log.Info("the statute tagger is not in use", "reason", why("tagger"))
 		}
 	}
 	return t, nil
 }
 
-// useTrainedModels puts the trained models into the retriever: the encoder's vectors replace
+// UseModels puts the trained models into the retriever: the encoder's vectors replace
 // the LSA's on the dense side (embedded vectors are built first when they are missing or
 // stale), the tagger joins the statute ranking.
-func useTrainedModels(ctx context.Context, r *advice.Retriever, t *trainedModels, vectorStore string, stdout, stderr io.Writer) error {
-	if t.tagger != nil {
+func UseModels(ctx context.Context, r *advice.Retriever, t *Models, vectorStore string, stdout, stderr io.Writer) error {
+	if t.Tagger != nil {
 		if r.Params.Tagger == 0 {
 			// Asked for by --tagger on while the default gives it no weight: the setting tuned
 			// on the holding dev set (README, "TensorFlow models").
-			r.Params.Tagger, r.Params.TaggerConfidence = taggerOnWeight, taggerOnConfidence
+			r.Params.Tagger, r.Params.TaggerConfidence = TaggerOnWeight, TaggerOnConfidence
 		}
-		known := r.SetTagger(t.tagger)
+		known := r.SetTagger(t.Tagger)
 		if known == 0 {
 			r.SetTagger(nil)
-			return fmt.Errorf("statute tagger: none of its %d articles is in the state (labels.txt of another corpus?)", len(t.tagger.Labels()))
+			return fmt.Errorf("statute tagger: none of its %d articles is in the state (labels.txt of another corpus?)", len(t.Tagger.Labels()))
 		}
-		fmt.Fprintf(stderr, "statute tagger: %d of its %d articles are in the state\n", known, len(t.tagger.Labels()))
+		fmt.Fprintf(stderr, "statute tagger: %d of its %d articles are in the state\n", known, len(t.Tagger.Labels()))
 	}
-	if t.encoder == nil || vectorStore == "none" {
+	if t.Encoder == nil || vectorStore == "none" {
 		return nil
 	}
-	version, err := advice.EncoderVersion(t.encoder.Dir())
+	version, err := advice.EncoderVersion(t.Encoder.Dir())
 	if err != nil {
 		return err
 	}
 	if vectorStore == "" || vectorStore == "embedded" {
 		if ok, why := advice.EncoderVectorsCurrent(r.State, version); !ok {
 			fmt.Fprintf(stdout, "encoding the corpus with the trained encoder: %s\n", why)
-			if err := advice.BuildEncoderVectors(ctx, r.State, t.encoder, version, stderr); err != nil {
+			if err := advice.BuildEncoderVectors(ctx, r.State, t.Encoder, version, stderr); err != nil {
 				return err
 			}
 		}
 	}
-	d, err := advice.OpenEncoderDense(ctx, r.State, t.encoder, version, vectorStore, stderr)
+	d, err := advice.OpenEncoderDense(ctx, r.State, t.Encoder, version, vectorStore, stderr)
 	if err != nil {
 		return err
 	}
@@ -216,9 +216,9 @@ func useTrainedModels(ctx context.Context, r *advice.Retriever, t *trainedModels
 	return nil
 }
 
-// loadModelTokenizer loads a model's tokeniser and refuses one made with another analyzer:
+// LoadModelTokenizer loads a model's tokeniser and refuses one made with another analyzer:
 // its token ids would not be the ones the model was trained on.
-func loadModelTokenizer(dir string) (*models.Tokenizer, error) {
+func LoadModelTokenizer(dir string) (*models.Tokenizer, error) {
 	tok, err := models.LoadTokenizer(dir, search.DefaultAnalyzer())
 	if err != nil {
 		return nil, err
@@ -230,8 +230,8 @@ func loadModelTokenizer(dir string) (*models.Tokenizer, error) {
 	return tok, nil
 }
 
-// checkModelOptions validates the model flags.
-func checkModelOptions(o modelOptions) error {
+// CheckModelConfig validates a model configuration (the flags behind it).
+func CheckModelConfig(o ModelConfig) error {
 	switch o.Embedder {
 	case "auto", "encoder", "lsa":
 	default:
@@ -246,28 +246,4 @@ func checkModelOptions(o modelOptions) error {
 		return errors.New("--model-budget and --tf-threads cannot be negative")
 	}
 	return nil
-}
-
-// modelFlags registers the model flags on fs; finish parses the budget once fs is parsed.
-func modelFlags(fs interface {
-	StringVar(p *string, name, value, usage string)
-	DurationVar(p *time.Duration, name string, value time.Duration, usage string)
-	IntVar(p *int, name string, value int, usage string)
-}, o *modelOptions) (finish func() error) {
-	fs.StringVar(&o.Embedder, "embedder", "auto", "dense embedding: auto (the trained encoder when TensorFlow and the model are there, else the LSA), encoder, lsa")
-	fs.StringVar(&o.Tagger, "tagger", "auto", "statute tagger in the ranking: auto (when the default weight is above 0; now it is 0), on, off")
-	budget := ""
-	fs.StringVar(&budget, "model-budget", "", "memory bound for the loaded models (e.g. 2GiB; empty: none)")
-	fs.DurationVar(&o.IdleTimeout, "model-idle", gpu.DefaultIdleTimeout, "on-demand models are released after this long unused")
-	fs.IntVar(&o.Threads, "tf-threads", 0, "TensorFlow threads per op (0: one per core)")
-	return func() error {
-		if budget != "" {
-			b, err := parseBytes(budget)
-			if err != nil {
-				return fmt.Errorf("--model-budget: %w", err)
-			}
-			o.BudgetBytes = b
-		}
-		return checkModelOptions(*o)
-	}
 }

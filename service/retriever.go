@@ -1,4 +1,4 @@
-package main
+package service
 
 import (
 	"context"
@@ -11,12 +11,12 @@ import (
 	"github.com/lawbot-kr/lawbot/state"
 )
 
-// vectorStoreUsage documents --vector-store for every command that takes it.
-const vectorStoreUsage = "dense side of retrieval: embedded (the HNSW store in the state directory), milvus://HOST:PORT, or none"
+// VectorStoreUsage documents --vector-store for every command that takes it.
+const VectorStoreUsage = "dense side of retrieval: embedded (the HNSW store in the state directory), milvus://HOST:PORT, or none"
 
-// loadRetriever loads a state, its indexes, the analyzer and the vector store, reporting what
+// LoadRetriever loads a state, its indexes, the analyzer and the vector store, reporting what
 // each cost.
-func loadRetriever(ctx context.Context, stateDir, vectorStore string, stderr io.Writer) (*advice.Retriever, error) {
+func LoadRetriever(ctx context.Context, stateDir, vectorStore string, stderr io.Writer) (*advice.Retriever, error) {
 	st, err := state.Load(stateDir)
 	if err != nil {
 		return nil, err
@@ -25,13 +25,13 @@ func loadRetriever(ctx context.Context, stateDir, vectorStore string, stderr io.
 	if err != nil {
 		return nil, err
 	}
-	return newRetriever(ctx, st, ix, vectorStore, stderr)
+	return NewRetriever(ctx, st, ix, vectorStore, stderr)
 }
 
-// newRetriever wires a loaded state and its indexes with the analyzer and the vector store that
+// NewRetriever wires a loaded state and its indexes with the analyzer and the vector store that
 // vectorStore names. A state without vectors (built before they existed) serves lexically when
 // the default embedded store was asked for; a store asked for by name must open.
-func newRetriever(ctx context.Context, st *state.State, ix *advice.Indexes, vectorStore string, stderr io.Writer) (*advice.Retriever, error) {
+func NewRetriever(ctx context.Context, st *state.State, ix *advice.Indexes, vectorStore string, stderr io.Writer) (*advice.Retriever, error) {
 	a := search.DefaultAnalyzer()
 	fmt.Fprintf(stderr, "loaded %s; dictionary %.1fs, %d MB\n", st.Dir, a.LoadTime.Seconds(), a.LoadBytes>>20)
 	r := advice.NewRetriever(st, ix, a)

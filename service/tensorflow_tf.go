@@ -1,15 +1,17 @@
 //go:build tensorflow
 
-package main
+package service
 
 import (
 	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/models"
 )
 
-// With TensorFlow linked, the devices the models may use are TensorFlow's own list.
+// Built with -tags tensorflow (make build, when var/tf-venv is ready): the linked library's
+// version, and TensorFlow's own device list for the models.
 func init() {
-	modelDevices = func() ([]gpu.Device, error) {
+	TensorFlowVersion = models.TensorFlowVersion
+	ModelDevices = func() ([]gpu.Device, error) {
 		// The first session fixes TensorFlow's GPU allocator for the process: list the devices
 		// with the options the models load with (memory grows on demand).
 		ds, err := models.Devices(models.TFOptions{AllowGrowth: true})

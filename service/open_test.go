@@ -1,0 +1,68 @@
+package service
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/state"
+)
+
+// fixtureState ingests the fixture corpus into a fresh state directory with its indexes.
+func fixtureState(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "state")
+	if _, err := state.Ingest(state.IngestOptions{DataDir: filepath.Join("..", "state", "testdata", "corpus"), StateDir: dir, Log: io.Discard}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := advice.BuildIndexes(st, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Open gives a pipeline that answers, over the state's indexes, with no filter when the state
+// has none; a damaged filter stops it, and NoFilter opens without looking.
+func TestOpen(t *testing.T) {
+	dir := fixtureState(t)
+	ctx := context.Background()
+	svc, err := Open(ctx, Config{StateDir: dir, VectorStore: "none", Models: ModelConfig{Embedder: "auto", Tagger: "auto"}, Warmup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.Pipeline.Filter != nil {
+		t.Errorf("a filter without a model: %T", svc.Pipeline.Filter)
+	}
+	res, err := svc.Pipeline.Advise(ctx, "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요.", nil)
+	if err != nil || len(res.Statutes) == 0 {
+		t.Fatalf("advice: %v, %d statutes", err, len(res.Statutes))
+	}
+	if err := svc.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+
+	path := models.FilterPath(dir)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("not a filter"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, Config{StateDir: dir, VectorStore: "none", Models: ModelConfig{Embedder: "auto", Tagger: "auto"}}); err == nil || !strings.Contains(err.Error(), "legal-question filter") {
+		t.Errorf("a damaged filter: %v", err)
+	}
+	svc, err = Open(ctx, Config{StateDir: dir, VectorStore: "none", Models: ModelConfig{Embedder: "auto", Tagger: "auto"}, NoFilter: true})
+	if err != nil {
+		t.Fatalf("NoFilter with a damaged filter: %v", err)
+	}
+	svc.Close()
+}
