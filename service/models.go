@@ -96,23 +96,13 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 		case !tfOK || !want[sm.Name]:
 			continue
 		case sm.Name == "encoder":
-			path := sm.Path
-			spec.Load = func(context.Context) (gpu.Model, error) {
-				tok, err := LoadModelTokenizer(path)
-				if err != nil {
-					return nil, err
-				}
+			spec.Load = withTokenizer(sm.Path, func(path string, tok *models.Tokenizer) (gpu.Model, error) {
 				return models.LoadTFEncoder(path, tok, opts)
-			}
+			})
 		case sm.Name == "tagger":
-			path := sm.Path
-			spec.Load = func(context.Context) (gpu.Model, error) {
-				tok, err := LoadModelTokenizer(path)
-				if err != nil {
-					return nil, err
-				}
+			spec.Load = withTokenizer(sm.Path, func(path string, tok *models.Tokenizer) (gpu.Model, error) {
 				return models.LoadTFTagger(path, tok, opts)
-			}
+			})
 		default:
 			continue
 		}
@@ -214,6 +204,17 @@ func UseModels(ctx context.Context, r *advice.Retriever, t *Models, vectorStore 
 	r.Dense = d
 	fmt.Fprintf(stderr, "dense search: %s, %d dimensions\n", d.Backend, d.Embedder.Dim())
 	return nil
+}
+
+// withTokenizer is the load of a SavedModel that comes with its tokeniser.
+func withTokenizer(path string, load func(string, *models.Tokenizer) (gpu.Model, error)) func(context.Context) (gpu.Model, error) {
+	return func(context.Context) (gpu.Model, error) {
+		tok, err := LoadModelTokenizer(path)
+		if err != nil {
+			return nil, err
+		}
+		return load(path, tok)
+	}
 }
 
 // LoadModelTokenizer loads a model's tokeniser and refuses one made with another analyzer:
