@@ -45,7 +45,7 @@ const otherRoute = "(other)"
 
 // accessExactRoutes are the mux's routes and the web app's fixed files (ui/handler.go).
 var accessExactRoutes = map[string]bool{
-	"/graphql": true, "/graphiql": true, "/healthz": true, "/readyz": true, "/metrics": true, "/": true,
+	"/graphql": true, "/graphiql": true, "/healthz": true, "/readyz": true, "/metrics": true, "/models": true, "/": true,
 	"/index.html": true, "/favicon.svg": true, "/robots.txt": true,
 }
 

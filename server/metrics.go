@@ -61,7 +61,7 @@ func (m *metrics) handler() http.Handler {
 // routeLabel maps a path onto the routes the mux serves, everything else to "other".
 func routeLabel(path string) string {
 	switch path {
-	case "/graphql", "/graphiql", "/healthz", "/readyz", "/metrics", "/":
+	case "/graphql", "/graphiql", "/healthz", "/readyz", "/metrics", "/models", "/":
 		return path
 	}
 	return "other"

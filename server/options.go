@@ -37,6 +37,8 @@ type Options struct {
 	GraphiQL http.Handler
 	// Root serves / (the web app, a later issue); nil redirects / to /graphiql.
 	Root http.Handler
+	// Models serves /models, the models loaded now (gpu.StatusHandler); nil answers 404.
+	Models http.Handler
 
 	// MaxBodyBytes caps a request body; a larger one is refused with 413 REQUEST_TOO_LARGE
 	// before the handler reads it. 0 means DefaultMaxBodyBytes, a negative value no limit.

@@ -51,6 +51,9 @@ func New(opts Options) *Server {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("/readyz", s.serveReadyz)
+	if opts.Models != nil {
+		mux.Handle("/models", opts.Models)
+	}
 	mux.Handle("/metrics", s.metrics.handler())
 	if opts.Root != nil {
 		mux.Handle("/", opts.Root)

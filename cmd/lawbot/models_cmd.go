@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/service"
@@ -53,6 +55,7 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 	stateDir := fs.String("state", state.DefaultDir, "state directory whose models to list (STATE/models)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	budgetFlag := fs.String("budget", "0", "memory budget of the loaded models, e.g. 4GiB or 500000000; checks that the resident models fit (0: none)")
+	addr := fs.String("addr", "", "`URL` of a running lawbot serve: what its models are doing now (GET URL/models) instead of the state's files")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -60,6 +63,9 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "lawbot models: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
 		return errUsage
+	}
+	if *addr != "" {
+		return printLiveModels(*addr, *asJSON, stdout)
 	}
 	budget, err := parseBytes(*budgetFlag)
 	if err != nil {
@@ -207,4 +213,45 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a byte count (e.g. 4GiB, 500MB, 1000000)", s)
 	}
 	return int64(f * mult), nil
+}
+
+// printLiveModels asks a running server which models are loaded now.
+func printLiveModels(addr string, asJSON bool, stdout io.Writer) error {
+	client := &http.Client{Timeout: 10 * time.Second}
+	res, err := client.Get(strings.TrimSuffix(addr, "/") + "/models")
+	if err != nil {
+		return fmt.Errorf("ask %s: %w", addr, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("ask %s: %w", addr, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s/models: HTTP %d: %s", strings.TrimSuffix(addr, "/"), res.StatusCode, strings.TrimSpace(string(body)))
+	}
+	var live gpu.LiveReport
+	if err := json.Unmarshal(body, &live); err != nil {
+		return fmt.Errorf("%s/models is not a model report: %w", addr, err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(live)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tBACKEND\tDEVICE\tRESIDENT\tLOADED\tIN USE\tSIZE\tLOADS\tIDLE RELEASES\tEVICTIONS")
+	for _, m := range live.Models {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\n", m.Name, m.Backend, m.Device, yesNo(m.Resident),
+			yesNo(m.Loaded), m.InUse, formatSize(m.Bytes), m.Loads, m.IdleReleases, m.Evictions)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	budget := "none"
+	if live.BudgetBytes > 0 {
+		budget = formatSize(live.BudgetBytes)
+	}
+	_, err = fmt.Fprintf(stdout, "loaded now %s; budget %s\n", formatSize(live.UsedBytes), budget)
+	return err
 }

@@ -135,6 +135,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var srv *server.Server // the GraphQL hooks below run on requests, after srv is set
 	var pipeline atomic.Pointer[advice.Pipeline]
+	var modelManager atomic.Pointer[gpu.Manager]
 	var loadFailed atomic.Bool
 	gql := graph.NewHandler(graph.Config{
 		Pipeline:        pipeline.Load,
@@ -158,6 +159,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		GraphQL:           gql,
 		GraphiQL:          graph.GraphiQLHandler("/graphql"),
 		Root:              ui.Handler(), // the web app (ui/dist), / and its shareable routes
+		Models:            gpu.StatusHandler(modelManager.Load),
 		MaxBodyBytes:      o.MaxBody,
 		BodyTimeout:       o.BodyTimeout,
 		MaxConnsPerClient: o.MaxConnsPerClient,
@@ -216,6 +218,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return
 		}
 		pipeline.Store(svc.Pipeline)
+		modelManager.Store(svc.Models.Manager)
 		srv.SetReady(true)
 		log.Info("ready", "took", time.Since(start).Round(time.Millisecond))
 		fmt.Fprintf(stdout, "LawBot is ready at %s (GraphiQL at /graphiql)\n", url)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/models"
 )
 
@@ -110,6 +112,30 @@ func TestServeFilterOnDemand(t *testing.T) {
 	}
 	if ask("주말에 친구랑 영화 볼까") {
 		t.Error("chat was judged legal: the reloaded filter does not judge")
+	}
+	// lawbot models --addr asks the running server what is loaded now.
+	code, out, errOut := runLawbot("models", "--addr", url, "--json")
+	if code != 0 {
+		t.Fatalf("models --addr: exit %d: %s", code, errOut)
+	}
+	var live gpu.LiveReport
+	if err := json.Unmarshal([]byte(out), &live); err != nil {
+		t.Fatalf("models --addr --json: %v\n%s", err, out)
+	}
+	found := false
+	for _, m := range live.Models {
+		if m.Name == models.FilterModelName {
+			found = true
+			if !m.Loaded || m.Resident || m.Loads != loads+1 || m.IdleReleases < 1 {
+				t.Errorf("live filter status %+v; want loaded, on demand, %d loads, released at least once", m, loads+1)
+			}
+		}
+	}
+	if !found || live.UsedBytes <= 0 {
+		t.Errorf("live report %+v", live)
+	}
+	if code, out, _ := runLawbot("models", "--addr", url); code != 0 || !strings.Contains(out, "IDLE RELEASES") || !strings.Contains(out, "filter") {
+		t.Errorf("models --addr table: exit %d\n%s", code, out)
 	}
 	cancel()
 	if err := <-done; err != nil {
