@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/loadtest"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
@@ -157,7 +158,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("oversized body: %d %s", resp.StatusCode, b)
 	}
 
-	first, total, err := benchSSE(ctx, http.DefaultClient, url+"graphql", question)
+	first, total, err := loadtest.SSE(ctx, http.DefaultClient, url+"graphql", question)
 	if err != nil || first <= 0 || total < first {
 		t.Errorf("adviceStream over SSE: first %s, total %s, %v", first, total, err)
 	}
@@ -170,7 +171,7 @@ func TestServeEndToEnd(t *testing.T) {
 	questions := filepath.Join(t.TempDir(), "questions.jsonl")
 	os.WriteFile(questions, []byte(`{"query": "집주인이 전세 보증금을 돌려주지 않아요"}`+"\n"+`{"query": "임대차 계약 갱신을 거절당했어요"}`+"\n"), 0o644)
 	code2, out, errOut := runLawbot("bench", "advice", "--addr", url, "--n", "6", "--c", "2", "--stream", "2", "--warmup", "1", "--questions", questions, "--json")
-	var rep benchReport
+	var rep loadtest.Report
 	if code2 != 0 || json.Unmarshal([]byte(out), &rep) != nil {
 		t.Fatalf("bench: exit %d\n%s\n%s", code2, out, errOut)
 	}
@@ -231,7 +232,7 @@ func subscribeOverWebsocket(t *testing.T, ctx context.Context, url, question str
 	if err := wsjson.Read(ctx, c, &m); err != nil || m.Type != "connection_ack" {
 		t.Fatalf("connection_init: %+v %v", m, err)
 	}
-	payload, _ := json.Marshal(map[string]any{"query": benchStreamQuery, "variables": map[string]string{"q": question}})
+	payload, _ := json.Marshal(map[string]any{"query": loadtest.StreamQuery, "variables": map[string]string{"q": question}})
 	send(message{ID: "1", Type: "subscribe", Payload: payload})
 	var stages []string
 	for {
