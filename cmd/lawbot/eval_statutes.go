@@ -88,8 +88,8 @@ func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 	}
 	defer svc.Close()
 	p, r := svc.Pipeline, svc.Pipeline.Retriever
-	for _, p := range opt.Params {
-		if err := r.Params.Set(p); err != nil {
+	for _, kv := range opt.Params {
+		if err := r.Params.Set(kv); err != nil {
 			return err
 		}
 	}
