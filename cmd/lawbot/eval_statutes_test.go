@@ -171,37 +171,3 @@ func TestEvalStatutesErrors(t *testing.T) {
 		})
 	}
 }
-
-func TestScoreRanking(t *testing.T) {
-	var m rankingMetrics
-	// Gold a, b, c, d; found at ranks 1, 3 and 6; d never. k = 6.
-	scoreRanking(&m, []string{"a", "x", "b", "y", "z", "c", "w"}, []string{"a", "b", "c", "d"}, 6)
-	want := rankingMetrics{Queries: 1, RecallA: 2.0 / 4, RecallK: 3.0 / 4, HitK: 1, MRRK: 1}
-	if m != want {
-		t.Fatalf("after query 1: %+v, want %+v", m, want)
-	}
-	// The only gold article is ranked 7th, past k = 6: no hit, nothing in Recall@5 either.
-	scoreRanking(&m, []string{"x", "y", "z", "u", "v", "w", "g"}, []string{"g"}, 6)
-	want.Queries, want.RecallA, want.RecallK = 2, 0.5, 0.75
-	if m != want {
-		t.Fatalf("after query 2: %+v, want %+v", m, want)
-	}
-	// First gold at rank 2: reciprocal rank 1/2.
-	scoreRanking(&m, []string{"x", "g2", "g1"}, []string{"g1", "g2"}, 10)
-	want = rankingMetrics{Queries: 3, RecallA: 1.5, RecallK: 1.75, HitK: 2, MRRK: 1.5}
-	if m != want {
-		t.Fatalf("after query 3: %+v, want %+v", m, want)
-	}
-	// k below 5: Recall@5 still counts the first five; Recall@k, Hit@k and MRR@k only the first k.
-	var small rankingMetrics
-	scoreRanking(&small, []string{"x", "y", "g", "h"}, []string{"g", "h"}, 2)
-	if want := (rankingMetrics{Queries: 1, RecallA: 1}); small != want {
-		t.Errorf("k=2: %+v, want %+v", small, want)
-	}
-	// Nothing ranked.
-	var empty rankingMetrics
-	scoreRanking(&empty, nil, []string{"g"}, 10)
-	if want := (rankingMetrics{Queries: 1}); empty != want {
-		t.Errorf("empty ranking: %+v, want %+v", empty, want)
-	}
-}
