@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"sort"
-	"sync/atomic"
 	"time"
 
 	"github.com/lawbot-kr/lawbot/search"
@@ -50,7 +49,7 @@ func (r *Retriever) denseSearch(ctx context.Context, q Query, kind string, k int
 		if errors.Is(err, context.Canceled) {
 			return nil // the request ended: not the store's failure
 		}
-		r.count(func(c *Counters) *atomic.Int64 { return &c.DenseFailures })
+		r.Counters.DenseFailures.Add(1)
 		slog.Warn("dense search failed; lexical results only", "backend", r.Dense.Backend, "err", err)
 		return nil
 	}

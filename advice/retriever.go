@@ -199,10 +199,3 @@ type Counters struct {
 	// TaggerFailures counts statute tagger runs that failed; the ranking went on without it.
 	TaggerFailures atomic.Int64
 }
-
-// count adds one to a counter of r's, when r has counters (a Retriever built by hand may not).
-func (r *Retriever) count(c func(*Counters) *atomic.Int64) {
-	if r.Counters != nil {
-		c(r.Counters).Add(1)
-	}
-}

@@ -3,7 +3,6 @@ package advice
 import (
 	"log/slog"
 	"sort"
-	"sync/atomic"
 )
 
 // ArticleTagger scores the articles it was trained on for a text: the statute tagger (a
@@ -52,7 +51,7 @@ func (r *Retriever) tagArticles(text string, ev map[int32]*evidence, get func(in
 	}
 	scores, err := r.tagger.Tag(text)
 	if err != nil || len(scores) != len(r.tagger.statute) {
-		r.count(func(c *Counters) *atomic.Int64 { return &c.TaggerFailures })
+		r.Counters.TaggerFailures.Add(1)
 		slog.Warn("statute tagger failed; ranking without it", "err", err, "scores", len(scores))
 		return nil
 	}

@@ -66,19 +66,14 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&l.Tokens, DefaultMaxTokens)
-	def(&l.Selections, DefaultMaxSelections)
-	def(&l.SetFields, DefaultMaxSetFields)
-	def(&l.Fragments, DefaultMaxFragments)
-	def(&l.Variables, DefaultMaxVariables)
-	def(&l.Operations, DefaultMaxOperations)
-	def(&l.PipelineRuns, DefaultMaxPipelineRuns)
-	def(&l.Errors, DefaultMaxErrors)
+	orDefault(&l.Tokens, DefaultMaxTokens)
+	orDefault(&l.Selections, DefaultMaxSelections)
+	orDefault(&l.SetFields, DefaultMaxSetFields)
+	orDefault(&l.Fragments, DefaultMaxFragments)
+	orDefault(&l.Variables, DefaultMaxVariables)
+	orDefault(&l.Operations, DefaultMaxOperations)
+	orDefault(&l.PipelineRuns, DefaultMaxPipelineRuns)
+	orDefault(&l.Errors, DefaultMaxErrors)
 	return l
 }
 

@@ -97,44 +97,29 @@ const (
 )
 
 func (c Config) withDefaults() Config {
-	if c.MaxDepth <= 0 {
-		c.MaxDepth = DefaultMaxDepth
-	}
-	if c.MaxComplexity <= 0 {
-		c.MaxComplexity = DefaultMaxComplexity
-	}
-	if c.KeepAlive <= 0 {
-		c.KeepAlive = DefaultKeepAlive
-	}
-	if c.RequestTimeout <= 0 {
-		c.RequestTimeout = DefaultRequestTimeout
-	}
+	orDefault(&c.MaxDepth, DefaultMaxDepth)
+	orDefault(&c.MaxComplexity, DefaultMaxComplexity)
+	orDefault(&c.KeepAlive, DefaultKeepAlive)
+	orDefault(&c.RequestTimeout, DefaultRequestTimeout)
 	c.Limits = c.Limits.withDefaults()
 	if c.Client == nil {
 		c.Client = func(context.Context) string { return "" }
 	}
-	if c.MaxMessageBytes <= 0 {
-		c.MaxMessageBytes = DefaultMaxMessageBytes
-	}
-	if c.MaxOpsPerSocket <= 0 {
-		c.MaxOpsPerSocket = DefaultMaxOpsPerSocket
-	}
-	if c.MaxOpsPerClient <= 0 {
-		c.MaxOpsPerClient = DefaultMaxOpsPerClient
-	}
-	if c.PipelineSlots <= 0 {
-		c.PipelineSlots = max(2, runtime.NumCPU())
-	}
-	if c.PipelinePerClient <= 0 {
-		c.PipelinePerClient = max(1, c.PipelineSlots/2)
-	}
-	if c.PipelineQueue <= 0 {
-		c.PipelineQueue = DefaultPipelineQueue
-	}
-	if c.PipelineWait <= 0 {
-		c.PipelineWait = DefaultPipelineWait
-	}
+	orDefault(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	orDefault(&c.MaxOpsPerSocket, DefaultMaxOpsPerSocket)
+	orDefault(&c.MaxOpsPerClient, DefaultMaxOpsPerClient)
+	orDefault(&c.PipelineSlots, max(2, runtime.NumCPU()))
+	orDefault(&c.PipelinePerClient, max(1, c.PipelineSlots/2))
+	orDefault(&c.PipelineQueue, DefaultPipelineQueue)
+	orDefault(&c.PipelineWait, DefaultPipelineWait)
 	return c
+}
+
+// orDefault sets a setting that is zero or negative (not given) to its default.
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Handler is the /graphql endpoint: gqlgen's server behind the checks gqlgen does not make.

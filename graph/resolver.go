@@ -52,11 +52,12 @@ func (r *Resolver) admit(ctx context.Context, question string) (release func(), 
 		return nil, err
 	}
 	if r.cfg.Charge != nil {
-		for extra := (utf8.RuneCountInString(q) - 1) / QuestionRunesPerRequest; extra > 0; extra-- {
+		n := utf8.RuneCountInString(q)
+		cost := (n + QuestionRunesPerRequest - 1) / QuestionRunesPerRequest // the request itself paid for one
+		for range cost - 1 {
 			if ok, wait := r.cfg.Charge(ctx); !ok {
 				return nil, &refusal{code: CodeRateLimited, retryAfter: wait,
-					msg: fmt.Sprintf("a question of %d characters counts as %d requests; retry after %d s",
-						utf8.RuneCountInString(q), (utf8.RuneCountInString(q)+QuestionRunesPerRequest-1)/QuestionRunesPerRequest, retrySeconds(wait))}
+					msg: fmt.Sprintf("a question of %d characters counts as %d requests; retry after %d s", n, cost, retrySeconds(wait))}
 			}
 		}
 	}

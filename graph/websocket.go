@@ -71,13 +71,6 @@ func (s *sockets) Shutdown() {
 	}
 }
 
-// open is how many sockets are open (for tests and metrics).
-func (s *sockets) open() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.live)
-}
-
 type wsImplementation struct {
 	inner  transport.WebsocketImplementation
 	s      *sockets
@@ -215,9 +208,13 @@ func (c *wsConn) WriteJSON(v any) error {
 	if err != nil {
 		return err
 	}
-	var m envelope
-	if json.Unmarshal(data, &m) == nil && m.ID != "" && (m.Type == "complete" || m.Type == "error") {
-		c.end(m.ID)
+	// Only a complete or an error ends an operation; the stream's data messages, the large
+	// ones, are not decoded again to find that out (json.Marshal writes "type":"…" compactly).
+	if bytes.Contains(data, []byte(`"type":"complete"`)) || bytes.Contains(data, []byte(`"type":"error"`)) {
+		var m envelope
+		if json.Unmarshal(data, &m) == nil && m.ID != "" && (m.Type == "complete" || m.Type == "error") {
+			c.end(m.ID)
+		}
 	}
 	return c.WebsocketConn.WriteJSON(json.RawMessage(data))
 }

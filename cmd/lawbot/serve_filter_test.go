@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -64,28 +63,9 @@ func modelGauge(t *testing.T, url, metric, model string) int {
 func TestServeFilterOnDemand(t *testing.T) {
 	stateDir := filepath.Join(t.TempDir(), "state")
 	trainTestFilter(t, models.FilterPath(stateDir))
-	var stdout, stderr syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"--data", fixtureCorpus, "--state", stateDir, "--addr", "127.0.0.1:0",
-			"--model-idle", "1s", "--burst", "200"}, &stdout, &stderr)
-	}()
-	listening := regexp.MustCompile(`LawBot is ready at (http://127\.0\.0\.1:\d+/)`)
-	var url string
-	waitFor(t, "ready", 60*time.Second, func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("serve returned early: %v\n%s", err, stderr.String())
-		default:
-		}
-		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			url = m[1]
-			return true
-		}
-		return false
-	})
+	url, srv := startServe(t, []string{"--data", fixtureCorpus, "--state", stateDir, "--addr", "127.0.0.1:0",
+		"--model-idle", "1s", "--burst", "200"}, regexp.MustCompile(`LawBot is ready at (http://127\.0\.0\.1:\d+/)`), 60*time.Second)
+	stderr, done, cancel := srv.stderr, srv.done, srv.stop
 	if strings.Contains(stderr.String(), "every message is treated as legal") {
 		t.Fatalf("the filter was not used:\n%s", stderr.String())
 	}

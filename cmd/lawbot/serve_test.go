@@ -41,6 +41,40 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// servedLawbot is lawbot serve running inside the test process.
+type servedLawbot struct {
+	stdout, stderr *syncBuffer
+	done           chan error // serve's result once it returns
+	stop           context.CancelFunc
+}
+
+// startServe runs serve with args and waits, at most limit, for a stdout line matching line,
+// whose first group (the server's URL) it returns. serve returning first fails the test.
+func startServe(t *testing.T, args []string, line *regexp.Regexp, limit time.Duration) (string, *servedLawbot) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s := &servedLawbot{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1), stop: cancel}
+	go func() { s.done <- serve(ctx, args, s.stdout, s.stderr) }()
+	var url string
+	waitFor(t, "the line "+line.String(), limit, func() bool {
+		select {
+		case err := <-s.done:
+			t.Fatalf("serve returned early: %v\n%s", err, s.stderr.String())
+		default:
+		}
+		if m := line.FindStringSubmatch(s.stdout.String()); m != nil {
+			url = m[1]
+			return true
+		}
+		return false
+	})
+	return url, s
+}
+
+// listeningLine is what serve prints as soon as it listens.
+var listeningLine = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/)`)
+
 // waitFor polls cond every 50 ms until it holds or the limit passes.
 func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
@@ -86,29 +120,9 @@ func get(t *testing.T, url string) (int, string) {
 // a lawbot bench run, and stop cleanly.
 func TestServeEndToEnd(t *testing.T) {
 	stateDir := filepath.Join(t.TempDir(), "state")
-	var stdout, stderr syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"--data", fixtureCorpus, "--state", stateDir, "--addr", "127.0.0.1:0",
-			"--max-body", "4096", "--burst", "200"}, &stdout, &stderr)
-	}()
-
-	listening := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/)`)
-	var url string
-	waitFor(t, "the listening line", 10*time.Second, func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("serve returned early: %v\n%s", err, stderr.String())
-		default:
-		}
-		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			url = m[1]
-			return true
-		}
-		return false
-	})
+	url, srv := startServe(t, []string{"--data", fixtureCorpus, "--state", stateDir, "--addr", "127.0.0.1:0",
+		"--max-body", "4096", "--burst", "200"}, listeningLine, 10*time.Second)
+	stdout, stderr, done, cancel := srv.stdout, srv.stderr, srv.done, srv.stop
 	if code, body := get(t, url+"healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("/healthz while loading: %d %q", code, body)
 	}
@@ -158,12 +172,12 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("oversized body: %d %s", resp.StatusCode, b)
 	}
 
-	first, total, err := loadtest.SSE(ctx, http.DefaultClient, url+"graphql", question)
+	first, total, err := loadtest.SSE(t.Context(), http.DefaultClient, url+"graphql", question)
 	if err != nil || first <= 0 || total < first {
 		t.Errorf("adviceStream over SSE: first %s, total %s, %v", first, total, err)
 	}
 
-	stages := subscribeOverWebsocket(t, ctx, "ws"+strings.TrimPrefix(url, "http")+"graphql", question)
+	stages := subscribeOverWebsocket(t, t.Context(), "ws"+strings.TrimPrefix(url, "http")+"graphql", question)
 	if len(stages) < 3 || stages[0] != "LEGAL_CHECK" || stages[len(stages)-1] != "DONE" {
 		t.Errorf("adviceStream over graphql-transport-ws: stages %v", stages)
 	}
@@ -301,23 +315,10 @@ func TestServeWithMilvus(t *testing.T) {
 		t.Skip("LAWBOT_MILVUS_ADDR not set: no Milvus server to test against (make milvus starts one)")
 	}
 	stateDir := filepath.Join(t.TempDir(), "state")
-	var stdout, stderr syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, []string{"--data", fixtureCorpus, "--state", stateDir, "--addr", "127.0.0.1:0",
-			"--vector-store", "milvus://" + addr}, &stdout, &stderr)
-	}()
-	listening := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/)`)
-	var url string
-	waitFor(t, "the listening line", 10*time.Second, func() bool {
-		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			url = m[1]
-			return true
-		}
-		return false
-	})
+	url, srv := startServe(t, []string{"--data", fixtureCorpus, "--state", stateDir, "--addr", "127.0.0.1:0",
+		"--vector-store", "milvus://" + addr}, listeningLine, 10*time.Second)
+	stderr, done, cancel := srv.stderr, srv.done, srv.stop
+	ctx := t.Context()
 	waitFor(t, "/readyz", 90*time.Second, func() bool {
 		select {
 		case err := <-done:

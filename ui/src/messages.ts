@@ -20,22 +20,23 @@ export const MAX_QUESTION = 2000;
 
 export const HELPLINE = '대한법률구조공단 ☎ 132 (무료 법률 상담)';
 
+/** When to ask again: the server's Retry-After when it gave one. */
+function retryDetail(e: AppError): string {
+  return e.retryAfter ? `${e.retryAfter}초 뒤에 다시 시도해 주세요.` : '몇 초 뒤에 다시 시도해 주세요.';
+}
+
 export function errorText(e: AppError): { title: string; detail: string } {
   switch (e.code) {
     case 'RATE_LIMITED':
       return {
         title: '요청이 너무 많아 잠시 쉬어야 합니다.',
-        detail: e.retryAfter
-          ? `${e.retryAfter}초 뒤에 다시 시도해 주세요.`
-          : '몇 초 뒤에 다시 시도해 주세요.',
+        detail: retryDetail(e),
       };
     case 'OVERLOADED':
     case 'TOO_MANY_OPERATIONS':
       return {
         title: '지금 질문이 많아 LawBot이 바로 답하지 못했습니다.',
-        detail: e.retryAfter
-          ? `${e.retryAfter}초 뒤에 다시 시도해 주세요.`
-          : '몇 초 뒤에 다시 시도해 주세요.',
+        detail: retryDetail(e),
       };
     case 'NETWORK':
       return {
