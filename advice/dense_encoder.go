@@ -52,22 +52,18 @@ func encoderDocuments(st *state.State) int {
 	return len(st.Precedents) + len(st.QA) + len(st.Statutes)
 }
 
-// documentText is what the encoder reads of each document: a precedent's title, 판시사항 and
-// 판결요지; a Q&A pair's question and answer; an article's title and text, as in training (the
-// model keeps the first max_len tokens). Documents are numbered precedents, then Q&A, then
+// documentText is what the encoder reads of each document: the record's Document text, as in
+// training (the model keeps the first max_len tokens). Documents are numbered precedents, then Q&A, then
 // statutes.
 func documentText(st *state.State, i int) string {
 	np, nq := len(st.Precedents), len(st.QA)
 	switch {
 	case i < np:
-		p := &st.Precedents[i]
-		return p.Title + "\n" + p.Holding + "\n" + p.Summary
+		return st.Precedents[i].Document()
 	case i < np+nq:
-		q := &st.QA[i-np]
-		return q.Question + "\n" + q.Answer
+		return st.QA[i-np].Document()
 	}
-	a := &st.Statutes[i-np-nq]
-	return a.Title + "\n" + a.Text
+	return st.Statutes[i-np-nq].Document()
 }
 
 // encoderRecords embeds every precedent and Q&A pair with the encoder, in batches of 64 spread

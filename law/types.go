@@ -75,3 +75,30 @@ type QA struct {
 	URL      string   `json:"url"`
 	AlsoIn   []string `json:"also_in"`
 }
+
+// The document texts below are what stands for a record wherever one text is needed: the
+// encoder's vectors, the training export and the answer's evidence all read these, so a record
+// is represented the same way everywhere. Empty parts are left out, with their separators.
+
+// Document is an article's caption, then its body.
+func (s *Statute) Document() string { return joinParts(s.Title, s.Text) }
+
+// Document is a precedent's 사건명, 판시사항 and 판결요지.
+func (p *Precedent) Document() string { return joinParts(p.Title, p.Holding, p.Summary) }
+
+// Document is a Q&A pair's question, then its answer.
+func (q *QA) Document() string { return joinParts(q.Question, q.Answer) }
+
+func joinParts(parts ...string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}

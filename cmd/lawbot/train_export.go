@@ -192,7 +192,7 @@ func exportTraining(st *state.State, a models.MorphemeBigrammer, dir string, cfg
 		s := &st.Statutes[i]
 		statuteText[i] = -1
 		if !s.Deleted() {
-			statuteText[i] = slot(statuteDocText(s))
+			statuteText[i] = slot(s.Document())
 		}
 	}
 	holding := make([]int32, len(st.Precedents))
@@ -341,14 +341,6 @@ func exportTraining(st *state.State, a models.MorphemeBigrammer, dir string, cfg
 		return nil, err
 	}
 	return info, nil
-}
-
-// statuteDocText is the text a statute is encoded as: its caption, then its body.
-func statuteDocText(s *law.Statute) string {
-	if s.Title == "" {
-		return s.Text
-	}
-	return s.Title + "\n" + s.Text
 }
 
 // citedArticles lists the statutes (indexes into st.Statutes) a precedent's 참조조문 names,

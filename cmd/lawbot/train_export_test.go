@@ -158,7 +158,7 @@ func TestExportMatchesTokenizer(t *testing.T) {
 		}
 		found := false
 		for _, j := range citedArticles(st, statuteAt, p) {
-			found = found || slices.Equal(pair.B, tok.Encode(statuteDocText(&st.Statutes[j])))
+			found = found || slices.Equal(pair.B, tok.Encode(st.Statutes[j].Document()))
 		}
 		if !found {
 			t.Errorf("precedent_statute %d (%s): b is none of its cited articles %v", i, p.CaseNo, p.CitedStatutes)
