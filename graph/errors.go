@@ -64,51 +64,82 @@ func coded(code, msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
 }
 
-// presentError puts extensions.code on every error: the pipeline's codes for its errors, gqlgen's
-// where it set one, and ours for the rest. Internal errors say nothing of their cause.
+// clientError is what a client hears of an error: its code, the message and, for work turned
+// away for load, when to retry (0: no advice).
+type clientError struct {
+	code, message string
+	retryAfter    time.Duration
+}
+
+// describe is the one mapping from an error of the pipeline, the look-ups or the admission to
+// what a client hears, for queries (presentError), subscriptions (stream) and refused
+// websocket operations alike. known is false for an error none of them made (gqlgen's own, a
+// bug): it is described as INTERNAL. An INTERNAL error never says its cause.
+func describe(err error) (ce clientError, known bool) {
+	var re *refusal
+	var ae *advice.Error
+	known = true
+	switch {
+	case errors.As(err, &re):
+		ce = clientError{re.code, re.msg, re.retryAfter}
+	case errors.As(err, &ae):
+		ce = clientError{code: ae.Code, message: ae.Message}
+	case errors.Is(err, context.Canceled):
+		ce = clientError{code: advice.CodeClientClosed, message: "the client went away"}
+	case errors.Is(err, context.DeadlineExceeded):
+		ce = clientError{code: advice.CodeTimeout, message: "the request took too long"}
+	default:
+		ce, known = clientError{code: advice.CodeInternal}, false
+	}
+	if ce.code == advice.CodeInternal {
+		ce.message = internalMessage
+	}
+	return ce, known
+}
+
+// extensions are the error's extensions: its code, and retryAfter (whole seconds) when set.
+func (ce clientError) extensions(ext map[string]any) map[string]any {
+	if ext == nil {
+		ext = map[string]any{}
+	}
+	ext["code"] = ce.code
+	if ce.retryAfter > 0 {
+		ext["retryAfter"] = retrySeconds(ce.retryAfter)
+	}
+	return ext
+}
+
+// presentError puts extensions.code on every error: describe's for the errors of the pipeline,
+// the look-ups and the admission, gqlgen's where it set one, and ours for the rest.
 func (h *Handler) presentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	if gqlErr == nil {
 		return nil
 	}
-	code, _ := gqlErr.Extensions["code"].(string)
-	var ae *advice.Error
-	var re *refusal
-	switch {
-	case errors.As(err, &re):
-		code, gqlErr.Message = re.code, re.msg
-		if re.retryAfter > 0 {
-			if gqlErr.Extensions == nil {
-				gqlErr.Extensions = map[string]any{}
-			}
-			gqlErr.Extensions["retryAfter"] = retrySeconds(re.retryAfter)
-			setRetryAfter(ctx, re.retryAfter)
+	ce, known := describe(err)
+	if !known {
+		code, _ := gqlErr.Extensions["code"].(string)
+		switch {
+		case code == errcode.ValidationFailed && strings.HasPrefix(gqlErr.Message, "operation ") && strings.HasSuffix(gqlErr.Message, " not found"):
+			ce = clientError{code: CodeUnknownOperation, message: gqlErr.Message}
+		case code != "":
+			ce = clientError{code: code, message: gqlErr.Message}
+		case strings.HasPrefix(gqlErr.Message, "json request body could not be decoded"):
+			// gqlgen echoes the body, which may hold a question; never send or keep it.
+			ce = clientError{code: CodeMalformedRequest, message: "the request body is not a GraphQL JSON request"}
+		case len(gqlErr.Path) == 0 && gqlErr.Err == nil:
+			ce = clientError{code: CodeBadRequest, message: gqlErr.Message}
 		}
-	case errors.As(err, &ae):
-		code, gqlErr.Message = ae.Code, ae.Message
-	case errors.Is(err, context.Canceled):
-		code, gqlErr.Message = advice.CodeClientClosed, "the client went away"
-	case errors.Is(err, context.DeadlineExceeded):
-		code, gqlErr.Message = advice.CodeTimeout, "the request took too long"
-	case code == errcode.ValidationFailed && strings.HasPrefix(gqlErr.Message, "operation ") && strings.HasSuffix(gqlErr.Message, " not found"):
-		code = CodeUnknownOperation
-	case code != "":
-	case strings.HasPrefix(gqlErr.Message, "json request body could not be decoded"):
-		// gqlgen echoes the body, which may hold a question; never send or keep it.
-		code, gqlErr.Message = CodeMalformedRequest, "the request body is not a GraphQL JSON request"
-	case len(gqlErr.Path) == 0 && gqlErr.Err == nil:
-		code = CodeBadRequest
-	default:
-		code, gqlErr.Message = advice.CodeInternal, internalMessage
+		if ce.code == advice.CodeInternal {
+			ce.message = internalMessage
+		}
 	}
-	if code == advice.CodeInternal {
-		gqlErr.Message = internalMessage
+	if ce.retryAfter > 0 {
+		setRetryAfter(ctx, ce.retryAfter)
 	}
-	if gqlErr.Extensions == nil {
-		gqlErr.Extensions = map[string]any{}
-	}
-	gqlErr.Extensions["code"] = code
-	h.countError(code)
+	gqlErr.Message = ce.message
+	gqlErr.Extensions = ce.extensions(gqlErr.Extensions)
+	h.countError(ce.code)
 	return gqlErr
 }
 

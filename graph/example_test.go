@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/lawbot-kr/lawbot/advice"
@@ -11,10 +12,10 @@ import (
 // The server mounts the API and the offline GraphiQL page; the pipeline arrives once the
 // indexes are loaded, and until then requests get a coded UNAVAILABLE error.
 func ExampleNewHandler() {
-	var pipeline *advice.Pipeline // set when loading finishes (guard it with an atomic.Pointer)
+	var pipeline atomic.Pointer[advice.Pipeline] // set when loading finishes
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(graph.Config{
-		Pipeline:       func() *advice.Pipeline { return pipeline },
+		Backend:        graph.PipelineBackend(pipeline.Load),
 		AllowedOrigins: []string{"https://lawbot.example"},
 		Observe:        func(stage string, d time.Duration) { /* per-stage latency histogram */ },
 		OnError:        func(code string) { /* errors-by-code counter */ },

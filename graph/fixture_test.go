@@ -6,65 +6,24 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/internal/fixture"
+
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/graph"
-	"github.com/lawbot-kr/lawbot/search"
-	"github.com/lawbot-kr/lawbot/state"
 )
 
 // The fixture is the state package's corpus of real lease-related records (6 articles of 민법
-// and 주택임대차보호법, 11 decisions, 2 Q&A pairs), ingested and indexed once per test binary.
+// and 주택임대차보호법, 11 decisions, 2 Q&A pairs), ingested and indexed once per test binary
+// (internal/fixture).
 const leaseQuestion = "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요"
 
-var (
-	fixtureOnce      sync.Once
-	fixtureRetriever *advice.Retriever
-	fixtureErr       error
-)
-
-func retriever(t testing.TB) *advice.Retriever {
-	t.Helper()
-	fixtureOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "graph-fixture-")
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		stateDir := filepath.Join(dir, "state")
-		data := filepath.Join("..", "state", "testdata", "corpus")
-		if _, err := state.Ingest(state.IngestOptions{DataDir: data, StateDir: stateDir, Log: io.Discard}); err != nil {
-			fixtureErr = err
-			return
-		}
-		st, err := state.Load(stateDir)
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		if _, err := advice.BuildIndexes(st, nil); err != nil {
-			fixtureErr = err
-			return
-		}
-		ix, err := advice.LoadIndexes(st)
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		fixtureRetriever = advice.NewRetriever(st, ix, search.DefaultAnalyzer())
-	})
-	if fixtureErr != nil {
-		t.Fatalf("fixture: %v", fixtureErr)
-	}
-	return fixtureRetriever
-}
+// retriever is the fixture corpus's retriever, shared by the tests.
+func retriever(t testing.TB) *advice.Retriever { return fixture.Retriever(t) }
 
 // hooks records what the handler reports to metrics.
 type hooks struct {
@@ -108,7 +67,7 @@ func (f legalFilter) Classify(string) (bool, float64) {
 func newServer(t *testing.T, mod func(*graph.Config)) *httptest.Server {
 	t.Helper()
 	p := advice.NewPipeline(retriever(t), nil)
-	cfg := graph.Config{Pipeline: func() *advice.Pipeline { return p }}
+	cfg := graph.Config{Backend: graph.PipelineBackend(func() *advice.Pipeline { return p })}
 	if mod != nil {
 		mod(&cfg)
 	}

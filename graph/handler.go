@@ -22,15 +22,14 @@ import (
 	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/graph/generated"
 )
 
 // Config configures the GraphQL handler; zero values take the defaults noted.
 type Config struct {
-	// Pipeline returns the loaded pipeline, or nil while the indexes load (requests then get
-	// a coded UNAVAILABLE error).
-	Pipeline func() *advice.Pipeline
+	// Backend returns what the resolvers answer from, or nil while the indexes load (requests
+	// then get a coded UNAVAILABLE error); PipelineBackend makes it from the advice pipeline.
+	Backend func() *Backend
 	// MaxDepth limits how deeply selections nest (default 12): QUERY_TOO_DEEP beyond.
 	MaxDepth int
 	// MaxComplexity limits an operation's cost (default 500): QUERY_TOO_COMPLEX beyond. Lists
@@ -51,7 +50,7 @@ type Config struct {
 	Observe func(stage string, d time.Duration)
 	// OnError, when set, is called with the code of every error returned to a client.
 	OnError func(code string)
-	// LoadFailed, when set, says whether loading the pipeline failed for good: requests then
+	// LoadFailed, when set, says whether loading the backend failed for good: requests then
 	// hear that it failed (UNAVAILABLE), not that it is still loading.
 	LoadFailed func() bool
 

@@ -160,7 +160,7 @@ func TestAdviceFirst(t *testing.T) {
 
 func TestNotLegal(t *testing.T) {
 	p := advice.NewPipeline(retriever(t), legalFilter(false))
-	srv := newServer(t, func(c *graph.Config) { c.Pipeline = func() *advice.Pipeline { return p } })
+	srv := newServer(t, func(c *graph.Config) { c.Backend = graph.PipelineBackend(func() *advice.Pipeline { return p }) })
 	var d adviceData
 	post(t, srv, contractQuery, map[string]any{"q": "오늘 저녁 뭐 먹지"}).decode(t, &d)
 	a := d.Advice
@@ -365,15 +365,15 @@ func TestDepthLimitConfigurable(t *testing.T) {
 }
 
 func TestUnavailable(t *testing.T) {
-	srv := newServer(t, func(c *graph.Config) { c.Pipeline = func() *advice.Pipeline { return nil } })
+	srv := newServer(t, func(c *graph.Config) { c.Backend = func() *graph.Backend { return nil } })
 	for _, q := range []string{`{ advice(question: "전세") { question } }`, `{ statute(id: "민법 제618조") { id } }`, `{ searchStatutes(query: "임대차") { score } }`} {
 		if r := post(t, srv, q, nil); !r.hasCode(advice.CodeUnavailable) {
 			t.Errorf("%s: codes %v", q, r.codes())
 		}
 	}
-	srv = newServer(t, func(c *graph.Config) { c.Pipeline = nil })
+	srv = newServer(t, func(c *graph.Config) { c.Backend = nil })
 	if r := post(t, srv, `{ statute(id: "민법 제618조") { id } }`, nil); !r.hasCode(advice.CodeUnavailable) {
-		t.Errorf("nil Pipeline func: codes %v", r.codes())
+		t.Errorf("nil Backend func: codes %v", r.codes())
 	}
 }
 
@@ -385,12 +385,12 @@ func TestPanicRecovered(t *testing.T) {
 	var h hooks
 	srv := newServer(t, func(c *graph.Config) {
 		*c = h.config(*c)
-		c.Pipeline = func() *advice.Pipeline {
+		c.Backend = graph.PipelineBackend(func() *advice.Pipeline {
 			if useBroken.Load() {
 				return broken
 			}
 			return good
-		}
+		})
 	})
 	for _, q := range []string{`{ advice(question: "전세 보증금") { question } }`, `{ statute(id: "민법 제618조") { id } }`} {
 		r := post(t, srv, q, nil)

@@ -11,23 +11,24 @@ import (
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/graph/model"
 	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/lookup"
 )
 
 // MaxFirst caps every `first` argument: more is never useful to a person and costs the server.
 const MaxFirst = 50
 
 // Resolver holds what the resolvers need: the handler's configuration. Resolvers only translate
-// between the schema and the advice pipeline; the pipeline decides.
+// between the schema and the backend (the advice pipeline, the look-ups); the backend decides.
 type Resolver struct {
 	cfg  Config
 	pool *admission // the advice pipeline's workers; nil: unbounded
 }
 
-// pipeline is the loaded pipeline, or a coded UNAVAILABLE error while the indexes load.
-func (r *Resolver) pipeline() (*advice.Pipeline, error) {
-	if r.cfg.Pipeline != nil {
-		if p := r.cfg.Pipeline(); p != nil {
-			return p, nil
+// backend is the loaded backend, or a coded UNAVAILABLE error while the indexes load.
+func (r *Resolver) backend() (*Backend, error) {
+	if r.cfg.Backend != nil {
+		if b := r.cfg.Backend(); b != nil {
+			return b, nil
 		}
 	}
 	if r.cfg.LoadFailed != nil && r.cfg.LoadFailed() {
@@ -208,15 +209,11 @@ func precedents(list []*law.Precedent) []*law.Precedent {
 	return slices.Clip(list)
 }
 
-// statuteCitations resolves ids (a precedent's 참조조문) against the statute corpus.
-func statuteCitations(p *advice.Pipeline, ids []string) []*model.Citation {
-	out := make([]*model.Citation, len(ids))
-	for i, id := range ids {
-		c := &model.Citation{ID: id}
-		if s, ok := p.Retriever.State.Statute(id); ok {
-			c.Statute, c.Resolved = s, true
-		}
-		out[i] = c
+// statuteCitations are article ids (a precedent's 참조조문) resolved against the corpus.
+func statuteCitations(list []lookup.Article) []*model.Citation {
+	out := make([]*model.Citation, len(list))
+	for i, a := range list {
+		out[i] = &model.Citation{ID: a.ID, Resolved: a.InCorpus, Statute: a.Statute}
 	}
 	return out
 }

@@ -67,11 +67,11 @@ func (r *precedentResolver) URL(ctx context.Context, obj *law.Precedent) (*strin
 }
 
 func (r *precedentResolver) CitedStatutes(ctx context.Context, obj *law.Precedent) ([]*model.Citation, error) {
-	p, err := r.pipeline()
+	b, err := r.backend()
 	if err != nil {
 		return nil, err
 	}
-	return statuteCitations(p, obj.CitedStatutes), nil
+	return statuteCitations(b.Lookup.Articles(obj.CitedStatutes)), nil
 }
 
 func (r *precedentResolver) CitedStatutesRaw(ctx context.Context, obj *law.Precedent) (*string, error) {
@@ -90,11 +90,11 @@ func (r *precedentResolver) CitedBy(ctx context.Context, obj *law.Precedent, fir
 	if err != nil || n == 0 {
 		return []*law.Precedent{}, err
 	}
-	p, err := r.pipeline()
+	b, err := r.backend()
 	if err != nil {
 		return nil, err
 	}
-	return precedents(p.Retriever.State.Graph.PrecedentsCitingCase(obj.CaseNo, n)), nil
+	return precedents(b.Lookup.PrecedentsCitingCase(obj.CaseNo, n)), nil
 }
 
 func (r *qAResolver) Category(ctx context.Context, obj *law.QA) (*string, error) {
@@ -110,7 +110,7 @@ func (r *qAResolver) URL(ctx context.Context, obj *law.QA) (*string, error) {
 }
 
 func (r *queryResolver) Advice(ctx context.Context, question string) (*model.Advice, error) {
-	p, err := r.pipeline()
+	b, err := r.backend()
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (r *queryResolver) Advice(ctx context.Context, question string) (*model.Adv
 		return nil, err
 	}
 	defer release()
-	res, err := p.Advise(ctx, question, nil)
+	res, err := b.Advisor.Advise(ctx, question, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -130,22 +130,22 @@ func (r *queryResolver) Advice(ctx context.Context, question string) (*model.Adv
 }
 
 func (r *queryResolver) Statute(ctx context.Context, id string) (*law.Statute, error) {
-	p, err := r.pipeline()
+	b, err := r.backend()
 	if err != nil {
 		return nil, err
 	}
-	if s, ok := p.Retriever.State.Statute(id); ok {
+	if s, ok := b.Lookup.Statute(id); ok {
 		return s, nil
 	}
 	return nil, nil
 }
 
 func (r *queryResolver) Precedent(ctx context.Context, caseNumber string) (*law.Precedent, error) {
-	p, err := r.pipeline()
+	b, err := r.backend()
 	if err != nil {
 		return nil, err
 	}
-	if d, ok := p.Retriever.State.Precedent(caseNumber); ok {
+	if d, ok := b.Lookup.Precedent(caseNumber); ok {
 		return d, nil
 	}
 	return nil, nil
@@ -160,11 +160,11 @@ func (r *queryResolver) SearchStatutes(ctx context.Context, query string, first 
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.pipeline()
+	b, err := r.backend()
 	if err != nil || n == 0 {
 		return []*model.StatuteMatch{}, err
 	}
-	return statuteMatches(p.Retriever.SearchStatutes(q, n)), nil
+	return statuteMatches(b.Lookup.SearchStatutes(ctx, q, n)), nil
 }
 
 func (r *queryResolver) SearchPrecedents(ctx context.Context, query string, first *int, filter *model.PrecedentFilter) ([]*model.PrecedentMatch, error) {
@@ -180,11 +180,11 @@ func (r *queryResolver) SearchPrecedents(ctx context.Context, query string, firs
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.pipeline()
+	b, err := r.backend()
 	if err != nil || n == 0 {
 		return []*model.PrecedentMatch{}, err
 	}
-	return precedentMatches(p.Retriever.SearchPrecedents(ctx, q, n, f)), nil
+	return precedentMatches(b.Lookup.SearchPrecedents(ctx, q, n, f)), nil
 }
 
 func (r *statuteResolver) ID(ctx context.Context, obj *law.Statute) (string, error) {
@@ -212,19 +212,19 @@ func (r *statuteResolver) CitedBy(ctx context.Context, obj *law.Statute, first *
 	if err != nil || n == 0 {
 		return []*law.Precedent{}, err
 	}
-	p, err := r.pipeline()
+	b, err := r.backend()
 	if err != nil {
 		return nil, err
 	}
-	return precedents(p.Retriever.State.Graph.PrecedentsCiting(obj.ID(), n)), nil
+	return precedents(b.Lookup.PrecedentsCiting(obj.ID(), n)), nil
 }
 
 func (r *statuteResolver) CitedByCount(ctx context.Context, obj *law.Statute) (int, error) {
-	p, err := r.pipeline()
+	b, err := r.backend()
 	if err != nil {
 		return 0, err
 	}
-	return p.Retriever.State.Graph.ArticleCitedBy(obj.ID()), nil
+	return b.Lookup.ArticleCitedBy(obj.ID()), nil
 }
 
 func (r *subscriptionResolver) AdviceStream(ctx context.Context, question string) (<-chan *model.AdviceEvent, error) {

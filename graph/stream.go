@@ -30,26 +30,16 @@ func (r *Resolver) stream(ctx context.Context, question string) <-chan *model.Ad
 			}
 		}
 		fail := func(err error) {
-			code := advice.CodeOf(err)
-			msg := err.Error()
+			ce, _ := describe(err)
 			var retry *int
-			if e, ok := err.(*advice.Error); ok {
-				msg = e.Message
-			}
-			if e, ok := err.(*refusal); ok {
-				code, msg = e.code, e.msg
-				if e.retryAfter > 0 {
-					s := retrySeconds(e.retryAfter)
-					retry = &s
-				}
-			}
-			if code == advice.CodeInternal {
-				msg = internalMessage
+			if ce.retryAfter > 0 {
+				s := retrySeconds(ce.retryAfter)
+				retry = &s
 			}
 			if r.cfg.OnError != nil {
-				r.cfg.OnError(code)
+				r.cfg.OnError(ce.code)
 			}
-			send(&model.AdviceEvent{Stage: model.AdviceStageError, Error: &model.AdviceError{Code: code, Message: msg, RetryAfter: retry}})
+			send(&model.AdviceEvent{Stage: model.AdviceStageError, Error: &model.AdviceError{Code: ce.code, Message: ce.message, RetryAfter: retry}})
 		}
 		defer func() {
 			if v := recover(); v != nil {
@@ -58,7 +48,7 @@ func (r *Resolver) stream(ctx context.Context, question string) <-chan *model.Ad
 			}
 		}()
 
-		p, err := r.pipeline()
+		b, err := r.backend()
 		if err != nil {
 			fail(err)
 			return
@@ -71,7 +61,7 @@ func (r *Resolver) stream(ctx context.Context, question string) <-chan *model.Ad
 			return
 		}
 		defer release()
-		res, err := p.Advise(run, question, func(ev advice.Event) {
+		res, err := b.Advisor.Advise(run, question, func(ev advice.Event) {
 			send(adviceEvent(ev))
 		})
 		if err != nil {

@@ -238,7 +238,7 @@ func TestSubscriptionSSE(t *testing.T) {
 
 func TestSubscriptionNotLegal(t *testing.T) {
 	p := advice.NewPipeline(retriever(t), legalFilter(false))
-	srv := newServer(t, func(c *graph.Config) { c.Pipeline = func() *advice.Pipeline { return p } })
+	srv := newServer(t, func(c *graph.Config) { c.Backend = graph.PipelineBackend(func() *advice.Pipeline { return p }) })
 	events := subscribeSSE(t, srv, "오늘 저녁 뭐 먹지")
 	if len(events) != 2 || events[0].Stage != "LEGAL_CHECK" || events[0].Legal == nil || events[0].Legal.IsLegal ||
 		events[1].Stage != "DONE" || events[1].Answer != nil || events[1].Advice == nil {
@@ -263,7 +263,7 @@ func TestSubscriptionErrors(t *testing.T) {
 			srv := newServer(t, func(cfg *graph.Config) {
 				*cfg = h.config(*cfg)
 				if c.pipeline != nil {
-					cfg.Pipeline = func() *advice.Pipeline { return c.pipeline }
+					cfg.Backend = graph.PipelineBackend(func() *advice.Pipeline { return c.pipeline })
 				}
 			})
 			events := subscribeWS(t, srv, "graphql-transport-ws", c.question)
@@ -284,7 +284,7 @@ func TestSubscriptionErrors(t *testing.T) {
 			}
 		})
 	}
-	srv := newServer(t, func(c *graph.Config) { c.Pipeline = func() *advice.Pipeline { return nil } })
+	srv := newServer(t, func(c *graph.Config) { c.Backend = func() *graph.Backend { return nil } })
 	if events := subscribeSSE(t, srv, leaseQuestion); len(events) != 1 || events[0].Error == nil || events[0].Error.Code != advice.CodeUnavailable {
 		t.Errorf("no pipeline: %+v", events)
 	}

@@ -21,7 +21,7 @@ func TestUnavailableSaysWhy(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newServer(t, func(c *graph.Config) {
-				c.Pipeline = func() *advice.Pipeline { return nil }
+				c.Backend = func() *graph.Backend { return nil }
 				c.LoadFailed = func() bool { return tt.failed }
 			})
 			res := post(t, srv, `{ statute(id: "민법 제618조") { id } }`, nil)

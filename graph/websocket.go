@@ -190,11 +190,8 @@ func (c *wsConn) refuse(id string, r *refusal) {
 	if c.s.onError != nil {
 		c.s.onError(r.code)
 	}
-	ext := map[string]any{"code": r.code}
-	if r.retryAfter > 0 {
-		ext["retryAfter"] = retrySeconds(r.retryAfter)
-	}
-	payload, _ := json.Marshal(gqlerror.List{{Message: r.msg, Extensions: ext}})
+	ce, _ := describe(r)
+	payload, _ := json.Marshal(gqlerror.List{{Message: ce.message, Extensions: ce.extensions(nil)}})
 	_ = c.WebsocketConn.WriteJSON(struct {
 		ID      string          `json:"id"`
 		Type    string          `json:"type"`

@@ -40,7 +40,7 @@ func gatedServer(t *testing.T, g *gate, mod func(*graph.Config)) (*httptest.Serv
 	t.Helper()
 	p := advice.NewPipeline(retriever(t), g)
 	cfg := graph.Config{
-		Pipeline: func() *advice.Pipeline { return p },
+		Backend: graph.PipelineBackend(func() *advice.Pipeline { return p }),
 		Client: func(ctx context.Context) string {
 			s, _ := ctx.Value(clientHeader{}).(string)
 			return s

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/lookup"
 	"github.com/lawbot-kr/lawbot/state"
 )
 
@@ -48,52 +48,6 @@ func parseLookup(name, what string, args []string, stderr io.Writer) (string, lo
 	return positional[0], lf, nil
 }
 
-// precedentRef is a precedent in a list.
-type precedentRef struct {
-	CaseNo string `json:"case_no"`
-	Court  string `json:"court"`
-	Date   string `json:"date"`
-	Title  string `json:"title"`
-}
-
-func refOf(p *law.Precedent) precedentRef {
-	return precedentRef{CaseNo: p.CaseNo, Court: p.Court, Date: p.Date, Title: p.Title}
-}
-
-func refsOf(ps []*law.Precedent) []precedentRef {
-	out := make([]precedentRef, len(ps))
-	for i, p := range ps {
-		out[i] = refOf(p)
-	}
-	return out
-}
-
-// articleRef is a cited or co-cited article, resolved against the corpus.
-type articleRef struct {
-	ID       string `json:"id"`
-	Title    string `json:"title,omitempty"`
-	InCorpus bool   `json:"in_corpus"`
-	Count    int    `json:"count,omitempty"` // precedents citing both, for co-citations
-}
-
-func resolveArticle(st *state.State, id string) articleRef {
-	ref := articleRef{ID: id}
-	if a, ok := st.Statute(id); ok {
-		ref.Title, ref.InCorpus = a.Title, true
-	}
-	return ref
-}
-
-// statuteView is everything "lawbot statute" shows.
-type statuteView struct {
-	ID           string         `json:"id"`
-	InCorpus     bool           `json:"in_corpus"`
-	Statute      *law.Statute   `json:"statute,omitempty"`
-	CitedByTotal int            `json:"cited_by_total"`
-	CitedBy      []precedentRef `json:"cited_by"`
-	CoCited      []articleRef   `json:"co_cited"`
-}
-
 func runStatute(args []string, stdout, stderr io.Writer) error {
 	id, lf, err := parseLookup("statute", `"<law> 제N조"`, args, stderr)
 	if err != nil {
@@ -103,29 +57,17 @@ func runStatute(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	v := statuteView{ID: state.NormalizeArticleID(id)}
-	if a, ok := st.Statute(id); ok {
-		v.ID, v.InCorpus, v.Statute = a.ID(), true, a
-	}
-	v.CitedByTotal = st.Graph.ArticleCitedBy(v.ID)
-	// An article outside the corpus that precedents cite (a repealed or renumbered one, or a law
-	// not collected) still has a citation neighbourhood worth showing.
-	if !v.InCorpus && v.CitedByTotal == 0 {
-		return notFound("article", id, st.SuggestStatutes(id, 5), `ids look like "민법 제618조"`)
-	}
-	v.CitedBy = refsOf(st.Graph.PrecedentsCiting(v.ID, lf.limit))
-	for _, c := range st.Graph.CoCited(v.ID, lf.limit) {
-		ref := resolveArticle(st, c.ArticleID)
-		ref.Count = c.Count
-		v.CoCited = append(v.CoCited, ref)
+	r, err := lookup.New(st).StatuteReport(id, lf.limit)
+	if err != nil {
+		return err
 	}
 	if lf.asJSON {
-		return writeJSON(stdout, v)
+		return writeJSON(stdout, r)
 	}
-	return printStatute(stdout, &v)
+	return printStatute(stdout, r)
 }
 
-func printStatute(w io.Writer, v *statuteView) error {
+func printStatute(w io.Writer, v *lookup.StatuteReport) error {
 	p := &printer{w: w}
 	if a := v.Statute; a != nil {
 		p.line("%s %s", v.ID, a.Title)
@@ -150,25 +92,6 @@ func printStatute(w io.Writer, v *statuteView) error {
 	return p.err
 }
 
-// caseRef is a case named in 참조판례, resolved against the corpus.
-type caseRef struct {
-	CaseNo    string        `json:"case_no"` // as cited
-	InCorpus  bool          `json:"in_corpus"`
-	Precedent *precedentRef `json:"precedent,omitempty"`
-}
-
-// precedentView is everything "lawbot precedent" shows.
-type precedentView struct {
-	Precedent     *law.Precedent `json:"precedent"`
-	URL           string         `json:"url,omitempty"`
-	CitedArticles []articleRef   `json:"cited_articles"`
-	CitedCases    []caseRef      `json:"cited_cases"`
-	CitedByTotal  int            `json:"cited_by_total"`
-	CitedBy       []precedentRef `json:"cited_by"`
-	// SameNumber lists other decisions filed under the same case number (another court).
-	SameNumber []precedentRef `json:"same_number,omitempty"`
-}
-
 func runPrecedent(args []string, stdout, stderr io.Writer) error {
 	caseNo, lf, err := parseLookup("precedent", "<case no>", args, stderr)
 	if err != nil {
@@ -178,39 +101,17 @@ func runPrecedent(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, ok := st.Precedent(caseNo)
-	if !ok {
-		hint := `case numbers look like "2016다235411"`
-		if n := st.Graph.CitedBy(caseNo); n > 0 {
-			hint = fmt.Sprintf("cited by %s of the corpus, but the decision itself is not collected", plural(n, "precedent"))
-		}
-		return notFound("precedent", caseNo, st.SuggestPrecedents(caseNo, 5), hint)
-	}
-	v := precedentView{Precedent: p, URL: p.URL(), CitedByTotal: st.Graph.CitedBy(p.CaseNo),
-		CitedBy: refsOf(st.Graph.PrecedentsCitingCase(p.CaseNo, lf.limit))}
-	for _, other := range st.DecisionsNumbered(p.CaseNo) {
-		if other != p {
-			v.SameNumber = append(v.SameNumber, refOf(other))
-		}
-	}
-	for _, id := range p.CitedStatutes {
-		v.CitedArticles = append(v.CitedArticles, resolveArticle(st, id))
-	}
-	for _, c := range p.CitedCases {
-		ref := caseRef{CaseNo: c}
-		if cp, ok := st.Precedent(c); ok {
-			r := refOf(cp)
-			ref.InCorpus, ref.Precedent = true, &r
-		}
-		v.CitedCases = append(v.CitedCases, ref)
+	r, err := lookup.New(st).PrecedentReport(caseNo, lf.limit)
+	if err != nil {
+		return err
 	}
 	if lf.asJSON {
-		return writeJSON(stdout, v)
+		return writeJSON(stdout, r)
 	}
-	return printPrecedent(stdout, &v)
+	return printPrecedent(stdout, r)
 }
 
-func printPrecedent(w io.Writer, v *precedentView) error {
+func printPrecedent(w io.Writer, v *lookup.PrecedentReport) error {
 	p := &printer{w: w}
 	d := v.Precedent
 	p.line("%s  %s  %s", d.CaseNo, d.Court, d.Date)
@@ -246,14 +147,6 @@ func printPrecedent(w io.Writer, v *precedentView) error {
 	p.line("")
 	p.citedBy(v.CitedByTotal, v.CitedBy)
 	return p.err
-}
-
-// notFound is the error for an unknown id: the suggestions when there are any, else a hint.
-func notFound(what, id string, suggestions []string, hint string) error {
-	if len(suggestions) > 0 {
-		return fmt.Errorf("no %s %q in the corpus; did you mean: %s?", what, id, strings.Join(suggestions, ", "))
-	}
-	return fmt.Errorf("no %s %q in the corpus (%s)", what, id, hint)
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -292,7 +185,7 @@ func (p *printer) section(title, body string) {
 	}
 }
 
-func (p *printer) citedBy(total int, refs []precedentRef) {
+func (p *printer) citedBy(total int, refs []lookup.PrecedentRef) {
 	if total == 0 {
 		p.line("Cited by no precedent in the corpus.")
 		return
@@ -307,7 +200,7 @@ func (p *printer) citedBy(total int, refs []precedentRef) {
 	}
 }
 
-func titleOrMissing(a articleRef) string {
+func titleOrMissing(a lookup.Article) string {
 	if !a.InCorpus {
 		return "(not in corpus)"
 	}

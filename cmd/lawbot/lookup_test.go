@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lawbot-kr/lawbot/internal/fixture"
+	"github.com/lawbot-kr/lawbot/lookup"
 )
 
 // fixtureCorpus is the state package's hand-written corpus: a few real statutes, precedents and
@@ -81,7 +84,7 @@ func TestIngestCommandErrors(t *testing.T) {
 }
 
 func TestStatuteCommand(t *testing.T) {
-	dir := ingestFixture(t)
+	dir := fixture.StateDir(t)
 	tests := []struct {
 		name     string
 		args     []string
@@ -132,12 +135,12 @@ func TestStatuteCommand(t *testing.T) {
 }
 
 func TestStatuteCommandJSON(t *testing.T) {
-	dir := ingestFixture(t)
+	dir := fixture.StateDir(t)
 	code, out, errOut := runLawbot("statute", "민법 제741조", "--state", dir, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var v statuteView
+	var v lookup.StatuteReport
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatalf("bad JSON: %v\n%s", err, out)
 	}
@@ -150,7 +153,7 @@ func TestStatuteCommandJSON(t *testing.T) {
 }
 
 func TestPrecedentCommand(t *testing.T) {
-	dir := ingestFixture(t)
+	dir := fixture.StateDir(t)
 	tests := []struct {
 		name     string
 		args     []string
@@ -208,12 +211,12 @@ func TestPrecedentCommand(t *testing.T) {
 }
 
 func TestPrecedentCommandJSON(t *testing.T) {
-	dir := ingestFixture(t)
+	dir := fixture.StateDir(t)
 	code, out, errOut := runLawbot("precedent", "2025다210006", "--json", "--state", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var v precedentView
+	var v lookup.PrecedentReport
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatalf("bad JSON: %v\n%s", err, out)
 	}

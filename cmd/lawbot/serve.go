@@ -138,7 +138,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var modelManager atomic.Pointer[gpu.Manager]
 	var loadFailed atomic.Bool
 	gql := graph.NewHandler(graph.Config{
-		Pipeline:        pipeline.Load,
+		Backend:         graph.PipelineBackend(pipeline.Load),
 		LoadFailed:      loadFailed.Load,
 		MaxDepth:        o.MaxDepth,
 		MaxComplexity:   o.MaxComplexity,
