@@ -76,11 +76,10 @@ func waitContext(wait time.Duration) (context.Context, context.CancelFunc) {
 // ManagedEncoder is the trained encoder under the residency manager (resident by the policy:
 // it embeds the query of every request). It serves as the dense side's embedder.
 type ManagedEncoder struct {
-	models   Residency
-	name     string
-	dim      int
-	dir      string
-	failures atomic.Int64
+	models Residency
+	name   string
+	dim    int
+	dir    string
 }
 
 // NewManagedEncoder acquires the named encoder once (loading it if it is not loaded, so that a
@@ -106,11 +105,7 @@ func (e *ManagedEncoder) Dir() string { return e.dir }
 
 // EmbedBatchContext embeds texts; when ctx ends first it returns ctx's error at once.
 func (e *ManagedEncoder) EmbedBatchContext(ctx context.Context, texts []string) ([][]float32, error) {
-	v, err := use(ctx, e.models, e.name, func(m encoderModel) ([][]float32, error) { return m.embedBatch(ctx, texts) })
-	if err != nil && ctx.Err() == nil {
-		e.failures.Add(1)
-	}
-	return v, err
+	return use(ctx, e.models, e.name, func(m encoderModel) ([][]float32, error) { return m.embedBatch(ctx, texts) })
 }
 
 // EmbedBatch embeds texts (the corpus, when its vectors are built).
@@ -139,9 +134,6 @@ func (e *ManagedEncoder) Embed(text string) []float32 {
 	return v
 }
 
-// Failures is how many calls failed for another reason than their ctx ending.
-func (e *ManagedEncoder) Failures() int64 { return e.failures.Load() }
-
 var _ Embedder = (*ManagedEncoder)(nil)
 
 // ManagedTagger is the statute tagger under the residency manager (on demand by the policy):
@@ -152,8 +144,7 @@ type ManagedTagger struct {
 	labels []string
 	// Wait bounds Tag, which has no ctx of its own (default DefaultWait): the load of a
 	// released tagger and its run.
-	Wait     time.Duration
-	failures atomic.Int64
+	Wait time.Duration
 }
 
 // NewManagedTagger acquires the named tagger once (loading it if it is not loaded, so that a
@@ -173,11 +164,7 @@ func (t *ManagedTagger) Labels() []string { return t.labels }
 
 // TagBatchContext scores texts; when ctx ends first it returns ctx's error at once.
 func (t *ManagedTagger) TagBatchContext(ctx context.Context, texts []string) ([][]float32, error) {
-	s, err := use(ctx, t.models, t.name, func(m taggerModel) ([][]float32, error) { return m.tagBatch(ctx, texts) })
-	if err != nil && ctx.Err() == nil {
-		t.failures.Add(1)
-	}
-	return s, err
+	return use(ctx, t.models, t.name, func(m taggerModel) ([][]float32, error) { return m.tagBatch(ctx, texts) })
 }
 
 // TagContext scores one text; when ctx ends first it returns ctx's error at once.
@@ -195,9 +182,6 @@ func (t *ManagedTagger) Tag(text string) ([]float32, error) {
 	defer cancel()
 	return t.TagContext(ctx, text)
 }
-
-// Failures is how many calls failed for another reason than their ctx ending.
-func (t *ManagedTagger) Failures() int64 { return t.failures.Load() }
 
 // ManagedLSA is the LSA embedding under the residency manager (resident by the policy when it
 // serves: it embeds the query of every request). Its work is a few microseconds of Go, so calls

@@ -178,9 +178,6 @@ func TestManagedModelsOnDemand(t *testing.T) {
 	if used, _ := m.Usage(); used > 300 {
 		t.Errorf("%d bytes loaded, over the budget", used)
 	}
-	if tagger.Failures() != 0 || enc.Failures() != 0 {
-		t.Errorf("failures: tagger %d, encoder %d", tagger.Failures(), enc.Failures())
-	}
 }
 
 // A call whose ctx ends while its run is in flight returns ctx's error at once; the model stays
@@ -228,9 +225,6 @@ func TestManagedModelAbandonedRun(t *testing.T) {
 	waitUntil(t, "the run to release the tagger", func() bool { return modelStatus(t, m, TaggerModelName).InUse == 0 })
 	if n := l.loaded[TaggerModelName].runs.Load(); n != 1 {
 		t.Errorf("%d runs, want 1: no run starts after the ctx ended", n)
-	}
-	if tagger.Failures() != 0 {
-		t.Errorf("an abandoned call counted as a failure")
 	}
 	// An ended ctx: nothing runs.
 	if _, err := tagger.TagContext(runCtx, "d"); !errors.Is(err, context.Canceled) || l.loaded[TaggerModelName].runs.Load() != 1 {
