@@ -1,8 +1,12 @@
 package gpu
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
 )
 
 // LiveReport is what a running server's models are doing now (GET /models).
@@ -34,4 +38,31 @@ func StatusHandler(manager func() *Manager) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(m.Live())
 	})
+}
+
+// FetchLive asks the server at baseURL what its models are doing now (GET baseURL/models, which
+// StatusHandler serves).
+func FetchLive(ctx context.Context, baseURL string) (LiveReport, error) {
+	base := strings.TrimSuffix(baseURL, "/")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/models", nil)
+	if err != nil {
+		return LiveReport{}, fmt.Errorf("ask %s: %w", baseURL, err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return LiveReport{}, fmt.Errorf("ask %s: %w", baseURL, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return LiveReport{}, fmt.Errorf("ask %s: %w", baseURL, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return LiveReport{}, fmt.Errorf("%s/models: HTTP %d: %s", base, res.StatusCode, strings.TrimSpace(string(body)))
+	}
+	var live LiveReport
+	if err := json.Unmarshal(body, &live); err != nil {
+		return LiveReport{}, fmt.Errorf("%s/models is not a model report: %w", base, err)
+	}
+	return live, nil
 }

@@ -300,3 +300,16 @@ func cholQR(y *mat.Dense) (*mat.Dense, error) {
 	q.Mul(y, &rinv)
 	return &q, nil
 }
+
+// Bytes is the memory the embedding holds: its projection, idf weights and vocabulary (so the
+// residency manager can account for it).
+func (e *LSA) Bytes() int64 {
+	n := int64(4 * (len(e.proj) + len(e.idf)))
+	for t := range e.vocab {
+		n += int64(len(t)) + 4
+	}
+	return n
+}
+
+// Close does nothing: the embedding holds Go memory only, which the collector frees.
+func (e *LSA) Close() error { return nil }

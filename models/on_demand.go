@@ -29,9 +29,6 @@ type OnDemandFilter struct {
 	failures atomic.Int64
 }
 
-// FilterModelName is the filter's name in the residency manager.
-const FilterModelName = "filter"
-
 // Classify classifies text with the filter, loading it first when it is not loaded.
 func (f *OnDemandFilter) Classify(text string) (bool, float64) {
 	wait := f.Wait

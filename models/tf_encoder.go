@@ -2,6 +2,8 @@
 
 package models
 
+import "context"
+
 // TFEncoder serves the trained text encoder: SavedModel signature "embed", input "ids" int32
 // [batch, len] (0-padded), output "embedding" float32 [batch, dim], L2-normalised by the model.
 type TFEncoder struct {
@@ -9,7 +11,11 @@ type TFEncoder struct {
 	tok TokenEncoder
 }
 
-var _ Embedder = (*TFEncoder)(nil)
+var (
+	_ Embedder     = (*TFEncoder)(nil)
+	_ encoderModel = (*TFEncoder)(nil)
+	_ taggerModel  = (*TFTagger)(nil)
+)
 
 // LoadTFEncoder loads the encoder SavedModel in dir (tag "serve", signature "embed") with session
 // options opt and runs it once. tok tokenises text for Embed and EmbedBatch; with a nil tok only
@@ -35,17 +41,46 @@ func (e *TFEncoder) Embed(text string) []float32 {
 	return v[0]
 }
 
+// EmbedContext embeds one text; when ctx ends first it returns ctx's error at once (the run in
+// flight finishes in the background and its result is dropped).
+func (e *TFEncoder) EmbedContext(ctx context.Context, text string) ([]float32, error) {
+	v, err := e.EmbedBatchContext(ctx, []string{text})
+	if err != nil {
+		return nil, err
+	}
+	return v[0], nil
+}
+
 // EmbedBatch embeds texts, in runs of at most 64.
 func (e *TFEncoder) EmbedBatch(texts []string) ([][]float32, error) {
+	return e.embedBatch(context.Background(), texts)
+}
+
+// EmbedBatchContext embeds texts, in runs of at most 64; when ctx ends first it returns ctx's
+// error at once (the run in flight finishes in the background, no further run starts, and the
+// result is dropped).
+func (e *TFEncoder) EmbedBatchContext(ctx context.Context, texts []string) ([][]float32, error) {
 	ids, err := encodeAll(e.tok, e.m.dir, texts)
 	if err != nil {
 		return nil, err
 	}
-	return e.m.run(ids)
+	return e.m.runAbandonable(ctx, ids)
+}
+
+// embedBatch embeds texts and returns once its last run has (ManagedEncoder holds the model
+// that long); it starts no run after ctx ends.
+func (e *TFEncoder) embedBatch(ctx context.Context, texts []string) ([][]float32, error) {
+	ids, err := encodeAll(e.tok, e.m.dir, texts)
+	if err != nil {
+		return nil, err
+	}
+	return e.m.run(ctx, ids)
 }
 
 // EmbedIDs embeds token-id rows (any lengths; rows longer than the model's max_len are cut).
-func (e *TFEncoder) EmbedIDs(ids [][]int32) ([][]float32, error) { return e.m.run(ids) }
+func (e *TFEncoder) EmbedIDs(ids [][]int32) ([][]float32, error) {
+	return e.m.run(context.Background(), ids)
+}
 
 // Close releases the session; it waits for runs in flight. Later calls fail.
 func (e *TFEncoder) Close() error { return e.m.close() }

@@ -2,6 +2,8 @@
 
 package models
 
+import "context"
+
 // Without the `tensorflow` build tag: the TensorFlow-backed models exist as types (so callers
 // compile) but cannot be loaded; every call reports ErrTensorFlowUnavailable.
 
@@ -26,6 +28,15 @@ func (e *TFEncoder) Embed(text string) []float32 { return nil }
 func (e *TFEncoder) EmbedBatch(texts []string) ([][]float32, error) {
 	return nil, ErrTensorFlowUnavailable
 }
+func (e *TFEncoder) EmbedContext(ctx context.Context, text string) ([]float32, error) {
+	return nil, ErrTensorFlowUnavailable
+}
+func (e *TFEncoder) EmbedBatchContext(ctx context.Context, texts []string) ([][]float32, error) {
+	return nil, ErrTensorFlowUnavailable
+}
+func (e *TFEncoder) embedBatch(ctx context.Context, texts []string) ([][]float32, error) {
+	return nil, ErrTensorFlowUnavailable
+}
 func (e *TFEncoder) EmbedIDs(ids [][]int32) ([][]float32, error) {
 	return nil, ErrTensorFlowUnavailable
 }
@@ -48,6 +59,15 @@ func (t *TFTagger) Tag(text string) ([]float32, error) { return nil, ErrTensorFl
 func (t *TFTagger) TagBatch(texts []string) ([][]float32, error) {
 	return nil, ErrTensorFlowUnavailable
 }
+func (t *TFTagger) TagContext(ctx context.Context, text string) ([]float32, error) {
+	return nil, ErrTensorFlowUnavailable
+}
+func (t *TFTagger) TagBatchContext(ctx context.Context, texts []string) ([][]float32, error) {
+	return nil, ErrTensorFlowUnavailable
+}
+func (t *TFTagger) tagBatch(ctx context.Context, texts []string) ([][]float32, error) {
+	return nil, ErrTensorFlowUnavailable
+}
 func (t *TFTagger) TagIDs(ids [][]int32) ([][]float32, error) {
 	return nil, ErrTensorFlowUnavailable
 }
@@ -57,4 +77,8 @@ func (t *TFTagger) Dir() string       { return "" }
 func (t *TFTagger) MaxLen() int       { return 0 }
 func (t *TFTagger) Devices() []Device { return nil }
 
-var _ Embedder = (*TFEncoder)(nil)
+var (
+	_ Embedder     = (*TFEncoder)(nil)
+	_ encoderModel = (*TFEncoder)(nil)
+	_ taggerModel  = (*TFTagger)(nil)
+)

@@ -8,6 +8,7 @@ package models
 // flags live in scripts/tf-env (make build sets them).
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,7 +109,9 @@ type tfModel struct {
 	mu      sync.RWMutex
 	closed  bool
 	runs    atomic.Int64 // Session.Run calls, for tests
-	devices []Device
+	// beforeRun, when set (by tests), runs before each session run, as part of it.
+	beforeRun func()
+	devices   []Device
 }
 
 func dtypeName(d tf.DataType) string {
@@ -214,7 +217,7 @@ func loadTFModel(dir, sig, outKey string, opt TFOptions) (*tfModel, error) {
 	}
 
 	// Warm-up, and the output width.
-	warm, err := m.run([][]int32{{1}})
+	warm, err := m.run(context.Background(), [][]int32{{1}})
 	if err != nil {
 		return nil, fail("warm-up run: %v", err)
 	}
@@ -285,8 +288,10 @@ func dirBytes(dir string) int64 {
 }
 
 // run feeds ids (any number of rows) in runs of at most maxTFBatch rows, each padded with 0 to
-// its longest row, and returns one output row per input row.
-func (m *tfModel) run(ids [][]int32) ([][]float32, error) {
+// its longest row, and returns one output row per input row. It returns once its last session
+// run has: when ctx ends it starts no further run and returns ctx's error, but never leaves a
+// run in flight (Close waits for it). runAbandonable is the one that returns at once.
+func (m *tfModel) run(ctx context.Context, ids [][]int32) ([][]float32, error) {
 	if len(ids) == 0 {
 		return [][]float32{}, nil
 	}
@@ -297,6 +302,9 @@ func (m *tfModel) run(ids [][]int32) ([][]float32, error) {
 	}
 	out := make([][]float32, 0, len(ids))
 	for start := 0; start < len(ids); start += maxTFBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		rows, err := m.runChunk(ids[start:min(start+maxTFBatch, len(ids))])
 		if err != nil {
 			return nil, err
@@ -304,6 +312,13 @@ func (m *tfModel) run(ids [][]int32) ([][]float32, error) {
 		out = append(out, rows...)
 	}
 	return out, nil
+}
+
+// runAbandonable is run that returns ctx's error as soon as ctx ends: the session run in
+// flight then finishes in the background, holding the session (Close waits for it), and its
+// result is dropped.
+func (m *tfModel) runAbandonable(ctx context.Context, ids [][]int32) ([][]float32, error) {
+	return abandon(ctx, func() ([][]float32, error) { return m.run(ctx, ids) }, nil)
 }
 
 func (m *tfModel) runChunk(ids [][]int32) ([][]float32, error) {
@@ -327,6 +342,9 @@ func (m *tfModel) runChunk(ids [][]int32) ([][]float32, error) {
 		return nil, fmt.Errorf("tensorflow model %s: input tensor: %v", m.dir, err)
 	}
 	m.runs.Add(1)
+	if m.beforeRun != nil {
+		m.beforeRun()
+	}
 	res, err := m.saved.Session.Run(map[tf.Output]*tf.Tensor{m.in: x}, []tf.Output{m.out}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("tensorflow model %s: run %q: %v", m.dir, m.sig, err)

@@ -3,6 +3,7 @@
 package models
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,17 +51,46 @@ func (t *TFTagger) Tag(text string) ([]float32, error) {
 	return s[0], nil
 }
 
+// TagContext scores one text; when ctx ends first it returns ctx's error at once (the run in
+// flight finishes in the background and its result is dropped).
+func (t *TFTagger) TagContext(ctx context.Context, text string) ([]float32, error) {
+	s, err := t.TagBatchContext(ctx, []string{text})
+	if err != nil {
+		return nil, err
+	}
+	return s[0], nil
+}
+
 // TagBatch scores texts, in runs of at most 64.
 func (t *TFTagger) TagBatch(texts []string) ([][]float32, error) {
+	return t.tagBatch(context.Background(), texts)
+}
+
+// TagBatchContext scores texts, in runs of at most 64; when ctx ends first it returns ctx's
+// error at once (the run in flight finishes in the background, no further run starts, and the
+// result is dropped).
+func (t *TFTagger) TagBatchContext(ctx context.Context, texts []string) ([][]float32, error) {
 	ids, err := encodeAll(t.tok, t.m.dir, texts)
 	if err != nil {
 		return nil, err
 	}
-	return t.m.run(ids)
+	return t.m.runAbandonable(ctx, ids)
+}
+
+// tagBatch scores texts and returns once its last run has (ManagedTagger holds the model that
+// long); it starts no run after ctx ends.
+func (t *TFTagger) tagBatch(ctx context.Context, texts []string) ([][]float32, error) {
+	ids, err := encodeAll(t.tok, t.m.dir, texts)
+	if err != nil {
+		return nil, err
+	}
+	return t.m.run(ctx, ids)
 }
 
 // TagIDs scores token-id rows (any lengths; rows longer than the model's max_len are cut).
-func (t *TFTagger) TagIDs(ids [][]int32) ([][]float32, error) { return t.m.run(ids) }
+func (t *TFTagger) TagIDs(ids [][]int32) ([][]float32, error) {
+	return t.m.run(context.Background(), ids)
+}
 
 // Close releases the session; it waits for runs in flight. Later calls fail.
 func (t *TFTagger) Close() error { return t.m.close() }

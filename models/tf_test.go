@@ -10,6 +10,7 @@ package models
 //   scripts/tf-env go test -tags tensorflow -run x -bench TFEncoder ./models   (make bench-tf)
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -25,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -453,3 +455,174 @@ var benchQuestions = []string{
 // Latency (ns/op = one batch) and throughput (texts/s) of the tiny encoder on CPU.
 func BenchmarkTFEncoderBatch1(b *testing.B)  { benchmarkTFEncoder(b, 1) }
 func BenchmarkTFEncoderBatch64(b *testing.B) { benchmarkTFEncoder(b, 64) }
+
+// A run whose ctx ends while a session run is in flight returns ctx's error at once; the session
+// run finishes in the background (Close waits for it), no further run starts, and the result is
+// dropped.
+func TestTFRunAbandoned(t *testing.T) {
+	e, err := LoadTFEncoder(fixture(t, "encoder"), fakeTokens{}, TFOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	gate, started := make(chan struct{}), make(chan struct{}, 1)
+	e.m.beforeRun = func() {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-gate
+	}
+	runs := e.m.runs.Load()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.EmbedBatchContext(ctx, texts(200)) // 4 session runs
+		done <- err
+	}()
+	<-started
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("abandoned run: %v, want context.Canceled", err)
+		}
+	case <-time.After(100 * time.Millisecond):
+		t.Fatal("the call did not return within 100 ms of its ctx ending")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close() }()
+	select {
+	case <-closed:
+		t.Fatal("Close released the session under a run in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gate)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if n := e.m.runs.Load() - runs; n != 1 {
+		t.Errorf("%d session runs, want 1: none starts after the ctx ended", n)
+	}
+	if _, err := e.EmbedContext(ctx, "t1"); !errors.Is(err, context.Canceled) {
+		t.Errorf("an ended ctx: %v", err)
+	}
+}
+
+// The tiny tagger and encoder under the residency manager, both on demand: the tagger loaded on
+// first use, released after the idle timeout, loaded again by the next question (with the same
+// scores); a question abandoned mid-run keeps it acquired until the run returns; under a budget
+// for one of the two, loading the encoder evicts the idle tagger.
+func TestTFModelsOnDemand(t *testing.T) {
+	tagDir, encDir := fixture(t, "tagger"), fixture(t, "encoder")
+	direct, err := LoadTFTagger(tagDir, fakeTokens{}, TFOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	m := gpu.NewManager(gpu.Options{IdleTimeout: time.Minute, BudgetBytes: max(dirBytes(tagDir), dirBytes(encDir)), Now: clock.Now})
+	defer m.Close()
+	for _, s := range []gpu.Spec{
+		{Name: TaggerModelName, Backend: gpu.BackendTensorFlow, Bytes: dirBytes(tagDir),
+			Load: func(context.Context) (gpu.Model, error) { return LoadTFTagger(tagDir, fakeTokens{}, TFOptions{}) }},
+		{Name: EncoderModelName, Backend: gpu.BackendTensorFlow, Bytes: dirBytes(encDir),
+			Load: func(context.Context) (gpu.Model, error) { return LoadTFEncoder(encDir, fakeTokens{}, TFOptions{}) }},
+	} {
+		if err := m.Register(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if modelStatus(t, m, TaggerModelName).Loaded {
+		t.Fatal("the on-demand tagger was loaded at start")
+	}
+	tagger, err := NewManagedTagger(ctx, m, TaggerModelName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := direct.Tag("t5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := func(when string) {
+		t.Helper()
+		got, err := tagger.Tag("t5")
+		if err != nil || maxAbsDiff(t, [][]float32{got}, [][]float32{want}) != 0 {
+			t.Fatalf("%s: %v %v, want %v", when, got, err, want)
+		}
+	}
+	tag("first use")
+	clock.advance(61 * time.Second)
+	if n := m.Sweep(); n != 1 || modelStatus(t, m, TaggerModelName).Loaded {
+		t.Fatalf("not released after the idle timeout (swept %d)", n)
+	}
+	tag("after the release")
+	if s := modelStatus(t, m, TaggerModelName); !s.Loaded || s.Loads != 2 || s.IdleReleases != 1 {
+		t.Fatalf("not loaded again: %+v", s)
+	}
+
+	// Abandoned mid-run: the call returns, the tagger stays in use until the run returns.
+	model, release, err := m.Acquire(ctx, TaggerModelName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate, started := make(chan struct{}), make(chan struct{}, 1)
+	model.(*TFTagger).m.beforeRun = func() {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-gate
+	}
+	release()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := tagger.TagContext(runCtx, "t7")
+		done <- err
+	}()
+	<-started
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("abandoned question: %v", err)
+		}
+	case <-time.After(100 * time.Millisecond):
+		t.Fatal("the question did not return within 100 ms of its ctx ending")
+	}
+	clock.advance(2 * time.Minute)
+	if s := modelStatus(t, m, TaggerModelName); s.InUse != 1 || m.Sweep() != 0 {
+		t.Fatalf("the tagger was let go under its run: %+v", s)
+	}
+	close(gate)
+	deadline := time.Now().Add(5 * time.Second)
+	for modelStatus(t, m, TaggerModelName).InUse != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the run never released the tagger")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	model.(*TFTagger).m.beforeRun = nil
+
+	// A budget for one of them: loading the encoder evicts the idle tagger.
+	tag("before the encoder")
+	enc, err := NewManagedEncoder(ctx, m, EncoderModelName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := modelStatus(t, m, TaggerModelName); s.Loaded || s.Evictions != 1 {
+		t.Errorf("tagger %+v, want evicted for the encoder", s)
+	}
+	if v, err := enc.EmbedContext(ctx, "t3"); err != nil || len(v) != 16 || enc.Dir() != encDir {
+		t.Errorf("encoder through the manager: %v %v, dir %q", v, err, enc.Dir())
+	}
+	tag("after the eviction")
+	if s := modelStatus(t, m, EncoderModelName); s.Loaded || s.Evictions != 1 {
+		t.Errorf("encoder %+v, want evicted for the tagger", s)
+	}
+}

@@ -34,39 +34,33 @@ type ModelConfig struct {
 	Threads     int // TensorFlow intra-op threads; 0: one per core
 }
 
-// Models are the models in use, held through the residency manager: the TensorFlow
-// encoder and tagger (acquired once, resident), and the legal-question filter (on demand).
+// Models are the models in use, every one held through the residency manager as its policy
+// says (models.Policy): the encoder resident, the tagger and the filter on demand, the LSA
+// resident while it serves the dense side. Each call on a model acquires it for that call.
 type Models struct {
 	Manager *gpu.Manager
-	Encoder *models.TFEncoder
-	Tagger  *models.TFTagger
+	Encoder *models.ManagedEncoder // nil when the trained encoder does not serve
+	Tagger  *models.ManagedTagger  // nil when the statute tagger does not serve
 	Filter  *models.OnDemandFilter // nil when the state has no filter
-	release []func()
+	// lsa is the state's LSA file, registered once the dense side turns out to use it (ManageLSA).
+	lsa *StateModel
+	dev gpu.Devices
 }
 
-// Close releases the models and the manager.
+// Close closes the manager and the models it holds.
 func (t *Models) Close() error {
 	if t == nil {
 		return nil
 	}
-	for _, r := range t.release {
-		r()
-	}
 	return t.Manager.Close()
 }
 
-// fileModel stands for a Go-native model the server loads itself (the LSA embedding, loaded
-// with the dense store): the manager accounts for its size.
-type fileModel struct{ bytes int64 }
-
-func (f fileModel) Bytes() int64 { return f.bytes }
-func (fileModel) Close() error   { return nil }
-
-// LoadModels registers the state's models with a residency manager (resident ones load
-// now, within the budget) and hands out the encoder and the tagger when they are wanted and
-// can be served. Without TensorFlow or without trained models, "auto" falls back quietly (with a
-// log line); "encoder"/"on" fail instead.
-func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.Logger) (*Models, error) {
+// LoadModels registers the state's models with a residency manager as the policy places them
+// (resident ones load now, within the budget; the tagger is loaded once to check it, then kept
+// on demand) and hands out the encoder and the tagger when they are wanted and can be served.
+// Without TensorFlow or without trained models, "auto" falls back quietly (with a log line);
+// "encoder"/"on" fail instead.
+func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.Logger) (_ *Models, err error) {
 	tfOK := TensorFlowAvailable()
 	found, err := StateModels(stateDir, tfOK)
 	if err != nil {
@@ -74,32 +68,36 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 	}
 	devs := gpu.Discover(ModelDevices)
 	m := gpu.NewManager(gpu.Options{BudgetBytes: o.BudgetBytes, IdleTimeout: o.IdleTimeout, Devices: devs, Logger: log})
-	t := &Models{Manager: m}
+	t := &Models{Manager: m, dev: devs}
+	defer func() {
+		if err != nil {
+			t.Close()
+		}
+	}()
 	opts := models.TFOptions{IntraOpThreads: o.Threads}
 	if devs.CUDA {
 		opts.AllowGrowth = true // share the card with other processes instead of reserving it
 	}
 	// The tagger is loaded when asked for, or by default when the ranking gives it weight.
-	want := map[string]bool{"encoder": o.Embedder != "lsa",
-		"tagger": o.Tagger == "on" || (o.Tagger == "auto" && advice.DefaultParams().Tagger > 0)}
+	want := map[string]bool{models.EncoderModelName: o.Embedder != "lsa",
+		models.TaggerModelName: o.Tagger == "on" || (o.Tagger == "auto" && advice.DefaultParams().Tagger > 0)}
 	have := map[string]bool{}
 	for _, sm := range found {
 		spec := gpu.Spec{Name: sm.Name, Backend: sm.Backend, Device: devs.For(sm.Backend), Resident: sm.Resident, Bytes: sm.Bytes}
 		switch {
 		case sm.Name == models.FilterModelName:
-			// The real filter, loaded by the manager on the first question (models.OnDemandFilter).
 			spec = models.FilterSpec(sm.Path, sm.Bytes, sm.Resident, AnalyzerFor)
 			spec.Device = devs.For(sm.Backend)
-		case sm.Backend != gpu.BackendTensorFlow:
-			bytes := sm.Bytes
-			spec.Load = func(context.Context) (gpu.Model, error) { return fileModel{bytes}, nil }
+		case sm.Name == models.LSAModelName:
+			t.lsa = &sm // registered by ManageLSA when the dense side uses it
+			continue
 		case !tfOK || !want[sm.Name]:
 			continue
-		case sm.Name == "encoder":
+		case sm.Name == models.EncoderModelName:
 			spec.Load = withTokenizer(sm.Path, func(path string, tok *models.Tokenizer) (gpu.Model, error) {
 				return models.LoadTFEncoder(path, tok, opts)
 			})
-		case sm.Name == "tagger":
+		case sm.Name == models.TaggerModelName:
 			spec.Load = withTokenizer(sm.Path, func(path string, tok *models.Tokenizer) (gpu.Model, error) {
 				return models.LoadTFTagger(path, tok, opts)
 			})
@@ -109,31 +107,24 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 		if err := m.Register(spec); err != nil {
 			return nil, err
 		}
-		have[sm.Name] = sm.Backend == gpu.BackendTensorFlow
-		if sm.Name == models.FilterModelName {
-			t.Filter = &models.OnDemandFilter{Models: m, Name: models.FilterModelName}
-		}
+		have[sm.Name] = true
 	}
 	if err := m.Start(ctx); err != nil {
-		m.Close()
 		return nil, fmt.Errorf("load models: %w", err)
 	}
-	for _, name := range []string{"encoder", "tagger"} {
-		if !have[name] {
-			continue
+	if have[models.EncoderModelName] {
+		if t.Encoder, err = models.NewManagedEncoder(ctx, m, models.EncoderModelName); err != nil {
+			return nil, fmt.Errorf("model %s: %w", models.EncoderModelName, err)
 		}
-		model, release, err := m.Acquire(ctx, name)
-		if err != nil {
-			t.Close()
-			return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	if have[models.TaggerModelName] {
+		// Loaded once now, so that a damaged model stops the start; then released when idle.
+		if t.Tagger, err = models.NewManagedTagger(ctx, m, models.TaggerModelName); err != nil {
+			return nil, fmt.Errorf("model %s: %w", models.TaggerModelName, err)
 		}
-		t.release = append(t.release, release)
-		switch x := model.(type) {
-		case *models.TFEncoder:
-			t.Encoder = x
-		case *models.TFTagger:
-			t.Tagger = x
-		}
+	}
+	if have[models.FilterModelName] {
+		t.Filter = &models.OnDemandFilter{Models: m, Name: models.FilterModelName}
 	}
 	why := func(name string) string {
 		switch {
@@ -144,11 +135,9 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 		}
 	}
 	if t.Encoder == nil && o.Embedder == "encoder" {
-		t.Close()
 		return nil, fmt.Errorf("--embedder encoder: %s", why("encoder"))
 	}
 	if t.Tagger == nil && o.Tagger == "on" {
-		t.Close()
 		return nil, fmt.Errorf("--tagger on: %s", why("tagger"))
 	}
 	if log != nil {
@@ -162,10 +151,36 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 	return t, nil
 }
 
-// UseModels puts the trained models into the retriever: the encoder's vectors replace
-// the LSA's on the dense side (embedded vectors are built first when they are missing or
-// stale), the tagger joins the statute ranking.
+// ManageLSA puts the LSA embedding the dense side opened under the residency manager, placed
+// as the policy says (resident: it embeds the query of every request), and returns the
+// embedder to use in its place.
+func (t *Models) ManageLSA(ctx context.Context, opened *models.LSA, stateDir string) (*models.ManagedLSA, error) {
+	place, _ := models.PlacementOf(models.LSAModelName)
+	sm := t.lsa
+	if sm == nil { // not found by LoadModels: the file appeared since
+		sm = &StateModel{Name: place.Name, Backend: place.Backend, Path: place.Path(stateDir), Bytes: opened.Bytes()}
+	}
+	spec := models.LSASpec(sm.Path, sm.Bytes, place.Resident, opened, search.DefaultAnalyzer())
+	spec.Device = t.dev.For(spec.Backend)
+	if err := t.Manager.Register(spec); err != nil {
+		return nil, err
+	}
+	return models.NewManagedLSA(ctx, t.Manager, models.LSAModelName)
+}
+
+// UseModels puts the models into the retriever: the LSA the dense side opened goes under the
+// residency manager; the encoder's vectors replace the LSA's on the dense side (embedded vectors
+// are built first when they are missing or stale), the tagger joins the statute ranking.
 func UseModels(ctx context.Context, r *advice.Retriever, t *Models, vectorStore string, stdout, stderr io.Writer) error {
+	if r.Dense != nil {
+		if lsa, ok := r.Dense.Embedder.(*models.LSA); ok {
+			managed, err := t.ManageLSA(ctx, lsa, r.State.Dir)
+			if err != nil {
+				return fmt.Errorf("LSA embedding: %w", err)
+			}
+			r.Dense.Embedder = managed
+		}
+	}
 	if t.Tagger != nil {
 		if r.Params.Tagger == 0 {
 			// Asked for by --tagger on while the default gives it no weight: the setting tuned

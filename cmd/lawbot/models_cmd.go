@@ -1,54 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/lawbot-kr/lawbot/gpu"
+	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/service"
 	"github.com/lawbot-kr/lawbot/state"
 )
-
-// modelRow is one model as `lawbot models` prints it; the first six fields are the ones the
-// server's Manager reports too (gpu.ModelStatus, /metrics).
-type modelRow struct {
-	Name     string `json:"name"`
-	Backend  string `json:"backend"`
-	Device   string `json:"device"`
-	Resident bool   `json:"resident"`
-	Loaded   bool   `json:"loaded"` // always false here: this command loads nothing
-	Bytes    int64  `json:"bytes"`
-	// Available is false for a TensorFlow model in a binary without TensorFlow: the Go
-	// fallbacks serve instead.
-	Available bool   `json:"available"`
-	Path      string `json:"path"`
-}
-
-type modelsReport struct {
-	State      string       `json:"state"`
-	Models     []modelRow   `json:"models"`
-	TensorFlow tfReport     `json:"tensorflow"`
-	CUDA       bool         `json:"cuda"`
-	Devices    []gpu.Device `json:"devices"`
-	// DeviceError is why the device list could not be read, "" when it could.
-	DeviceError   string `json:"device_error,omitempty"`
-	BudgetBytes   int64  `json:"budget_bytes"` // 0: no budget given
-	ResidentBytes int64  `json:"resident_bytes"`
-	// Fits is false when the resident models, or one on-demand model, exceed the budget.
-	Fits bool `json:"fits"`
-}
-
-type tfReport struct {
-	Available bool   `json:"available"`
-	Version   string `json:"version"`
-}
 
 func runModels(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("models", stderr)
@@ -72,7 +38,7 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "lawbot models: --budget: %v\n", err)
 		return errUsage
 	}
-	report, err := buildModelsReport(*stateDir, budget)
+	report, err := service.ReportModels(*stateDir, budget)
 	if err != nil {
 		return err
 	}
@@ -92,38 +58,9 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func buildModelsReport(stateDir string, budget int64) (modelsReport, error) {
-	tfOK := service.TensorFlowAvailable()
-	found, err := service.StateModels(stateDir, tfOK)
-	if err != nil {
-		return modelsReport{}, err
-	}
-	devs := gpu.Discover(service.ModelDevices)
-	r := modelsReport{State: stateDir, Models: []modelRow{}, CUDA: devs.CUDA, Devices: devs.List,
-		TensorFlow: tfReport{Available: tfOK, Version: service.TensorFlowVersion()}, BudgetBytes: budget, Fits: true}
-	if devs.Err != nil {
-		r.DeviceError = devs.Err.Error()
-	}
-	for _, m := range found {
-		row := modelRow{Name: m.Name, Backend: m.Backend, Device: devs.For(m.Backend), Resident: m.Resident,
-			Bytes: m.Bytes, Available: m.Backend != gpu.BackendTensorFlow || tfOK, Path: m.Path}
-		r.Models = append(r.Models, row)
-		if row.Resident && row.Available {
-			r.ResidentBytes += row.Bytes
-		}
-		if budget > 0 && row.Bytes > budget {
-			r.Fits = false
-		}
-	}
-	if budget > 0 && r.ResidentBytes > budget {
-		r.Fits = false
-	}
-	return r, nil
-}
-
-func printModels(w io.Writer, r modelsReport) error {
+func printModels(w io.Writer, r service.ModelsReport) error {
 	if len(r.Models) == 0 {
-		fmt.Fprintf(w, "no models in %s (lawbot train writes them)\n", filepath.Join(r.State, "models"))
+		fmt.Fprintf(w, "no models in %s (lawbot train writes them)\n", models.Dir(r.State))
 	} else {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tBACKEND\tDEVICE\tRESIDENT\tLOADED\tSIZE\tPATH")
@@ -217,22 +154,11 @@ func parseBytes(s string) (int64, error) {
 
 // printLiveModels asks a running server which models are loaded now.
 func printLiveModels(addr string, asJSON bool, stdout io.Writer) error {
-	client := &http.Client{Timeout: 10 * time.Second}
-	res, err := client.Get(strings.TrimSuffix(addr, "/") + "/models")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	live, err := gpu.FetchLive(ctx, addr)
 	if err != nil {
-		return fmt.Errorf("ask %s: %w", addr, err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("ask %s: %w", addr, err)
-	}
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s/models: HTTP %d: %s", strings.TrimSuffix(addr, "/"), res.StatusCode, strings.TrimSpace(string(body)))
-	}
-	var live gpu.LiveReport
-	if err := json.Unmarshal(body, &live); err != nil {
-		return fmt.Errorf("%s/models is not a model report: %w", addr, err)
+		return err
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)

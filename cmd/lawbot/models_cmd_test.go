@@ -48,9 +48,9 @@ func withTensorFlow(t *testing.T, devices ...gpu.Device) {
 	service.ModelDevices = func() ([]gpu.Device, error) { return devices, nil }
 }
 
-func decodeModels(t *testing.T, out string) modelsReport {
+func decodeModels(t *testing.T, out string) service.ModelsReport {
 	t.Helper()
-	var r modelsReport
+	var r service.ModelsReport
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("decode %q: %v", out, err)
 	}
@@ -64,14 +64,14 @@ func TestModelsCommandJSON(t *testing.T) {
 	tests := []struct {
 		name   string
 		setup  func(t *testing.T)
-		want   []modelRow
+		want   []service.ModelRow
 		cuda   bool
 		tf     bool
 		resInB int64
 	}{
 		{
 			name: "without tensorflow",
-			want: []modelRow{
+			want: []service.ModelRow{
 				{Name: "encoder", Backend: "tensorflow", Device: "CPU:0", Resident: true, Bytes: 1000, Available: false},
 				{Name: "filter", Backend: "go", Device: "CPU:0", Resident: false, Bytes: 100, Available: true},
 				// The encoder cannot serve, so the LSA embedding runs on every request: resident.
@@ -82,7 +82,7 @@ func TestModelsCommandJSON(t *testing.T) {
 		{
 			name:  "tensorflow on cpu",
 			setup: func(t *testing.T) { withTensorFlow(t, cpu) },
-			want: []modelRow{
+			want: []service.ModelRow{
 				{Name: "encoder", Backend: "tensorflow", Device: "CPU:0", Resident: true, Bytes: 1000, Available: true},
 				{Name: "filter", Backend: "go", Device: "CPU:0", Resident: false, Bytes: 100, Available: true},
 				{Name: "lsa", Backend: "go", Device: "CPU:0", Resident: false, Bytes: 1000, Available: true},
@@ -93,7 +93,7 @@ func TestModelsCommandJSON(t *testing.T) {
 		{
 			name:  "tensorflow with a gpu",
 			setup: func(t *testing.T) { withTensorFlow(t, cpu, h100) },
-			want: []modelRow{
+			want: []service.ModelRow{
 				{Name: "encoder", Backend: "tensorflow", Device: "GPU:0", Resident: true, Bytes: 1000, Available: true},
 				{Name: "filter", Backend: "go", Device: "CPU:0", Resident: false, Bytes: 100, Available: true},
 				{Name: "lsa", Backend: "go", Device: "CPU:0", Resident: false, Bytes: 1000, Available: true},

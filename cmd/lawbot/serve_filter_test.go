@@ -102,14 +102,21 @@ func TestServeFilterOnDemand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &live); err != nil {
 		t.Fatalf("models --addr --json: %v\n%s", err, out)
 	}
-	found := false
+	found, lsa := false, false
 	for _, m := range live.Models {
+		if m.Name == models.LSAModelName {
+			// No trained encoder: the LSA embeds every query, resident under the manager.
+			lsa = m.Loaded && m.Resident && m.Loads == 1 && m.Bytes > 0
+		}
 		if m.Name == models.FilterModelName {
 			found = true
 			if !m.Loaded || m.Resident || m.Loads != loads+1 || m.IdleReleases < 1 {
 				t.Errorf("live filter status %+v; want loaded, on demand, %d loads, released at least once", m, loads+1)
 			}
 		}
+	}
+	if !lsa || modelGauge(t, url, "lawbot_model_loaded", models.LSAModelName) != 1 {
+		t.Errorf("the LSA is not resident under the manager: %+v", live.Models)
 	}
 	if !found || live.UsedBytes <= 0 {
 		t.Errorf("live report %+v", live)

@@ -1,0 +1,108 @@
+package service
+
+import (
+	"context"
+	"io"
+	"testing"
+
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/gpu"
+	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/state"
+)
+
+// With the LSA serving the dense side (no trained encoder), the LSA is under the residency
+// manager as the policy places it: resident, loaded, and the dense side's embedder acquires it
+// from the manager for each query; the answer is the one the LSA gives when used directly.
+func TestOpenModelsUnderManager(t *testing.T) {
+	dir := fixtureState(t)
+	ctx := context.Background()
+	st, err := state.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := advice.LoadIndexes(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := advice.BuildVectors(ctx, st, ix, nil); err != nil {
+		t.Fatal(err)
+	}
+	question := "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요."
+	direct, err := LoadRetriever(ctx, dir, "embedded", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Dense.Close()
+	if _, ok := direct.Dense.Embedder.(*models.LSA); !ok {
+		t.Fatalf("the dense side embeds with a %T, want the LSA", direct.Dense.Embedder)
+	}
+	want, err := advice.NewPipeline(direct, nil).Advise(ctx, question, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	svc, err := Open(ctx, Config{StateDir: dir, VectorStore: "embedded", Models: ModelConfig{Embedder: "auto", Tagger: "auto"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if _, ok := svc.Pipeline.Retriever.Dense.Embedder.(*models.ManagedLSA); !ok {
+		t.Fatalf("the dense side embeds with a %T, want the LSA through the manager", svc.Pipeline.Retriever.Dense.Embedder)
+	}
+	lsa := func() gpu.ModelStatus {
+		for _, s := range svc.Models.Manager.Status() {
+			if s.Name == models.LSAModelName {
+				return s
+			}
+		}
+		t.Fatalf("the LSA is not under the manager: %+v", svc.Models.Manager.Status())
+		return gpu.ModelStatus{}
+	}
+	if s := lsa(); !s.Loaded || !s.Resident || s.Loads != 1 || s.Bytes <= 0 {
+		t.Errorf("LSA %+v, want resident, loaded once, with its size", s)
+	}
+	before := lsa().LastUsed
+	got, err := svc.Pipeline.Advise(ctx, question, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Precedents) == 0 || len(got.Precedents) != len(want.Precedents) {
+		t.Fatalf("%d precedents through the manager, %d directly", len(got.Precedents), len(want.Precedents))
+	}
+	for i := range want.Precedents {
+		if g, w := got.Precedents[i], want.Precedents[i]; g.N != w.N || g.Score != w.Score {
+			t.Errorf("precedent %d: %d (%g) through the manager, %d (%g) directly", i, g.N, g.Score, w.N, w.Score)
+		}
+	}
+	if s := lsa(); s.Loads != 1 || s.InUse != 0 || !s.LastUsed.After(before) {
+		t.Errorf("after a question: %+v, want used, loaded once, released", s)
+	}
+	if svc.Models.Encoder != nil || svc.Models.Tagger != nil {
+		t.Errorf("encoder %v, tagger %v without TensorFlow models", svc.Models.Encoder, svc.Models.Tagger)
+	}
+}
+
+// The offline report follows the policy: the LSA is resident only while it stands in for an
+// encoder that cannot serve.
+func TestStateModelsPolicy(t *testing.T) {
+	dir := fixtureState(t)
+	st, err := state.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := advice.LoadIndexes(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := advice.BuildVectors(context.Background(), st, ix, nil); err != nil {
+		t.Fatal(err)
+	}
+	found, err := StateModels(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || found[0].Name != models.LSAModelName || !found[0].Resident || found[0].Path != models.LSAPath(dir) {
+		t.Errorf("without an encoder: %+v, want the LSA alone, resident", found)
+	}
+}
