@@ -35,7 +35,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // FilterPath is where the filter lives in a state directory.
 func FilterPath(stateDir string) string {
-	return filepath.Join(stateDir, "models", fmt.Sprintf("filter.v%d.bin", FilterFormatVersion))
+	return filepath.Join(Dir(stateDir), fmt.Sprintf("filter.v%d.bin", FilterFormatVersion))
 }
 
 // Save writes the filter to path atomically: a reader sees the old model or the new, never half.

@@ -37,7 +37,7 @@ type LSAInfo struct {
 
 // LSAPath is where the LSA embedding lives in a state directory.
 func LSAPath(stateDir string) string {
-	return filepath.Join(stateDir, "models", fmt.Sprintf("lsa.v%d.bin", LSAFormatVersion))
+	return filepath.Join(Dir(stateDir), fmt.Sprintf("lsa.v%d.bin", LSAFormatVersion))
 }
 
 // Info describes the embedding (set by the caller of FitLSA before Save, read back by LoadLSA).

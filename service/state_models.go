@@ -22,7 +22,7 @@ type StateModel struct {
 
 // SavedModelDir is where training puts a SavedModel: STATE/models/<name>.v1/.
 func SavedModelDir(stateDir, name string) string {
-	return filepath.Join(stateDir, "models", name+".v1")
+	return models.SavedModelDir(stateDir, name)
 }
 
 // StateModels finds the models of a state directory, in the order the server loads them. The

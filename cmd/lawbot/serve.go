@@ -26,6 +26,7 @@ import (
 	"github.com/lawbot-kr/lawbot/server"
 	"github.com/lawbot-kr/lawbot/service"
 	"github.com/lawbot-kr/lawbot/state"
+	"github.com/lawbot-kr/lawbot/training"
 	"github.com/lawbot-kr/lawbot/ui"
 )
 
@@ -256,7 +257,7 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 	// The filter is trained first when the state has none, so that the residency manager
 	// finds it with the other models.
 	srv.SetNotReady("checking the legal-question filter")
-	ensureFilter(o.StateDir, dataDir, dataErr == nil, log, stdout, stderr)
+	ensureFilter(ctx, o.StateDir, dataDir, dataErr == nil, log, stdout, stderr)
 	svc, err := service.Open(ctx, service.Config{StateDir: o.StateDir, State: st, Indexes: ix,
 		VectorStore: o.VectorStore, Models: o.Models, Warmup: true, Status: srv.SetNotReady,
 		Log: log, Stdout: stdout, Stderr: stderr})
@@ -276,13 +277,13 @@ func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *
 // ensureFilter trains the legal-question filter (as lawbot train --only filter does) when the
 // state has none and there is a corpus to train it on. A failure is logged: without a filter
 // every message is treated as legal.
-func ensureFilter(stateDir, dataDir string, haveData bool, log *slog.Logger, stdout, stderr io.Writer) {
+func ensureFilter(ctx context.Context, stateDir, dataDir string, haveData bool, log *slog.Logger, stdout, stderr io.Writer) {
 	path := models.FilterPath(stateDir)
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) || !haveData {
 		return
 	}
 	log.Info("no legal-question filter yet; training it", "model", path)
-	if err := trainFilter(trainOptions{DataDir: dataDir, StateDir: stateDir, Seed: 1, Morphemes: true}, stdout, stderr); err != nil {
+	if err := training.TrainFilter(ctx, training.Config{DataDir: dataDir, StateDir: stateDir, Seed: 1, Morphemes: true, Stdout: stdout, Stderr: stderr}); err != nil {
 		log.Warn("training the filter failed; every message is treated as legal", "err", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/service"
 	"github.com/lawbot-kr/lawbot/state"
@@ -40,7 +41,7 @@ func TestTrainedModelsServe(t *testing.T) {
 		Outputs [][]float32 `json:"outputs"`
 	}
 	read := func(name string) golden {
-		data, err := os.ReadFile(filepath.Join(TFModelDir(stateDir, name), "golden.json"))
+		data, err := os.ReadFile(filepath.Join(models.SavedModelDir(stateDir, name), "golden.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
