@@ -1,6 +1,3 @@
-// Package evaluation measures the statute ranking on a dev set through the pipeline the API
-// runs: Recall@5, Recall@k, Hit@k, MRR@k, latency, and how many of the precedents and Q&A shown
-// point at the gold articles.
 package evaluation
 
 import (
@@ -78,7 +75,8 @@ func scoreRanking(m *RankingMetrics, ranked, gold []string, k int) {
 }
 
 // Statutes runs every case through p (which should take every message as legal) and averages
-// the metrics; each case's result goes to seen (nil: none), for --explain.
+// the metrics: Recall@5, Recall@k, Hit@k, MRR@k, latency, and how many of the precedents and
+// Q&A shown point at the gold articles; each case's result goes to seen (nil: none), for --explain.
 func Statutes(ctx context.Context, p *advice.Pipeline, cases []StatuteCase, k int, seen func(StatuteCase, *advice.Result)) (RankingMetrics, error) {
 	m := RankingMetrics{K: k}
 	p.Sizes.Statutes = max(k, 10)

@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/lawbot-kr/lawbot/internal/stats"
 )
 
 // Bounds that keep lawbot bench a benchmark of the local server, not a flood.
@@ -403,8 +405,8 @@ func Summary(ds []time.Duration) Latency {
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	return Latency{
-		P50: ms(percentile(sorted, 0.50)), P90: ms(percentile(sorted, 0.90)),
-		P99: ms(percentile(sorted, 0.99)), Max: ms(sorted[len(sorted)-1]),
+		P50: ms(stats.Percentile(sorted, 0.50)), P90: ms(stats.Percentile(sorted, 0.90)),
+		P99: ms(stats.Percentile(sorted, 0.99)), Max: ms(sorted[len(sorted)-1]),
 		Mean: ms(sum / time.Duration(len(sorted))),
 	}
 }
@@ -486,13 +488,4 @@ func Run(cfg Config) (Report, error) {
 		rep.Stream = streams(ctx, client, endpoint, questions, cfg.Streams, nil, cfg.Log)
 	}
 	return rep, nil
-}
-
-// percentile is the p-th of sorted durations (nearest rank).
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(p*float64(len(sorted))+0.5) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
 }

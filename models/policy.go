@@ -1,9 +1,6 @@
 package models
 
 import (
-	"fmt"
-	"path/filepath"
-
 	"github.com/lawbot-kr/lawbot/gpu"
 )
 
@@ -14,19 +11,6 @@ const (
 	FilterModelName  = "filter"
 	LSAModelName     = "lsa"
 )
-
-// Dir is the directory of a state's models: STATE/models.
-func Dir(stateDir string) string {
-	return filepath.Join(stateDir, "models")
-}
-
-// SavedModelVersion is the version in a TensorFlow model's directory name.
-const SavedModelVersion = 1
-
-// SavedModelDir is where training puts a TensorFlow SavedModel: STATE/models/<name>.v1/.
-func SavedModelDir(stateDir, name string) string {
-	return filepath.Join(Dir(stateDir), fmt.Sprintf("%s.v%d", name, SavedModelVersion))
-}
 
 // Placement is one of LawBot's models and where the residency manager keeps it.
 type Placement struct {

@@ -95,6 +95,10 @@ func (a *Analyzer) Morphemes(text string) []string {
 // version is stale, since its terms would no longer meet the queries'.
 const AnalyzerVersion = "ko-morph+bigram/2"
 
+// MorphemeAnalyzerName is the name a model (the legal-question filter) records for this
+// analyzer's morphemes, so that it is never served with another analyzer's.
+const MorphemeAnalyzerName = "kagome-ko"
+
 func appendMorphemes(out []string, t tokenizer.Token) []string {
 	f := t.Features()
 	if len(f) == 0 {

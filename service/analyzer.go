@@ -8,7 +8,7 @@ import (
 )
 
 // MorphemeAnalyzerName is the name the filter records for search.Analyzer's morphemes.
-const MorphemeAnalyzerName = "kagome-ko"
+const MorphemeAnalyzerName = search.MorphemeAnalyzerName
 
 // AnalyzerFor gives the analyzer a saved model names. The dictionary loads on the first
 // morpheme request, not here, so a character-only model never pays for it.

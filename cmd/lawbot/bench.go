@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/evaluation"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/loadtest"
 	"github.com/lawbot-kr/lawbot/server"
@@ -32,7 +33,7 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 	streams := fs.Int("stream", 20, "adviceStream subscriptions over SSE to time after the load (0: none)")
 	warmup := fs.Int("warmup", 10, "uncounted requests before the load")
 	timeout := fs.Duration("timeout", 2*time.Minute, "stop after this long, whatever is left (at most "+loadtest.MaxTimeout.String()+")")
-	dataFlag := fs.String("data", "", "corpus directory whose eval/"+filterLegalDevFile+" gives the questions (default $"+law.DataEnv+", else "+law.DefaultDataDir+")")
+	dataFlag := fs.String("data", "", "corpus directory whose eval/"+evaluation.LegalQuestionsFile+" gives the questions (default $"+law.DataEnv+", else "+law.DefaultDataDir+")")
 	questionsFile := fs.String("questions", "", "JSONL `file` of questions (field query or text) instead of the dev set")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
 	goneAfter := fs.Duration("gone-after", 5*time.Second, "stop when the server has refused or dropped connections this long with no answer")
@@ -58,9 +59,9 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		path = filepath.Join(dataDir, "eval", filterLegalDevFile)
+		path = filepath.Join(dataDir, "eval", evaluation.LegalQuestionsFile)
 	}
-	items, err := readFilterDev(path, true)
+	items, err := evaluation.ReadDevTexts(path, true)
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func benchAdvice(args []string, stdout, stderr io.Writer) error {
 	}
 	questions := make([]string, len(items))
 	for i, it := range items {
-		questions[i] = it.text
+		questions[i] = it.Text
 	}
 
 	rep, err := loadtest.Run(loadtest.Config{Endpoint: endpoint, Questions: questions, Source: path, N: *n, C: *c,

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"testing"
+
+	"github.com/lawbot-kr/lawbot/loadtest"
 )
 
 func TestBenchVector(t *testing.T) {
@@ -12,7 +14,7 @@ func TestBenchVector(t *testing.T) {
 	if err := runBench([]string{"vector", "--n", "2000", "--dim", "16", "--queries", "20", "--json"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	var rep vectorReport
+	var rep loadtest.VectorReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
 	}

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,21 +8,6 @@ import (
 
 	"github.com/lawbot-kr/lawbot/law"
 )
-
-// citeInput is one line of `lawbot cite --jsonl`.
-type citeInput struct {
-	Raw string `json:"raw"`
-	// Home optionally names the law that "이 법" and bare articles refer to.
-	Home string `json:"home,omitempty"`
-}
-
-// citeOutput answers one input line. Articles are in order of first appearance, without
-// duplicates; Unresolved lists those of them that the statute corpus does not hold.
-type citeOutput struct {
-	Articles   []string `json:"articles"`
-	Unresolved []string `json:"unresolved,omitempty"`
-	Error      string   `json:"error,omitempty"`
-}
 
 func runCite(args []string, stdout, stderr io.Writer) error {
 	return runCiteIO(args, os.Stdin, stdout, stderr)
@@ -42,7 +24,7 @@ func runCiteIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	catalog, err := loadCatalog(*dataFlag)
+	catalog, err := law.CatalogFor(*dataFlag)
 	if err != nil {
 		return err
 	}
@@ -62,7 +44,7 @@ func runCiteIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		dir, _ := law.ResolveDataDir(*dataFlag)
 		return printAgreement(dir, parser, catalog, mode, *show, stdout)
 	case *jsonl:
-		return citeJSONL(parser, mode, stdin, stdout)
+		return parser.AnswerJSONL(stdin, stdout, mode)
 	case fs.NArg() > 0:
 		opt := law.ParseOptions{Mode: mode}
 		for _, c := range parser.ParseWith(strings.Join(fs.Args(), " "), opt) {
@@ -76,55 +58,5 @@ func runCiteIO(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	default:
 		fmt.Fprintln(stderr, `usage: lawbot cite [--reference] "민법 제618조, 제623조"  |  lawbot cite --jsonl < in.jsonl  |  lawbot cite --agreement`)
 		return errUsage
-	}
-}
-
-// loadCatalog reads the statute corpus for name mapping and resolution. A corpus that was asked
-// for (--data or $LAWBOT_DATA) must be there; otherwise, without one, the parser still works and
-// nothing resolves.
-func loadCatalog(dataFlag string) (*law.Catalog, error) {
-	dir, err := law.ResolveDataDir(dataFlag)
-	if err != nil {
-		if dataFlag != "" || os.Getenv(law.DataEnv) != "" {
-			return nil, err
-		}
-		return law.NewCatalog(nil), nil
-	}
-	return law.LoadCatalog(dir)
-}
-
-// citeJSONL answers every input line with exactly one output line, so outputs can be zipped
-// with inputs; a malformed line gets an error field instead of aborting the stream.
-func citeJSONL(parser *law.CitationParser, mode law.Mode, stdin io.Reader, stdout io.Writer) error {
-	in := bufio.NewReaderSize(stdin, 1<<20)
-	out := bufio.NewWriter(stdout)
-	defer out.Flush()
-	enc := json.NewEncoder(out)
-	enc.SetEscapeHTML(false)
-	for lineNo := 1; ; lineNo++ {
-		line, err := in.ReadBytes('\n')
-		if len(strings.TrimSpace(string(line))) > 0 {
-			var q citeInput
-			res := citeOutput{Articles: []string{}}
-			if jerr := json.Unmarshal(line, &q); jerr != nil {
-				res.Error = fmt.Sprintf("line %d: invalid JSON: %v", lineNo, jerr)
-			} else {
-				for _, c := range parser.ParseWith(q.Raw, law.ParseOptions{Mode: mode, HomeLaw: q.Home}) {
-					res.Articles = append(res.Articles, c.ID())
-					if !c.Resolved {
-						res.Unresolved = append(res.Unresolved, c.ID())
-					}
-				}
-			}
-			if werr := enc.Encode(res); werr != nil {
-				return werr
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lawbot-kr/lawbot/law"
 )
 
 func TestCiteJSONL(t *testing.T) {
@@ -32,7 +34,7 @@ func TestCiteJSONL(t *testing.T) {
 		{},
 	}
 	for i, line := range lines {
-		var got citeOutput
+		var got law.CitationAnswer
 		if err := json.Unmarshal([]byte(line), &got); err != nil {
 			t.Fatalf("line %d: %v", i+1, err)
 		}

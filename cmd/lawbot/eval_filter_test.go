@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lawbot-kr/lawbot/evaluation"
 	"github.com/lawbot-kr/lawbot/models"
 )
 
@@ -27,7 +28,7 @@ func TestEvalFilterCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval --json exit %d: %s", code, errOut)
 	}
-	var rep filterEvalReport
+	var rep evaluation.FilterReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("eval --json: %v\n%s", err, out)
 	}

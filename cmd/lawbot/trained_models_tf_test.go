@@ -52,7 +52,7 @@ func TestTrainedModelsServe(t *testing.T) {
 		Outputs [][]float32 `json:"outputs"`
 	}
 	read := func(name string) golden {
-		data, err := os.ReadFile(filepath.Join(TFModelDir(stateDir, name), "golden.json"))
+		data, err := os.ReadFile(filepath.Join(models.SavedModelDir(stateDir, name), "golden.json"))
 		if err != nil {
 			t.Fatal(err)
 		}

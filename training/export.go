@@ -1,9 +1,11 @@
-package main
+package training
 
 import (
 	"bufio"
 	"cmp"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,10 +29,14 @@ import (
 // training/train.py. Python never tokenises, so training and serving cannot drift apart.
 // Only the state's corpus is read: the dev sets in eval/ never reach it (ingest does not read them).
 const (
-	exportInfoFile = "export.json" // written last: its presence means the export is complete
-	pairsFile      = "pairs.jsonl"
-	taggerFile     = "tagger.jsonl"
-	labelsFile     = "labels.txt"
+	// ExportInfoFile is written last: its presence means the export is complete.
+	ExportInfoFile = "export.json"
+	// PairsFile holds the encoder's pairs, {"a": ids, "b": ids, "kind": …} lines.
+	PairsFile = "pairs.jsonl"
+	// TaggerFile holds the tagger's examples, {"x": ids, "y": label indexes} lines.
+	TaggerFile = "tagger.jsonl"
+	// LabelsFile lists the tagger's labels (article ids), one a line.
+	LabelsFile = "labels.txt"
 )
 
 // Pair kinds in pairs.jsonl.
@@ -40,21 +46,22 @@ const (
 	pairPrecedentStatute = "precedent_statute" // 판시사항 ↔ title and text of one cited article
 )
 
-// exportConfig says what the export keeps.
-type exportConfig struct {
+// ExportConfig says what the export keeps.
+type ExportConfig struct {
 	MaxLen        int `json:"max_len"`
 	MinDF         int `json:"min_df"`          // a token enters the vocabulary in at least this many texts
 	MaxVocab      int `json:"max_vocab"`       // ids in all, [PAD] and [UNK] included
 	MinLabelCites int `json:"min_label_cites"` // an article is a tagger label when this many precedents cite it
 }
 
-var defaultExportConfig = exportConfig{MaxLen: models.DefaultMaxLen, MinDF: 3, MaxVocab: 50000, MinLabelCites: 5}
+// DefaultExportConfig is what lawbot train exports with.
+var DefaultExportConfig = ExportConfig{MaxLen: models.DefaultMaxLen, MinDF: 3, MaxVocab: 50000, MinLabelCites: 5}
 
-// exportInfo is export.json.
-type exportInfo struct {
+// ExportInfo is export.json: what an export holds and what it was made from.
+type ExportInfo struct {
 	Source   string         `json:"source"` // the state's snapshot checksum
 	Analyzer string         `json:"analyzer"`
-	Config   exportConfig   `json:"config"`
+	Config   ExportConfig   `json:"config"`
 	MaxLen   int            `json:"max_len"`
 	Vocab    int            `json:"vocab"`
 	Labels   int            `json:"labels"`
@@ -67,63 +74,12 @@ type exportInfo struct {
 	Created     string  `json:"created"`
 }
 
-func runTrainExport(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("train export", stderr)
-	stateDir := fs.String("state", state.DefaultDir, "state directory to export (after lawbot ingest)")
-	out := fs.String("out", "", "directory to write the export into (required)")
-	cfg := defaultExportConfig
-	fs.IntVar(&cfg.MaxLen, "max-len", cfg.MaxLen, "longest token sequence")
-	fs.IntVar(&cfg.MinDF, "min-df", cfg.MinDF, "texts a token must occur in to enter the vocabulary")
-	fs.IntVar(&cfg.MaxVocab, "max-vocab", cfg.MaxVocab, "vocabulary size, [PAD] and [UNK] included")
-	fs.IntVar(&cfg.MinLabelCites, "min-cites", cfg.MinLabelCites, "precedents that must cite an article for it to be a tagger label")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 || *out == "" {
-		if fs.NArg() > 0 {
-			fmt.Fprintf(stderr, "lawbot train export: unexpected argument %q\n", fs.Arg(0))
-		} else {
-			fmt.Fprintln(stderr, "lawbot train export: --out is required")
-		}
-		fs.Usage()
-		return errUsage
-	}
-	if cfg.MaxLen <= 0 || cfg.MinDF <= 0 || cfg.MaxVocab < 2 || cfg.MinLabelCites <= 0 {
-		fmt.Fprintln(stderr, "lawbot train export: --max-len, --min-df, --min-cites must be > 0 and --max-vocab ≥ 2")
-		return errUsage
-	}
-	st, err := state.Load(*stateDir)
-	if err != nil {
-		return err
-	}
-	info, err := exportTraining(st, search.DefaultAnalyzer(), *out, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "exported %d texts in %.1fs to %s: vocabulary %d, %d labels, pairs %s, %d tagger examples\n",
-		info.Texts, info.Seconds, *out, info.Vocab, info.Labels, formatCounts(info.Pairs), info.Tagger)
-	return nil
-}
-
-func formatCounts(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
-	}
-	return strings.Join(parts, " ")
-}
-
 // analysedText is one text's tokens as interim ids (into exporter.tokens), each part cut at
 // MaxLen: that is all Encode or a concatenation of two texts can use.
 type analysedText struct{ morphemes, bigrams []int32 }
 
 type exporter struct {
-	cfg    exportConfig
+	cfg    ExportConfig
 	tokens []string         // interim id → token
 	interm map[string]int32 // token → interim id
 	final  []int32          // interim id → vocabulary id, once the vocabulary is chosen
@@ -167,14 +123,40 @@ func (e *exporter) encode(texts ...*analysedText) []int32 {
 	return out
 }
 
-// exportTraining writes the export of st into dir. Texts are analysed on every core.
-func exportTraining(st *state.State, a models.MorphemeBigrammer, dir string, cfg exportConfig, logw io.Writer) (*exportInfo, error) {
+// Check reports a configuration that cannot make an export.
+func (c ExportConfig) Check() error {
+	if c.MaxLen <= 0 || c.MinDF <= 0 || c.MaxVocab < 2 || c.MinLabelCites <= 0 {
+		return errors.New("max_len, min_df, min_label_cites must be > 0 and max_vocab ≥ 2")
+	}
+	return nil
+}
+
+// PairCounts lists the pairs by kind, "holding_summary=3 qa=2", in the order of the kinds' names.
+func (i *ExportInfo) PairCounts() string {
+	keys := make([]string, 0, len(i.Pairs))
+	for k := range i.Pairs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for j, k := range keys {
+		parts[j] = fmt.Sprintf("%s=%d", k, i.Pairs[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+// Export writes the training export of st into dir, with a's analysis; progress goes to logw.
+// Texts are analysed on every core. A cancelled ctx stops it between texts.
+func Export(ctx context.Context, st *state.State, a models.MorphemeBigrammer, dir string, cfg ExportConfig, logw io.Writer) (*ExportInfo, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	// A previous export's export.json must not vouch for the files this one is replacing.
-	if err := os.Remove(filepath.Join(dir, exportInfoFile)); err != nil && !os.IsNotExist(err) {
+	if err := os.Remove(filepath.Join(dir, ExportInfoFile)); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
 
@@ -219,6 +201,9 @@ func exportTraining(st *state.State, a models.MorphemeBigrammer, dir string, cfg
 	bar := progress.New(logw, progress.Options{Label: "export: analyse", Total: total})
 	var done int64
 	parallelInOrder(len(texts), func(i int) [2][]string {
+		if ctx.Err() != nil {
+			return [2][]string{} // cancelled: the rest is skipped, the export abandoned below
+		}
 		m, b := models.TokenParts(a, texts[i])
 		return [2][]string{m, b}
 	}, func(i int, parts [2][]string) {
@@ -228,6 +213,9 @@ func exportTraining(st *state.State, a models.MorphemeBigrammer, dir string, cfg
 		bar.Update(done, int64(i+1))
 	})
 	bar.Finish()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	vocab := vb.Vocab(cfg.MinDF, cfg.MaxVocab)
 	tok := models.NewTokenizer(vocab, cfg.MaxLen, a)
@@ -244,11 +232,11 @@ func exportTraining(st *state.State, a models.MorphemeBigrammer, dir string, cfg
 	// Labels: articles in the statutes that at least MinLabelCites precedents cite.
 	statuteAt := statuteIndexes(st)
 	labels, labelOf := tagLabels(st, statuteAt, cfg.MinLabelCites)
-	if err := writeLines(filepath.Join(dir, labelsFile), labels); err != nil {
+	if err := writeLines(filepath.Join(dir, LabelsFile), labels); err != nil {
 		return nil, err
 	}
 
-	info := &exportInfo{
+	info := &ExportInfo{
 		Source: st.Snapshot.Checksum, Analyzer: search.AnalyzerVersion, Config: cfg, MaxLen: cfg.MaxLen,
 		Vocab: tok.VocabSize(), Labels: len(labels), Texts: len(texts), Pairs: map[string]int{},
 		StatuteText: "title, a line break, then the article text",
@@ -256,7 +244,7 @@ func exportTraining(st *state.State, a models.MorphemeBigrammer, dir string, cfg
 	at := func(i int32) *analysedText { return &analysed[i] }
 
 	// pairs.jsonl
-	err := writeJSONL(filepath.Join(dir, pairsFile), func(w *bufio.Writer) {
+	err := writeJSONL(filepath.Join(dir, PairsFile), func(w *bufio.Writer) {
 		pair := func(kind string, a, b []int32) {
 			w.WriteString(`{"a":`)
 			writeIDs(w, a)
@@ -296,7 +284,7 @@ func exportTraining(st *state.State, a models.MorphemeBigrammer, dir string, cfg
 	}
 
 	// tagger.jsonl: 판시사항 and 판결요지 → the labels among the cited articles.
-	err = writeJSONL(filepath.Join(dir, taggerFile), func(w *bufio.Writer) {
+	err = writeJSONL(filepath.Join(dir, TaggerFile), func(w *bufio.Writer) {
 		for i := range st.Precedents {
 			var ys []int
 			for _, id := range citedArticles(st, statuteAt, &st.Precedents[i]) {
@@ -337,7 +325,7 @@ func exportTraining(st *state.State, a models.MorphemeBigrammer, dir string, cfg
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, exportInfoFile), append(data, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, ExportInfoFile), append(data, '\n')); err != nil {
 		return nil, err
 	}
 	return info, nil

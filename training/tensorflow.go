@@ -1,4 +1,4 @@
-package main
+package training
 
 import (
 	"bytes"
@@ -19,50 +19,46 @@ import (
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
-	"github.com/lawbot-kr/lawbot/service"
 	"github.com/lawbot-kr/lawbot/state"
 )
 
 // The TensorFlow models (encoder, tagger) are trained by training/train.py, in Python, on the
 // export of the state (lawbot train export): Go tokenises, Python only sees ids.
 const (
-	// pythonEnv names the interpreter with TensorFlow; without it, tfVenvPython (make setup).
-	pythonEnv    = "LAWBOT_PYTHON"
-	tfVenvPython = "var/tf-venv/bin/python"
-	// trainingEnv names the directory holding train.py; without it, ./training.
-	trainingEnv = "LAWBOT_TRAINING"
-	// trainArgsEnv passes extra flags to train.py, e.g. "--steps 20" for a smoke run.
-	trainArgsEnv = "LAWBOT_TRAIN_ARGS"
-	// trainExportDir is where, inside the state, the export for training is kept (reused while
-	// the snapshot and the analyzer stay the same).
-	trainExportDir = "train-export"
-	// tfModelVersion is the version in the models' directory names.
-	tfModelVersion = 1
+	// PythonEnv names the interpreter with TensorFlow; without it, VenvPython (make setup).
+	PythonEnv  = "LAWBOT_PYTHON"
+	VenvPython = "var/tf-venv/bin/python"
+	// ScriptDirEnv names the directory holding train.py; without it, ./training.
+	ScriptDirEnv = "LAWBOT_TRAINING"
+	// ArgsEnv passes extra flags to train.py, e.g. "--steps 20" for a smoke run.
+	ArgsEnv = "LAWBOT_TRAIN_ARGS"
+	// exportDir is where, inside the state, the export for training is kept (reused while the
+	// snapshot and the analyzer stay the same).
+	exportDir = "train-export"
 )
-
-// TFModelDir is where a TensorFlow model lives in a state directory: STATE/models/<name>.v1.
-func TFModelDir(stateDir, name string) string {
-	return filepath.Join(stateDir, "models", fmt.Sprintf("%s.v%d", name, tfModelVersion))
-}
 
 // errTFUnavailable says the TensorFlow models cannot be trained here: a full `lawbot train`
 // reports them as skipped, a `--only encoder` fails with it.
 var errTFUnavailable = errors.New("cannot train the TensorFlow models")
 
-// trainTF returns the trainer of one TensorFlow model.
-func trainTF(name string) func(opt trainOptions, stdout, stderr io.Writer) error {
-	return func(opt trainOptions, stdout, stderr io.Writer) error {
-		err := runTFTraining(name, opt, stdout, stderr)
-		if errors.Is(err, errTFUnavailable) && !opt.Only {
-			fmt.Fprintf(stdout, "%s: skipped: %v\n", name, err)
+// tfTrainer returns the trainer of one TensorFlow model.
+func tfTrainer(name string) func(ctx context.Context, cfg Config) error {
+	return func(ctx context.Context, cfg Config) error {
+		cfg = cfg.withDefaults()
+		err := trainTF(ctx, name, cfg)
+		if errors.Is(err, errTFUnavailable) && !cfg.Only {
+			fmt.Fprintf(cfg.Stdout, "%s: skipped: %v\n", name, err)
 			return nil
 		}
 		return err
 	}
 }
 
-func runTFTraining(name string, opt trainOptions, stdout, stderr io.Writer) error {
-	python, err := findTFPython()
+// trainTF runs train.py for one model on the state's export (written first when missing or
+// stale) and moves the model it wrote into the state.
+func trainTF(ctx context.Context, name string, opt Config) error {
+	stdout, stderr := opt.Stdout, opt.Stderr
+	python, err := findTFPython(ctx)
 	if err != nil {
 		return err
 	}
@@ -77,11 +73,11 @@ func runTFTraining(name string, opt trainOptions, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	exportDir := filepath.Join(opt.StateDir, trainExportDir)
-	if err := ensureExport(st, exportDir, stderr); err != nil {
+	exportDir := filepath.Join(opt.StateDir, exportDir)
+	if err := ensureExport(ctx, st, exportDir, stderr); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	modelsDir := filepath.Join(opt.StateDir, "models")
+	modelsDir := models.Dir(opt.StateDir)
 	if err := os.MkdirAll(modelsDir, 0o755); err != nil {
 		return err
 	}
@@ -97,11 +93,11 @@ func runTFTraining(name string, opt trainOptions, stdout, stderr io.Writer) erro
 	}
 	defer os.RemoveAll(tmp)
 	// Ctrl-C or SIGTERM stops the Python child and still removes the half-written model.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	args := []string{script, "--data", exportDir, "--out", tmp, "--models", name, "--seed", fmt.Sprint(opt.Seed)}
-	args = append(args, strings.Fields(os.Getenv(trainArgsEnv))...)
+	args = append(args, strings.Fields(os.Getenv(ArgsEnv))...)
 	fmt.Fprintf(stderr, "%s: %s %s\n", name, python, strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, python, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -113,30 +109,31 @@ func runTFTraining(name string, opt trainOptions, stdout, stderr io.Writer) erro
 		return fmt.Errorf("%s %s: %w", python, script, err)
 	}
 	built := filepath.Join(tmp, name)
-	info, err := readModelInfo(built)
+	info, err := ReadModelInfo(built)
 	if err != nil {
 		return fmt.Errorf("train.py wrote no usable %s model: %w", name, err)
 	}
-	dest := TFModelDir(opt.StateDir, name)
+	dest := models.SavedModelDir(opt.StateDir, name)
 	if err := replaceDir(built, dest); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: trained %v steps in %s; %s\n  wrote %s\n", name, info["steps"],
 		time.Since(start).Round(time.Second), formatMetrics(info), dest)
 	if name == "encoder" {
-		return encodeCorpus(st, dest, stdout, stderr)
+		return encodeCorpus(ctx, st, dest, stdout, stderr)
 	}
 	return nil
 }
 
 // encodeCorpus fills the encoder's vector store right after training, so that the server starts
 // with it ready; without TensorFlow in this binary the server does it on first use instead.
-func encodeCorpus(st *state.State, dir string, stdout, stderr io.Writer) error {
-	if !service.TensorFlowAvailable() {
+func encodeCorpus(ctx context.Context, st *state.State, dir string, stdout, stderr io.Writer) error {
+	if models.TensorFlowVersion() == "" {
 		fmt.Fprintf(stdout, "encoder: this lawbot has no TensorFlow; the corpus is encoded when a TensorFlow build first serves\n")
 		return nil
 	}
-	tok, err := service.LoadModelTokenizer(dir)
+	// The tokeniser was written by this run's export, with this lawbot's analyzer.
+	tok, err := models.LoadTokenizer(dir, search.DefaultAnalyzer())
 	if err != nil {
 		return err
 	}
@@ -150,7 +147,7 @@ func encodeCorpus(st *state.State, dir string, stdout, stderr io.Writer) error {
 		return err
 	}
 	start := time.Now()
-	if err := advice.BuildEncoderVectors(context.Background(), st, enc, version, stderr); err != nil {
+	if err := advice.BuildEncoderVectors(ctx, st, enc, version, stderr); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "encoder: encoded %d documents into %s in %s\n", len(st.Precedents)+len(st.QA)+len(st.Statutes),
@@ -159,17 +156,17 @@ func encodeCorpus(st *state.State, dir string, stdout, stderr io.Writer) error {
 }
 
 // findTFPython finds the interpreter with TensorFlow: $LAWBOT_PYTHON, else var/tf-venv.
-func findTFPython() (string, error) {
-	python := os.Getenv(pythonEnv)
-	where := "$" + pythonEnv
+func findTFPython(ctx context.Context) (string, error) {
+	python := os.Getenv(PythonEnv)
+	where := "$" + PythonEnv
 	if python == "" {
-		python, where = tfVenvPython, tfVenvPython
+		python, where = VenvPython, VenvPython
 	}
 	path, err := exec.LookPath(python)
 	if err != nil {
-		return "", fmt.Errorf("%w: no Python with TensorFlow at %s (run make setup, or set $%s)", errTFUnavailable, where, pythonEnv)
+		return "", fmt.Errorf("%w: no Python with TensorFlow at %s (run make setup, or set $%s)", errTFUnavailable, where, PythonEnv)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	probe := exec.CommandContext(ctx, path, "-c", "import tensorflow as tf; print(tf.__version__)")
 	probe.Env = append(os.Environ(), "TF_CPP_MIN_LOG_LEVEL=3")
@@ -187,38 +184,40 @@ func findTFPython() (string, error) {
 
 // findTrainScript finds training/train.py ($LAWBOT_TRAINING, else ./training).
 func findTrainScript() (string, error) {
-	dir := os.Getenv(trainingEnv)
+	dir := os.Getenv(ScriptDirEnv)
 	if dir == "" {
 		dir = "training"
 	}
 	path := filepath.Join(dir, "train.py")
 	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("%w: %s not found (run lawbot train from the repository root, or set $%s)", errTFUnavailable, path, trainingEnv)
+		return "", fmt.Errorf("%w: %s not found (run lawbot train from the repository root, or set $%s)", errTFUnavailable, path, ScriptDirEnv)
 	}
 	return filepath.Abs(path)
 }
 
 // ensureExport writes the training export into dir unless it already holds one of this
 // snapshot, analyzer and configuration.
-func ensureExport(st *state.State, dir string, stderr io.Writer) error {
-	if data, err := os.ReadFile(filepath.Join(dir, exportInfoFile)); err == nil {
-		var info exportInfo
+func ensureExport(ctx context.Context, st *state.State, dir string, stderr io.Writer) error {
+	if data, err := os.ReadFile(filepath.Join(dir, ExportInfoFile)); err == nil {
+		var info ExportInfo
 		if json.Unmarshal(data, &info) == nil && info.Source == st.Snapshot.Checksum &&
-			info.Analyzer == search.AnalyzerVersion && info.Config == defaultExportConfig {
+			info.Analyzer == search.AnalyzerVersion && info.Config == DefaultExportConfig {
 			fmt.Fprintf(stderr, "export: reusing %s (same snapshot)\n", dir)
 			return nil
 		}
 	}
-	info, err := exportTraining(st, search.DefaultAnalyzer(), dir, defaultExportConfig, stderr)
+	info, err := Export(ctx, st, search.DefaultAnalyzer(), dir, DefaultExportConfig, stderr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "export: %d texts in %.1fs: vocabulary %d, %d labels, pairs %s, %d tagger examples\n",
-		info.Texts, info.Seconds, info.Vocab, info.Labels, formatCounts(info.Pairs), info.Tagger)
+		info.Texts, info.Seconds, info.Vocab, info.Labels, info.PairCounts(), info.Tagger)
 	return nil
 }
 
-func readModelInfo(dir string) (map[string]any, error) {
+// ReadModelInfo reads a SavedModel's model.json (what train.py wrote about it: steps,
+// validation figures), checking that the SavedModel itself is there.
+func ReadModelInfo(dir string) (map[string]any, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "model.json"))
 	if err != nil {
 		return nil, err

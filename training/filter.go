@@ -1,6 +1,7 @@
-package main
+package training
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,11 +17,11 @@ import (
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
-	"github.com/lawbot-kr/lawbot/service"
 )
 
-// NonLegalFile holds everyday utterances, the filter's negatives (field text).
-const nonLegalFile = "nonlegal.jsonl"
+// NonLegalFile holds everyday utterances, the filter's negatives (field text), in the corpus
+// directory.
+const NonLegalFile = "nonlegal.jsonl"
 
 // Sources of the filter's training texts; the threshold is chosen on sourceQuestion because
 // those are written the way users write.
@@ -110,7 +111,7 @@ func readFilterExamples(dataDir string, c filterCorpus, stderr io.Writer) ([]mod
 	if err != nil {
 		return nil, err
 	}
-	files := append([]string{filepath.Join(dataDir, law.QAFile), filepath.Join(dataDir, nonLegalFile), filepath.Join(dataDir, law.StatutesFile)}, precedentFiles...)
+	files := append([]string{filepath.Join(dataDir, law.QAFile), filepath.Join(dataDir, NonLegalFile), filepath.Join(dataDir, law.StatutesFile)}, precedentFiles...)
 	var total int64
 	for _, f := range files {
 		fi, err := os.Stat(f)
@@ -214,7 +215,12 @@ func readFilterExamples(dataDir string, c filterCorpus, stderr io.Writer) ([]mod
 	return examples, nil
 }
 
-func trainFilter(opt trainOptions, stdout, stderr io.Writer) error {
+// TrainFilter trains the legal-question filter on the corpus in cfg.DataDir and writes it into
+// the state (models.FilterPath), reporting its held-out figures on cfg.Stdout. The training
+// itself cannot be abandoned midway; ctx is checked before it starts.
+func TrainFilter(ctx context.Context, cfg Config) error {
+	cfg = cfg.withDefaults()
+	opt, stdout, stderr := cfg, cfg.Stdout, cfg.Stderr
 	start := time.Now()
 	examples, err := readFilterExamples(opt.DataDir, defaultFilterCorpus, stderr)
 	if err != nil {
@@ -223,8 +229,11 @@ func trainFilter(opt trainOptions, stdout, stderr io.Writer) error {
 	var analyzer models.MorphemeAnalyzer
 	name := ""
 	if opt.Morphemes {
-		name = service.MorphemeAnalyzerName
+		name = search.MorphemeAnalyzerName
 		analyzer = search.DefaultAnalyzer() // load before the bar starts, so its ETA is honest
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	trainOpt := models.DefaultFilterTrainOptions(models.DefaultFeatureConfig(name), analyzer)
 	trainOpt.Seed = opt.Seed

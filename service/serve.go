@@ -1,0 +1,276 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/gpu"
+	"github.com/lawbot-kr/lawbot/graph"
+	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/server"
+	"github.com/lawbot-kr/lawbot/state"
+	"github.com/lawbot-kr/lawbot/training"
+	"github.com/lawbot-kr/lawbot/ui"
+)
+
+// ServeConfig is lawbot serve: where the corpus and the state are, the HTTP server's limits,
+// the GraphQL API's, and the models'.
+type ServeConfig struct {
+	// DataDir is the corpus directory ("": $LAWBOT_DATA, else law.DefaultDataDir); the state is
+	// ingested from it when missing or stale. Without a corpus the state is served as it is.
+	DataDir  string
+	StateDir string
+	// Addr is HOST:PORT to listen on (port 0: any free port).
+	Addr            string
+	TLSCert, TLSKey string
+	// Rate is requests per second per client IP (≤ 0: no limit); Burst what a client may send at
+	// once.
+	Rate              float64
+	Burst             int
+	MaxBody           int64
+	BodyTimeout       time.Duration
+	MaxConnsPerClient int
+	ShutdownTimeout   time.Duration
+	// AllowedOrigins are the browser origins allowed to open websockets (nil: the server's own).
+	AllowedOrigins          []string
+	RequestTimeout          time.Duration
+	MaxDepth, MaxComplexity int
+	Limits                  graph.Limits
+	MaxOpsPerSocket         int
+	MaxOpsPerClient         int
+	PipelineSlots           int
+	// LogJSON writes the logs as JSON lines instead of text.
+	LogJSON     bool
+	VectorStore string
+	Models      ModelConfig
+	// Stdout receives the few lines a person starting the server reads (where it listens, when
+	// it is ready, what loading built); Stderr the logs and the progress bars. Nil: discarded.
+	Stdout, Stderr io.Writer
+}
+
+// Serve listens at once — /healthz answers while the state loads — then, in the background,
+// ingests the corpus when the state is missing or stale, loads the state, the indexes and the
+// filter (training it when there is none), opens the service and marks the server ready. It
+// returns when ctx ends and the server has shut down; the models are closed after the requests
+// and streams in flight have finished.
+func Serve(ctx context.Context, cfg ServeConfig) error {
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
+	// The loader, the server's logs and the progress bars write concurrently.
+	stdout, stderr := &lockedWriter{w: cfg.Stdout}, &lockedWriter{w: cfg.Stderr}
+	var h slog.Handler = slog.NewTextHandler(stderr, nil)
+	if cfg.LogJSON {
+		h = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(server.NewRedactingHandler(h))
+
+	rate := cfg.Rate
+	if rate <= 0 {
+		rate = -1 // no limit
+	}
+	var srv *server.Server // the GraphQL hooks below run on requests, after srv is set
+	var pipeline atomic.Pointer[advice.Pipeline]
+	var modelManager atomic.Pointer[gpu.Manager]
+	var loadFailed atomic.Bool
+	gql := graph.NewHandler(graph.Config{
+		Backend:         graph.PipelineBackend(pipeline.Load),
+		LoadFailed:      loadFailed.Load,
+		MaxDepth:        cfg.MaxDepth,
+		MaxComplexity:   cfg.MaxComplexity,
+		Limits:          cfg.Limits,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		RequestTimeout:  cfg.RequestTimeout,
+		Client:          server.ClientOf,
+		Charge:          func(ctx context.Context) (bool, time.Duration) { return srv.Charge(ctx) },
+		MaxMessageBytes: cfg.MaxBody,
+		MaxOpsPerSocket: cfg.MaxOpsPerSocket,
+		MaxOpsPerClient: cfg.MaxOpsPerClient,
+		PipelineSlots:   cfg.PipelineSlots,
+		Observe:         func(stage string, d time.Duration) { srv.Observe(stage, d) },
+		OnError:         func(code string) { srv.RecordError(code) },
+	})
+	srv = server.New(server.Options{
+		Addr:              cfg.Addr,
+		GraphQL:           gql,
+		GraphiQL:          graph.GraphiQLHandler("/graphql"),
+		Root:              ui.Handler(), // the web app (ui/dist), / and its shareable routes
+		Models:            gpu.StatusHandler(modelManager.Load),
+		MaxBodyBytes:      cfg.MaxBody,
+		BodyTimeout:       cfg.BodyTimeout,
+		MaxConnsPerClient: cfg.MaxConnsPerClient,
+		Rate:              rate,
+		Burst:             cfg.Burst,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		TLSCert:           cfg.TLSCert,
+		TLSKey:            cfg.TLSKey,
+		Logger:            log,
+		OnShutdown:        gql.Shutdown,
+	})
+	srv.SetNotReady("loading")
+	srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "lawbot_dense_search_failures_total",
+		Help: "Dense (vector store) searches that failed or timed out and fell back to lexical results.",
+	}, func() float64 {
+		return float64(counter(pipeline.Load(), func(c *advice.Counters) int64 { return c.DenseFailures.Load() }))
+	}))
+	srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "lawbot_tagger_failures_total",
+		Help: "Statute tagger runs that failed; the ranking went on without the tagger.",
+	}, func() float64 {
+		return float64(counter(pipeline.Load(), func(c *advice.Counters) int64 { return c.TaggerFailures.Load() }))
+	}))
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	url := baseURL(ln.Addr(), srv.TLS())
+	fmt.Fprintf(stdout, "listening on %s (loading; /healthz answers now, /readyz once the indexes are loaded)\n", url)
+
+	// The trained models are closed after the server has finished the requests and streams in
+	// flight, not when the shutdown begins.
+	var loaded struct {
+		sync.Mutex
+		svc *Service
+	}
+	defer func() {
+		loaded.Lock()
+		defer loaded.Unlock()
+		loaded.svc.Close()
+	}()
+	go func() {
+		start := time.Now()
+		svc, err := load(ctx, cfg, srv, log, stdout, stderr)
+		if svc != nil {
+			loaded.Lock()
+			loaded.svc = svc
+			loaded.Unlock()
+		}
+		if err != nil {
+			loadFailed.Store(true)
+			srv.SetNotReady("loading failed: " + err.Error())
+			log.Error("loading failed; /readyz stays 503", "err", err)
+			return
+		}
+		pipeline.Store(svc.Pipeline)
+		modelManager.Store(svc.Models.Manager)
+		srv.SetReady(true)
+		log.Info("ready", "took", time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "LawBot is ready at %s (GraphiQL at /graphiql)\n", url)
+	}()
+	return srv.Serve(ctx, ln)
+}
+
+// load brings the state up to date with the corpus (when there is one), trains the filter when
+// there is none, then opens the service, saying on /readyz what it is doing. The service comes
+// back for the caller to close once the server has stopped; on an error it is already closed.
+func load(ctx context.Context, cfg ServeConfig, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (*Service, error) {
+	dataDir, dataErr := law.ResolveDataDir(cfg.DataDir)
+	var st *state.State
+	var ix *advice.Indexes
+	if dataErr == nil {
+		srv.SetNotReady("checking the state against the corpus")
+		rep, err := state.Ingest(state.IngestOptions{DataDir: dataDir, StateDir: cfg.StateDir, Log: stderr, Progress: stderr})
+		if err != nil {
+			return nil, fmt.Errorf("ingest: %w", err)
+		}
+		if !rep.UpToDate {
+			rep.Print(stdout, dataDir)
+		}
+		srv.SetNotReady("checking the search indexes (building them takes a minute or two)")
+		if st, ix, err = EnsureIndexes(ctx, cfg.StateDir, !rep.UpToDate, stdout, stderr); err != nil {
+			return nil, err
+		}
+	} else {
+		log.Warn("no corpus to check the state against; serving the state as it is", "err", dataErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// The filter is trained first when the state has none, so that the residency manager
+	// finds it with the other models.
+	srv.SetNotReady("checking the legal-question filter")
+	ensureFilter(ctx, cfg.StateDir, dataDir, dataErr == nil, log, stdout, stderr)
+	svc, err := Open(ctx, Config{StateDir: cfg.StateDir, State: st, Indexes: ix,
+		VectorStore: cfg.VectorStore, Models: cfg.Models, Warmup: true, Status: srv.SetNotReady,
+		Log: log, Stdout: stdout, Stderr: stderr})
+	if err != nil {
+		return nil, err
+	}
+	srv.MustRegister(gpu.NewCollector(svc.Models.Manager))
+	if f := svc.Models.Filter; f != nil {
+		srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lawbot_filter_failures_total",
+			Help: "Questions let through as legal because the legal-question filter could not be loaded.",
+		}, func() float64 { return float64(f.Failures()) }))
+	}
+	return svc, nil
+}
+
+// ensureFilter trains the legal-question filter (as lawbot train --only filter does) when the
+// state has none and there is a corpus to train it on. A failure is logged: without a filter
+// every message is treated as legal.
+func ensureFilter(ctx context.Context, stateDir, dataDir string, haveData bool, log *slog.Logger, stdout, stderr io.Writer) {
+	path := models.FilterPath(stateDir)
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) || !haveData {
+		return
+	}
+	log.Info("no legal-question filter yet; training it", "model", path)
+	cfg := training.Config{DataDir: dataDir, StateDir: stateDir, Seed: 1, Morphemes: true, Stdout: stdout, Stderr: stderr}
+	if err := training.TrainFilter(ctx, cfg); err != nil {
+		log.Warn("training the filter failed; every message is treated as legal", "err", err)
+	}
+}
+
+// counter reads one of the loaded pipeline's counters; 0 while it loads.
+func counter(p *advice.Pipeline, read func(*advice.Counters) int64) int64 {
+	if p == nil || p.Retriever == nil || p.Retriever.Counters == nil {
+		return 0
+	}
+	return read(p.Retriever.Counters)
+}
+
+// baseURL is how a person reaches addr: an unspecified host (":8080", "0.0.0.0") as localhost.
+func baseURL(addr net.Addr, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return scheme + "://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/"
+}
+
+// lockedWriter serialises writes from the loader, the logs and the progress bars.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
