@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -119,7 +120,7 @@ func (p *Pipeline) answerSentences(res *Result) []AnswerSentence {
 	idx := p.Retriever.Indexes.QA
 	want := map[string]float32{}
 	for _, g := range search.Bigrams(search.Normalize(res.Question)) {
-		want[g] = idx.IDF("#" + g)
+		want[g] = idx.IDF(index.Bigram(g))
 	}
 	type candidate struct {
 		s           AnswerSentence

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -55,7 +56,7 @@ func (r *Retriever) denseSearch(ctx context.Context, q Query, kind string, k int
 	}
 	out := make([]ranked, 0, len(matches))
 	for _, m := range matches {
-		if n, ok := parseRecordID(m.ID, kind); ok {
+		if n, ok := index.ParseRecordID(m.ID, kind); ok {
 			out = append(out, ranked{n, m.Score})
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -148,13 +149,14 @@ func (p *Params) Set(assignment string) error {
 func (p *Params) setField(prefix, field, value string) error {
 	var names []string
 	var weights *[]search.FieldWeight
+	statutes, precedents, qa := index.Fields()
 	switch prefix {
 	case "sf":
-		names, weights = statuteFields, &p.StatuteFields
+		names, weights = statutes, &p.StatuteFields
 	case "pf":
-		names, weights = precedentFields, &p.PrecedentFields
+		names, weights = precedents, &p.PrecedentFields
 	case "qf":
-		names, weights = qaFields, &p.QAFields
+		names, weights = qa, &p.QAFields
 	default:
 		return fmt.Errorf("unknown parameter group %q (sf, pf, qf)", prefix)
 	}

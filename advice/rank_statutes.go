@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 )
@@ -129,7 +130,7 @@ func (r *Retriever) RankStatutes(ctx context.Context, q Query, qas []QAMatch, pr
 	// (a′) the articles nearest the query in the trained encoder's space: the same question as
 	// (a) asked by meaning instead of by words, scored by rank like (a).
 	if r.Dense != nil && r.Dense.Statutes && p.DenseStatutes > 0 && p.DenseStatuteTop > 0 {
-		for i, h := range r.denseSearch(ctx, q, KindStatute, p.DenseStatuteTop, search.Filter{}) {
+		for i, h := range r.denseSearch(ctx, q, index.KindStatute, p.DenseStatuteTop, search.Filter{}) {
 			if int(h.N) < len(r.State.Statutes) {
 				get(h.N).semantic = 1 / (1 + float32(i)/max(p.DirectDecay, 1))
 			}

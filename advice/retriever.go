@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
@@ -17,14 +18,14 @@ import (
 // similar precedents and the ranked statute articles.
 type Retriever struct {
 	State    *state.State
-	Indexes  *Indexes
+	Indexes  *index.Lexical
 	Analyzer *search.Analyzer
 	Params   Params
 	// Parser resolves citations against this state's statutes (built once, shared by the stages).
 	Parser *law.CitationParser
 	// Dense is the dense side of similar-question and similar-precedent search; nil searches
 	// lexically only.
-	Dense *Dense
+	Dense *index.Dense
 	// tagger is the statute tagger (SetTagger); nil ranks without it.
 	tagger *tagger
 	// Counters count what went wrong on the way and was worked around; copies of the retriever
@@ -48,7 +49,7 @@ type Retriever struct {
 }
 
 // NewRetriever prepares the citation evidence of a state whose indexes are loaded.
-func NewRetriever(st *state.State, ix *Indexes, a *search.Analyzer) *Retriever {
+func NewRetriever(st *state.State, ix *index.Lexical, a *search.Analyzer) *Retriever {
 	r := &Retriever{State: st, Indexes: ix, Analyzer: a, Params: DefaultParams(), Counters: &Counters{},
 		statuteByID: make(map[string]int32, len(st.Statutes))}
 	lawNo := map[string]int32{}
@@ -112,9 +113,7 @@ type queryVector struct {
 
 // Analyze turns text into a query: its content morphemes and its character bigrams ("#"-marked).
 func (r *Retriever) Analyze(text string) Query {
-	terms := r.Analyzer.Morphemes(text)
-	terms = append(terms, bigramTerms(r.Analyzer.Bigrams(text))...)
-	return Query{Text: text, Terms: search.Terms(terms), vec: &queryVector{}}
+	return Query{Text: text, Terms: search.Terms(index.QueryTerms(r.Analyzer, text)), vec: &queryVector{}}
 }
 
 // StatuteID is the canonical id of statute number n.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,48 +11,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lawbot-kr/lawbot/index"
+	"github.com/lawbot-kr/lawbot/index/indextest"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
 )
 
-// fixtureCorpus is the state package's corpus of real lease-related records (민법, 주택임대차보호법),
-// with one 형사 decision, one malformed line and one duplicate.
-var fixtureCorpus = filepath.Join("..", "state", "testdata", "corpus")
-
 const leaseQuestion = "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요"
-
-// copyFixture copies the fixture corpus into a directory the test may change.
-func copyFixture(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	entries, err := os.ReadDir(fixtureCorpus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(fixtureCorpus, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-func ingestAndLoad(t testing.TB, data, stateDir string) *state.State {
-	t.Helper()
-	if _, err := state.Ingest(state.IngestOptions{DataDir: data, StateDir: stateDir}); err != nil {
-		t.Fatalf("Ingest: %v", err)
-	}
-	st, err := state.Load(stateDir)
-	if err != nil {
-		t.Fatalf("state.Load: %v", err)
-	}
-	return st
-}
 
 var (
 	fixtureOnce      sync.Once
@@ -72,7 +37,7 @@ func retriever(t *testing.T) *Retriever {
 			return
 		}
 		stateDir := filepath.Join(dir, "state")
-		if _, err := state.Ingest(state.IngestOptions{DataDir: fixtureCorpus, StateDir: stateDir}); err != nil {
+		if _, err := state.Ingest(state.IngestOptions{DataDir: indextest.CorpusDir(), StateDir: stateDir}); err != nil {
 			fixtureErr = err
 			return
 		}
@@ -81,11 +46,11 @@ func retriever(t *testing.T) *Retriever {
 			fixtureErr = err
 			return
 		}
-		if _, err := BuildIndexes(st, nil); err != nil {
+		if _, err := index.BuildLexical(context.Background(), st, nil); err != nil {
 			fixtureErr = err
 			return
 		}
-		ix, err := LoadIndexes(st)
+		ix, err := index.LoadLexical(st)
 		if err != nil {
 			fixtureErr = err
 			return
@@ -100,74 +65,22 @@ func retriever(t *testing.T) *Retriever {
 	return fixtureRetriever
 }
 
-func TestBuildAndLoadIndexes(t *testing.T) {
-	data, stateDir := copyFixture(t), t.TempDir()
-	st := ingestAndLoad(t, data, stateDir)
-
-	if _, err := LoadIndexes(st); !errors.Is(err, ErrNoIndex) {
-		t.Fatalf("LoadIndexes before BuildIndexes: %v, want ErrNoIndex", err)
-	}
-	var progress strings.Builder
-	built, err := BuildIndexes(st, &progress)
-	if err != nil {
-		t.Fatalf("BuildIndexes: %v", err)
-	}
-	if !strings.Contains(progress.String(), "index") {
-		t.Errorf("no progress drawn: %q", progress.String())
-	}
-	loaded, err := LoadIndexes(st)
-	if err != nil {
-		t.Fatalf("LoadIndexes: %v", err)
-	}
+// Every field of every index has a default weight.
+func TestDefaultParamsWeighEveryField(t *testing.T) {
 	p := DefaultParams()
+	statutes, precedents, qa := index.Fields()
 	for _, c := range []struct {
-		name          string
-		built, loaded *search.Index
-		n             int
-		fields        []search.FieldWeight
+		name    string
+		weights []search.FieldWeight
+		fields  []string
 	}{
-		{"statutes", built.Statutes, loaded.Statutes, len(st.Statutes), p.StatuteFields},
-		{"precedents", built.Precedents, loaded.Precedents, len(st.Precedents), p.PrecedentFields},
-		{"qa", built.QA, loaded.QA, len(st.QA), p.QAFields},
+		{"statutes", p.StatuteFields, statutes},
+		{"precedents", p.PrecedentFields, precedents},
+		{"qa", p.QAFields, qa},
 	} {
-		if c.built.Len() != c.n || c.loaded.Len() != c.n || c.n == 0 {
-			t.Errorf("%s: built %d, loaded %d documents, state %d", c.name, c.built.Len(), c.loaded.Len(), c.n)
+		if len(c.weights) != len(c.fields) {
+			t.Errorf("%s: %d default field weights for %d fields", c.name, len(c.weights), len(c.fields))
 		}
-		if len(c.fields) != len(c.loaded.Fields()) {
-			t.Errorf("%s: %d default field weights for %d fields", c.name, len(c.fields), len(c.loaded.Fields()))
-		}
-		q := NewRetriever(st, loaded, search.DefaultAnalyzer()).Analyze(leaseQuestion).Terms
-		sp := search.Params{K1: p.K1, Fields: c.fields}
-		if a, b := c.built.Search(q, sp, 0), c.loaded.Search(q, sp, 0); !slices.Equal(a, b) {
-			t.Errorf("%s: built index ranks %v, loaded %v", c.name, a, b)
-		}
-	}
-
-	// A changed corpus gives a new snapshot; the old indexes are then stale.
-	statutes := filepath.Join(data, "statutes.jsonl")
-	old, err := os.ReadFile(statutes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed := strings.Replace(string(old), "임대차는 당사자 일방이", "임대차는 당사자 한쪽이", 1)
-	if changed == string(old) {
-		t.Fatal("the fixture no longer holds 민법 제618조's text")
-	}
-	if err := os.WriteFile(statutes, []byte(changed), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	st2 := ingestAndLoad(t, data, stateDir)
-	if st2.Snapshot.Checksum == st.Snapshot.Checksum {
-		t.Fatal("a changed corpus kept the snapshot checksum")
-	}
-	if _, err := LoadIndexes(st2); !errors.Is(err, search.ErrStale) {
-		t.Errorf("LoadIndexes after the corpus changed: %v, want search.ErrStale", err)
-	}
-	if _, err := BuildIndexes(st2, nil); err != nil {
-		t.Fatalf("rebuild: %v", err)
-	}
-	if _, err := LoadIndexes(st2); err != nil {
-		t.Errorf("LoadIndexes after the rebuild: %v", err)
 	}
 }
 
@@ -365,7 +278,7 @@ func BenchmarkRetrieve(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ix, err := LoadIndexes(st)
+	ix, err := index.LoadLexical(st)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package advice
 import (
 	"context"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 )
@@ -47,7 +48,7 @@ func (r *Retriever) SimilarPrecedents(ctx context.Context, q Query, k int, filte
 	lex := hitsToRanked(r.Indexes.Precedents.SearchFiltered(q.Terms, search.Params{K1: p.K1, Fields: p.PrecedentFields}, depth, keep))
 	var dense []ranked
 	if useDense {
-		dense = r.denseSearch(ctx, q, KindPrecedent, depth, search.Filter{Court: filter.CourtLevel, CaseType: filter.CaseType, From: filter.From, To: filter.To})
+		dense = r.denseSearch(ctx, q, index.KindPrecedent, depth, search.Filter{Court: filter.CourtLevel, CaseType: filter.CaseType, From: filter.From, To: filter.To})
 	}
 	hits := fuse(lex, dense, p.DensePrecedents, p.Fusion, p.RRFK, k)
 	out := make([]PrecedentMatch, len(hits))

@@ -3,6 +3,7 @@ package advice
 import (
 	"context"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 )
@@ -36,7 +37,7 @@ func (r *Retriever) questionVoters(ctx context.Context, q Query, shownK, voteK i
 	lex := hitsToRanked(r.Indexes.QA.Search(q.Terms, search.Params{K1: p.K1, Fields: p.QAFields}, depth))
 	var dense []ranked
 	if useDense {
-		dense = r.denseSearch(ctx, q, KindQA, depth, search.Filter{})
+		dense = r.denseSearch(ctx, q, index.KindQA, depth, search.Filter{})
 	}
 	return r.qaMatches(fuse(lex, dense, p.DenseQA, p.Fusion, p.RRFK, shownK)), r.qaMatches(lex[:min(voteK, len(lex))])
 }

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/graph"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
 )
@@ -49,11 +51,11 @@ func retriever(t testing.TB) *advice.Retriever {
 			fixtureErr = err
 			return
 		}
-		if _, err := advice.BuildIndexes(st, nil); err != nil {
+		if _, err := index.BuildLexical(context.Background(), st, nil); err != nil {
 			fixtureErr = err
 			return
 		}
-		ix, err := advice.LoadIndexes(st)
+		ix, err := index.LoadLexical(st)
 		if err != nil {
 			fixtureErr = err
 			return

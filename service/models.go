@@ -10,6 +10,7 @@ import (
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/gpu"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
 )
@@ -182,19 +183,19 @@ func UseModels(ctx context.Context, r *advice.Retriever, t *Models, vectorStore 
 	if t.Encoder == nil || vectorStore == "none" {
 		return nil
 	}
-	version, err := advice.EncoderVersion(t.Encoder.Dir())
+	version, err := index.EncoderVersion(t.Encoder.Dir())
 	if err != nil {
 		return err
 	}
 	if vectorStore == "" || vectorStore == "embedded" {
-		if ok, why := advice.EncoderVectorsCurrent(r.State, version); !ok {
+		if ok, why := index.EncoderVectorsCurrent(r.State, version); !ok {
 			fmt.Fprintf(stdout, "encoding the corpus with the trained encoder: %s\n", why)
-			if err := advice.BuildEncoderVectors(ctx, r.State, t.Encoder, version, stderr); err != nil {
+			if err := index.BuildEncoderVectors(ctx, r.State, t.Encoder, version, stderr); err != nil {
 				return err
 			}
 		}
 	}
-	d, err := advice.OpenEncoderDense(ctx, r.State, t.Encoder, version, vectorStore, stderr)
+	d, err := index.OpenEncoderDense(ctx, r.State, t.Encoder, version, vectorStore, stderr)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/state"
 )
@@ -18,7 +19,7 @@ type Config struct {
 	// State and Indexes, when the caller has them loaded already (serve after an ingest), are
 	// used instead of loading them again from StateDir.
 	State   *state.State
-	Indexes *advice.Indexes
+	Indexes *index.Lexical
 	// VectorStore is the dense side: "embedded" (default), "milvus://HOST:PORT" or "none".
 	VectorStore string
 	// Models chooses and bounds the trained models.

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
@@ -59,14 +59,14 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 // ensureIndexes builds the lexical indexes when the corpus changed, when they are missing, or
 // when they were built from another snapshot; an up-to-date state with fresh indexes costs only
 // their check. It returns the loaded state and indexes, so callers need not load them again.
-func ensureIndexes(stateDir string, rebuild bool, stdout, stderr io.Writer) (*state.State, *advice.Indexes, error) {
+func ensureIndexes(stateDir string, rebuild bool, stdout, stderr io.Writer) (*state.State, *index.Lexical, error) {
 	st, err := state.Load(stateDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	var ix *advice.Indexes
+	var ix *index.Lexical
 	if !rebuild {
-		if ix, err = advice.LoadIndexes(st); err != nil {
+		if ix, err = index.LoadLexical(st); err != nil {
 			fmt.Fprintf(stdout, "rebuilding the search indexes: %v\n", err)
 			ix = nil
 		}
@@ -74,18 +74,18 @@ func ensureIndexes(stateDir string, rebuild bool, stdout, stderr io.Writer) (*st
 	if ix == nil {
 		start := time.Now()
 		a := search.DefaultAnalyzer()
-		if ix, err = advice.BuildIndexes(st, stderr); err != nil {
+		if ix, err = index.BuildLexical(context.Background(), st, stderr); err != nil {
 			return nil, nil, fmt.Errorf("build indexes: %w", err)
 		}
 		fmt.Fprintf(stdout, "indexed %d statutes, %d precedents, %d Q&A in %s (dictionary loaded in %s)\n",
 			len(st.Statutes), len(st.Precedents), len(st.QA), time.Since(start).Round(100*time.Millisecond), a.LoadTime.Round(100*time.Millisecond))
 	}
-	if ok, why := advice.VectorsCurrent(st); !ok || rebuild {
+	if ok, why := index.VectorsCurrent(st); !ok || rebuild {
 		if !ok {
 			fmt.Fprintf(stdout, "building the vectors: %s\n", why)
 		}
 		start := time.Now()
-		if err := advice.BuildVectors(context.Background(), st, ix, stderr); err != nil {
+		if err := index.BuildVectors(context.Background(), st, ix, stderr); err != nil {
 			return nil, nil, err
 		}
 		fmt.Fprintf(stdout, "embedded %d precedents and %d Q&A pairs in %s\n", len(st.Precedents), len(st.QA), time.Since(start).Round(100*time.Millisecond))

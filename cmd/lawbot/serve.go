@@ -21,6 +21,7 @@ import (
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/graph"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/server"
@@ -233,7 +234,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func loadPipeline(ctx context.Context, o serveOptions, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (*service.Service, error) {
 	dataDir, dataErr := law.ResolveDataDir(o.DataFlag)
 	var st *state.State
-	var ix *advice.Indexes
+	var ix *index.Lexical
 	if dataErr == nil {
 		srv.SetNotReady("checking the state against the corpus")
 		rep, err := state.Ingest(state.IngestOptions{DataDir: dataDir, StateDir: o.StateDir, Log: stderr, Progress: stderr})

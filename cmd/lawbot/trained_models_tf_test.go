@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/service"
 	"github.com/lawbot-kr/lawbot/state"
@@ -83,7 +84,7 @@ func TestTrainedModelsServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := advice.LoadIndexes(st)
+	ix, err := index.LoadLexical(st)
 	if err != nil {
 		t.Fatal(err)
 	}
