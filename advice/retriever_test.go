@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -86,7 +87,7 @@ func TestDefaultParamsWeighEveryField(t *testing.T) {
 
 func TestRetrieveLeaseQuestion(t *testing.T) {
 	r := retriever(t)
-	qas, precs, ranked := retrieve(t, r, leaseQuestion, 10)
+	qas, precs, ranked := retrieve(t, NewPipeline(r, nil), leaseQuestion, 10)
 	q := r.Analyze(leaseQuestion)
 	if len(q.Terms) == 0 {
 		t.Fatalf("query %q has no terms", leaseQuestion)
@@ -143,7 +144,7 @@ func TestRetrieveLeaseQuestion(t *testing.T) {
 
 	// The ranking does not depend on map order: the same question ranks the same every time.
 	for range 20 {
-		_, _, again := retrieve(t, r, leaseQuestion, 10)
+		_, _, again := retrieve(t, NewPipeline(r, nil), leaseQuestion, 10)
 		if len(again) != len(ranked) {
 			t.Fatalf("second ranking has %d articles, first %d", len(again), len(ranked))
 		}
@@ -159,7 +160,7 @@ func TestRetrieveLeaseQuestion(t *testing.T) {
 func TestRetrieveNothingMatches(t *testing.T) {
 	r := retriever(t)
 	for _, text := range []string{"!!! ???", "zzqx"} { // an empty question is refused before (TestAdviseRejectsBadQuestions)
-		qas, precs, ranked := retrieve(t, r, text, 10)
+		qas, precs, ranked := retrieve(t, NewPipeline(r, nil), text, 10)
 		if len(ranked) != 0 || len(precs) != 0 || len(qas) != 0 {
 			t.Errorf("Retrieve(%q) = %d articles, %d precedents, %d Q&A; want none", text, len(ranked), len(precs), len(qas))
 		}
@@ -167,9 +168,9 @@ func TestRetrieveNothingMatches(t *testing.T) {
 }
 
 func TestSimilarPrecedentsFilter(t *testing.T) {
-	r := retriever(t)
-	q := r.Analyze("임대차 보증금 반환 사기 업무방해 컴퓨터 손해배상")
-	all := r.SimilarPrecedents(context.Background(), q, 20, PrecedentFilter{})
+	p := NewPipeline(retriever(t), nil)
+	const q = "임대차 보증금 반환 사기 업무방해 컴퓨터 손해배상"
+	all := p.SearchPrecedents(context.Background(), q, 20, PrecedentFilter{})
 	types := map[string]int{}
 	for _, m := range all {
 		types[m.Precedent.CaseType]++
@@ -190,7 +191,7 @@ func TestSimilarPrecedentsFilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := r.SimilarPrecedents(context.Background(), q, 20, tt.filter)
+			got := p.SearchPrecedents(context.Background(), q, 20, tt.filter)
 			if len(got) == 0 {
 				t.Fatalf("filter %+v found nothing", tt.filter)
 			}
@@ -238,6 +239,20 @@ func TestParamsSet(t *testing.T) {
 			t.Errorf("Set(%q) left %+v", tt.set, p)
 		}
 	}
+	// Every setting keeps the --param name it had before Params was split by stage.
+	for _, name := range []string{"k1", "vote_precedents", "vote_qa", "sharpness", "direct", "precedent", "qa",
+		"cocite", "law_prior", "direct_top", "popularity", "spread", "direct_decay", "confidence", "qa_law",
+		"split_parts", "dense_qa", "dense_precedents", "dense_depth", "fusion", "rrf_k", "dense_statutes",
+		"dense_statute_top", "tagger", "tagger_top", "tagger_confidence"} {
+		p := DefaultParams()
+		if err := p.Set(name + "=7"); err != nil {
+			t.Errorf("Set(%s=7): %v", name, err)
+			continue
+		}
+		if reflect.DeepEqual(p, DefaultParams()) {
+			t.Errorf("Set(%s=7) changed nothing", name)
+		}
+	}
 	// Setting a field weight does not change the defaults other Params share.
 	def := DefaultParams()
 	if def.PrecedentFields[2].Weight == 1.7 || def.PrecedentFields[3].B == 0.1 || def.StatuteFields[4].Weight == 3 {
@@ -282,13 +297,13 @@ func BenchmarkRetrieve(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := NewRetriever(st, ix, search.DefaultAnalyzer())
+	p := NewPipeline(NewRetriever(st, ix, search.DefaultAnalyzer()), nil)
 	for _, task := range []string{"question", "holding"} {
 		queries := devQueries(b, filepath.Join(data, "eval", "statutes_from_"+task+".dev.jsonl"), 50)
 		b.Run(task, func(b *testing.B) {
 			i := 0
 			for b.Loop() {
-				retrieve(b, r, queries[i%len(queries)], 10)
+				retrieve(b, p, queries[i%len(queries)], 10)
 				i++
 			}
 		})
@@ -320,11 +335,11 @@ func devQueries(b *testing.B, path string, n int) []string {
 
 // retrieve runs the pipeline the API runs, every message taken as legal, and returns the similar
 // Q&A, the precedents shown and the ranked articles (k of them).
-func retrieve(tb testing.TB, r *Retriever, text string, k int) ([]QAMatch, []PrecedentMatch, []StatuteMatch) {
+func retrieve(tb testing.TB, p *Pipeline, text string, k int) ([]QAMatch, []PrecedentMatch, []StatuteMatch) {
 	tb.Helper()
-	p := NewPipeline(r, nil)
-	p.Sizes.Statutes = k
-	res, err := p.Advise(context.Background(), text, nil)
+	withK := *p
+	withK.Sizes.Statutes = k
+	res, err := withK.Advise(context.Background(), text, nil)
 	if err != nil {
 		tb.Fatalf("advise %q: %v", text, err)
 	}

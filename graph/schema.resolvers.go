@@ -164,7 +164,7 @@ func (r *queryResolver) SearchStatutes(ctx context.Context, query string, first 
 	if err != nil || n == 0 {
 		return []*model.StatuteMatch{}, err
 	}
-	return statuteMatches(p.Retriever.SearchStatutes(q, n)), nil
+	return statuteMatches(p.SearchStatutes(ctx, q, n)), nil
 }
 
 func (r *queryResolver) SearchPrecedents(ctx context.Context, query string, first *int, filter *model.PrecedentFilter) ([]*model.PrecedentMatch, error) {
@@ -184,7 +184,7 @@ func (r *queryResolver) SearchPrecedents(ctx context.Context, query string, firs
 	if err != nil || n == 0 {
 		return []*model.PrecedentMatch{}, err
 	}
-	return precedentMatches(p.Retriever.SearchPrecedents(ctx, q, n, f)), nil
+	return precedentMatches(p.SearchPrecedents(ctx, q, n, f)), nil
 }
 
 func (r *statuteResolver) ID(ctx context.Context, obj *law.Statute) (string, error) {

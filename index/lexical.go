@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/lawbot-kr/lawbot/internal/progress"
@@ -85,6 +86,9 @@ func bigramTerms(grams []string) []string {
 
 // Bigram is the index term of a character bigram: "#"-marked, apart from the morphemes.
 func Bigram(gram string) string { return "#" + gram }
+
+// IsBigram reports whether an index term is a character bigram rather than a morpheme.
+func IsBigram(term string) bool { return strings.HasPrefix(term, "#") }
 
 // QueryTerms analyses a query as the indexes analysed their documents: its content morphemes,
 // then its character bigrams.

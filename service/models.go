@@ -163,15 +163,16 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 	return t, nil
 }
 
-// UseModels puts the trained models into the retriever: the encoder's vectors replace
+// UseModels puts the trained models into the pipeline: the encoder's vectors replace
 // the LSA's on the dense side (embedded vectors are built first when they are missing or
 // stale), the tagger joins the statute ranking.
-func UseModels(ctx context.Context, r *advice.Retriever, t *Models, vectorStore string, stdout, stderr io.Writer) error {
+func UseModels(ctx context.Context, p *advice.Pipeline, t *Models, vectorStore string, stdout, stderr io.Writer) error {
+	r := p.Retriever
 	if t.Tagger != nil {
-		if r.Params.Tagger == 0 {
+		if p.Params.Tagger == 0 {
 			// Asked for by --tagger on while the default gives it no weight: the setting tuned
 			// on the holding dev set (README, "TensorFlow models").
-			r.Params.Tagger, r.Params.TaggerConfidence = TaggerOnWeight, TaggerOnConfidence
+			p.Params.Tagger, p.Params.TaggerConfidence = TaggerOnWeight, TaggerOnConfidence
 		}
 		known := r.SetTagger(t.Tagger)
 		if known == 0 {

@@ -103,7 +103,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	s.Pipeline = advice.NewPipeline(r, nil)
 	status("putting the trained models to work (the first time, encoding the corpus)")
-	if err := UseModels(ctx, r, trained, cfg.VectorStore, cfg.Stdout, cfg.Stderr); err != nil {
+	if err := UseModels(ctx, s.Pipeline, trained, cfg.VectorStore, cfg.Stdout, cfg.Stderr); err != nil {
 		return nil, err
 	}
 	switch {

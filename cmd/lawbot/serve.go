@@ -290,10 +290,10 @@ func ensureFilter(stateDir, dataDir string, haveData bool, log *slog.Logger, std
 
 // counter reads one of the loaded pipeline's counters; 0 while it loads.
 func counter(p *advice.Pipeline, read func(*advice.Counters) int64) int64 {
-	if p == nil || p.Retriever == nil || p.Retriever.Counters == nil {
+	if p == nil || p.Counters == nil {
 		return 0
 	}
-	return read(p.Retriever.Counters)
+	return read(p.Counters)
 }
 
 // baseURL is how a person reaches addr: an unspecified host (":8080", "0.0.0.0") as localhost.
