@@ -23,7 +23,7 @@ func (f fakeFilter) Classify(text string) (bool, float64) {
 
 func TestAdviseStreamsStagesInOrder(t *testing.T) {
 	p := NewPipeline(retriever(t), fakeFilter{})
-	var stages []Stage
+	var stages []StageName
 	var deltas strings.Builder
 	res, err := p.Advise(context.Background(), "  전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요. 어떻게 해야 하나요?  ", func(e Event) {
 		if len(stages) == 0 || stages[len(stages)-1] != e.Stage {
@@ -39,7 +39,7 @@ func TestAdviseStreamsStagesInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Stage{StageLegalCheck, StageSimilarQuestions, StagePrecedents, StageStatutes, StageAnswerDelta, StageDone}
+	want := []StageName{StageLegalCheck, StageSimilarQuestions, StagePrecedents, StageStatutes, StageAnswerDelta, StageDone}
 	if strings.Join(stageNames(stages), ",") != strings.Join(stageNames(want), ",") {
 		t.Fatalf("stages %v, want %v", stages, want)
 	}
@@ -87,7 +87,7 @@ func TestAdviseStreamsStagesInOrder(t *testing.T) {
 	}
 }
 
-func stageNames(s []Stage) []string {
+func stageNames(s []StageName) []string {
 	out := make([]string, len(s))
 	for i, x := range s {
 		out[i] = string(x)
@@ -97,7 +97,7 @@ func stageNames(s []Stage) []string {
 
 func TestAdviseNotLegal(t *testing.T) {
 	p := NewPipeline(retriever(t), fakeFilter{notLegal: "저녁"})
-	var stages []Stage
+	var stages []StageName
 	res, err := p.Advise(context.Background(), "오늘 저녁 뭐 먹지?", func(e Event) { stages = append(stages, e.Stage) })
 	if err != nil {
 		t.Fatal(err)

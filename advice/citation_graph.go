@@ -8,7 +8,7 @@ const (
 
 // citationGraph links the question to the suggested articles and the similar precedents, and
 // each article to the precedents that cite it (similar ones first, then the newest).
-func (p *Pipeline) citationGraph(res *Result) CitationGraph {
+func (r *Retriever) citationGraph(res *Result) CitationGraph {
 	var g CitationGraph
 	seen := map[string]bool{}
 	node := func(id, kind, label string) {
@@ -39,7 +39,7 @@ func (p *Pipeline) citationGraph(res *Result) CitationGraph {
 	}
 	for _, m := range statutes {
 		sid := m.Statute.ID()
-		for _, c := range p.Retriever.State.Graph.PrecedentsCiting(sid, graphCitingPerStatute) {
+		for _, c := range r.State.Graph.PrecedentsCiting(sid, graphCitingPerStatute) {
 			pid := "precedent:" + c.CaseNo
 			if seen[pid] {
 				continue

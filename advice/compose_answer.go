@@ -1,12 +1,14 @@
 package advice
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -49,10 +51,22 @@ func appendSentence(out []string, s string) []string {
 	return out
 }
 
-// composeAnswer is the grounded extractive composer: it says nothing it cannot attribute. It
-// opens with the best-matching Q&A answer's first sentences, quotes the top articles' own text,
-// and closes with where to get help. Each sentence goes to delta as it is composed.
-func (p *Pipeline) composeAnswer(res *Result, delta func(string)) *Answer {
+// composeAnswer is the fifth stage, the grounded extractive composer: it says nothing it cannot
+// attribute. It opens with the best-matching Q&A answer's first sentences, quotes the top
+// articles' own text, and closes with where to get help. Each sentence goes to the client as it
+// is composed.
+type composeAnswer struct {
+	corpus *Retriever
+}
+
+func (composeAnswer) Name() StageName { return StageAnswerDelta }
+
+func (s composeAnswer) Run(_ context.Context, req *Request) error {
+	req.Result.Answer = s.compose(req.Result, req.Delta)
+	return nil
+}
+
+func (s composeAnswer) compose(res *Result, delta func(string)) *Answer {
 	a := &Answer{Generator: "extractive"}
 	var b strings.Builder
 	add := func(s AnswerSentence) {
@@ -64,7 +78,7 @@ func (p *Pipeline) composeAnswer(res *Result, delta func(string)) *Answer {
 		b.WriteString(piece)
 		delta(piece)
 	}
-	if picked := p.answerSentences(res); len(picked) > 0 {
+	if picked := s.answerSentences(res); len(picked) > 0 {
 		add(AnswerSentence{Text: "비슷한 상담 사례의 답변에서 질문과 맞닿은 부분을 먼저 안내합니다.", Source: "guide"})
 		for _, s := range picked {
 			add(s)
@@ -111,15 +125,15 @@ func firstClause(text string) string {
 // neighbouring problem (a rent increase when the question is about getting the deposit back);
 // the sentence that names the asker's problem is the one worth reading first. They are shown in
 // their answers' order.
-func (p *Pipeline) answerSentences(res *Result) []AnswerSentence {
+func (s composeAnswer) answerSentences(res *Result) []AnswerSentence {
 	qas := res.SimilarQuestions
 	if len(qas) == 0 || qas[0].Score <= 0 {
 		return nil
 	}
-	idx := p.Retriever.Indexes.QA
+	idx := s.corpus.Indexes.QA
 	want := map[string]float32{}
 	for _, g := range search.Bigrams(search.Normalize(res.Question)) {
-		want[g] = idx.IDF("#" + g)
+		want[g] = idx.IDF(index.Bigram(g))
 	}
 	type candidate struct {
 		s           AnswerSentence

@@ -3,12 +3,11 @@ package advice
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
+	"github.com/lawbot-kr/lawbot/index"
+	"github.com/lawbot-kr/lawbot/index/indextest"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -59,55 +58,21 @@ func TestFuse(t *testing.T) {
 	}
 }
 
-func TestParseRecordID(t *testing.T) {
-	cases := []struct {
-		id, kind string
-		n        int32
-		ok       bool
-	}{
-		{"precedent/12", KindPrecedent, 12, true},
-		{"qa/0", KindQA, 0, true},
-		{"qa/0", KindPrecedent, 0, false},
-		{"precedent/-1", KindPrecedent, 0, false},
-		{"precedent/x", KindPrecedent, 0, false},
-		{"precedent/99999999999", KindPrecedent, 0, false},
-		{"", KindQA, 0, false},
-	}
-	for _, c := range cases {
-		n, ok := parseRecordID(c.id, c.kind)
-		if ok != c.ok || (ok && n != c.n) {
-			t.Errorf("parseRecordID(%q, %q) = %d, %v; want %d, %v", c.id, c.kind, n, ok, c.n, c.ok)
-		}
-	}
-}
-
 // denseFixture builds the fixture corpus's indexes and vectors in a fresh state directory.
 func denseFixture(t *testing.T) (*Retriever, string) {
 	t.Helper()
-	data, stateDir := copyFixture(t), t.TempDir()
-	st := ingestAndLoad(t, data, stateDir)
-	ix, err := BuildIndexes(st, nil)
+	stateDir := t.TempDir()
+	st := indextest.Ingest(t, indextest.CorpusDir(), stateDir)
+	ctx := context.Background()
+	ix, err := index.BuildLexical(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, why := VectorsCurrent(st); ok || why == "" {
-		t.Fatalf("VectorsCurrent before building: %v %q", ok, why)
-	}
-	if _, err := OpenDense(context.Background(), st, ix, "embedded", nil); !errors.Is(err, ErrNoVectors) {
-		t.Fatalf("OpenDense before building: %v, want ErrNoVectors", err)
-	}
-	var progress strings.Builder
-	if err := BuildVectors(context.Background(), st, ix, &progress); err != nil {
+	if err := index.BuildVectors(ctx, st, ix, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(progress.String(), "vectors") {
-		t.Errorf("no progress: %q", progress.String())
-	}
-	if ok, why := VectorsCurrent(st); !ok {
-		t.Fatalf("VectorsCurrent after building: %s", why)
-	}
 	r := NewRetriever(st, ix, search.DefaultAnalyzer())
-	d, err := OpenDense(context.Background(), st, ix, "embedded", nil)
+	d, err := index.OpenDense(ctx, st, ix, "embedded", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,21 +95,21 @@ func TestDenseSearchOverFixture(t *testing.T) {
 			continue
 		}
 		q := r.Analyze(p.Holding)
-		got := r.denseSearch(ctx, q, KindPrecedent, 3, search.Filter{})
+		got := r.denseSearch(ctx, &Counters{}, q, index.KindPrecedent, 3, search.Filter{})
 		if !slices.ContainsFunc(got, func(h ranked) bool { return h.N == int32(n) }) {
 			t.Errorf("precedent %s: dense search of its own 판시사항 gave %v", p.CaseNo, got)
 		}
 	}
 	// Kinds stay apart, and precedent filters reach the store.
 	q := r.Analyze("임대차 보증금 반환")
-	for _, h := range r.denseSearch(ctx, q, KindQA, 10, search.Filter{}) {
+	for _, h := range r.denseSearch(ctx, &Counters{}, q, index.KindQA, 10, search.Filter{}) {
 		if int(h.N) >= len(r.State.QA) {
 			t.Errorf("qa search returned number %d of %d Q&A pairs", h.N, len(r.State.QA))
 		}
 	}
-	withDense := *r
+	withDense := NewPipeline(r, nil)
 	withDense.Params.DensePrecedents = 0.5
-	for _, m := range withDense.SimilarPrecedents(context.Background(), withDense.Analyze("임대차 보증금 반환"), 10, PrecedentFilter{CaseType: "형사"}) {
+	for _, m := range withDense.SearchPrecedents(ctx, "임대차 보증금 반환", 10, PrecedentFilter{CaseType: "형사"}) {
 		if m.Precedent.CaseType != "형사" {
 			t.Errorf("filtered search returned a %s case %s", m.Precedent.CaseType, m.Precedent.CaseNo)
 		}
@@ -153,15 +118,14 @@ func TestDenseSearchOverFixture(t *testing.T) {
 	lexical := *r
 	lexical.Dense = nil
 	text := "임대인이 보증금을 돌려주지 않는다"
-	want := lexical.SimilarPrecedents(context.Background(), lexical.Analyze(text), 5, PrecedentFilter{})
-	if got := r.SimilarPrecedents(context.Background(), r.Analyze(text), 5, PrecedentFilter{}); !slices.Equal(numbers(got), numbers(want)) {
+	want := NewPipeline(&lexical, nil).SearchPrecedents(ctx, text, 5, PrecedentFilter{})
+	if got := NewPipeline(r, nil).SearchPrecedents(ctx, text, 5, PrecedentFilter{}); !slices.Equal(numbers(got), numbers(want)) {
 		t.Errorf("dense weight 0 changed the ranking: %v vs %v", numbers(got), numbers(want))
 	}
-	onlyDense := *r
+	onlyDense := NewPipeline(r, nil)
 	onlyDense.Params.DensePrecedents = 1
-	dq := onlyDense.Analyze(text)
-	nearest := onlyDense.denseSearch(context.Background(), dq, KindPrecedent, onlyDense.Params.DenseDepth, search.Filter{})
-	got := onlyDense.SimilarPrecedents(context.Background(), onlyDense.Analyze(text), 3, PrecedentFilter{})
+	nearest := r.denseSearch(ctx, &Counters{}, r.Analyze(text), index.KindPrecedent, onlyDense.Params.DenseDepth, search.Filter{})
+	got := onlyDense.SearchPrecedents(ctx, text, 3, PrecedentFilter{})
 	for i := range got {
 		if got[i].N != nearest[i].N {
 			t.Fatalf("dense weight 1: %v, want the store's order %v", numbers(got), nearest[:3])
@@ -186,44 +150,32 @@ func (failingStore) Search(context.Context, search.Vector, int, search.Filter) (
 
 func TestDenseFailureFallsBackToLexical(t *testing.T) {
 	r, _ := denseFixture(t)
+	ctx := context.Background()
 	lexical := *r
 	lexical.Dense = nil
-	broken := *r
-	broken.Dense = &Dense{Embedder: r.Dense.Embedder, Store: failingStore{}, Backend: "test"}
+	down := *r
+	down.Dense = &index.Dense{Embedder: r.Dense.Embedder, Store: failingStore{}, Backend: "test"}
+	broken := NewPipeline(&down, nil) // its own counters, so the count is exact
 	broken.Params.DenseQA, broken.Params.DensePrecedents = 0.5, 0.5
-	broken.Counters = &Counters{} // its own, so the count is exact
-	before := broken.Counters.DenseFailures.Load()
 	text := "집주인이 보증금을 안 돌려줘요"
-	got := broken.SimilarPrecedents(context.Background(), broken.Analyze(text), 5, PrecedentFilter{})
-	want := lexical.SimilarPrecedents(context.Background(), lexical.Analyze(text), 5, PrecedentFilter{})
+	got := broken.SearchPrecedents(ctx, text, 5, PrecedentFilter{})
+	want := NewPipeline(&lexical, nil).SearchPrecedents(ctx, text, 5, PrecedentFilter{})
 	if !slices.Equal(numbers(got), numbers(want)) {
 		t.Errorf("with the store down: %v, want the lexical %v", numbers(got), numbers(want))
 	}
-	if len(broken.SimilarQuestions(context.Background(), broken.Analyze(text), 3)) == 0 {
-		t.Error("no similar questions with the store down")
+	if got := broken.Counters.DenseFailures.Load(); got != 1 {
+		t.Errorf("%d failures counted for one search, want 1", got)
 	}
-	if got := broken.Counters.DenseFailures.Load(); got != before+2 {
-		t.Errorf("failures counted %d → %d, want two more", before, got)
-	}
-}
-
-func TestVectorsGoStaleWithTheCorpus(t *testing.T) {
-	r, stateDir := denseFixture(t)
-	// A build that died before writing its source file is not current.
-	if err := os.Remove(filepath.Join(stateDir, VectorDir, vectorSourceFile)); err != nil {
+	// The whole request: its similar questions and precedents fall back, each counted.
+	res, err := broken.Advise(ctx, text, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := VectorsCurrent(r.State); ok {
-		t.Error("vectors without a source file count as current")
+	if len(res.SimilarQuestions) == 0 || len(res.Precedents) == 0 {
+		t.Error("no similar questions or precedents with the store down")
 	}
-	if err := os.WriteFile(filepath.Join(stateDir, VectorDir, vectorSourceFile), []byte(`{"source":"other","records":16}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if ok, why := VectorsCurrent(r.State); ok || !strings.Contains(why, "another corpus") {
-		t.Errorf("vectors of another corpus: %v %q", ok, why)
-	}
-	if _, err := OpenDense(context.Background(), r.State, r.Indexes, "milvus-ish://x", nil); err == nil || !strings.Contains(err.Error(), "want embedded or milvus") {
-		t.Errorf("an unknown store spec: %v", err)
+	if got := broken.Counters.DenseFailures.Load(); got != 3 {
+		t.Errorf("failures counted %d, want 3 (one search, then the request's questions and precedents)", got)
 	}
 }
 
@@ -249,17 +201,56 @@ func TestQueryEmbeddingReusesTheAnalysis(t *testing.T) {
 
 func TestDensePrecedentsAtTheDepth(t *testing.T) {
 	r, _ := denseFixture(t)
-	withDense := *r
+	withDense := NewPipeline(r, nil)
 	withDense.Params.DensePrecedents, withDense.Params.DenseDepth = 1, 3
 	text := "임대인이 보증금을 돌려주지 않는다"
-	dq := withDense.Analyze(text)
-	nearest := withDense.denseSearch(context.Background(), dq, KindPrecedent, 5, search.Filter{})
+	nearest := r.denseSearch(context.Background(), &Counters{}, r.Analyze(text), index.KindPrecedent, 5, search.Filter{})
 	// Asking for as many as (or more than) the dense depth still fuses.
-	got := withDense.SimilarPrecedents(context.Background(), withDense.Analyze(text), 5, PrecedentFilter{})
+	got := withDense.SearchPrecedents(context.Background(), text, 5, PrecedentFilter{})
 	if len(got) == 0 || got[0].N != nearest[0].N {
 		t.Errorf("k ≥ dense depth: first %v, want the store's nearest %d", numbers(got), nearest[0].N)
 	}
 	if got := fuse([]ranked{{1, 1}}, []ranked{{2, 1}}, 0.5, FusionConvex, 60, 0); got != nil {
 		t.Errorf("fuse with k = 0: %v", got)
+	}
+}
+
+func TestSemanticArticlesJoinTheRanking(t *testing.T) {
+	r, _ := denseFixture(t)
+	ctx := context.Background()
+	e := indextest.HashEmbedder{}
+	if err := index.BuildEncoderVectors(ctx, r.State, e, "encoder.v1 dddd", nil); err != nil {
+		t.Fatal(err)
+	}
+	d, err := index.OpenEncoderDense(ctx, r.State, e, "encoder.v1 dddd", "embedded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	encoded := *r
+	encoded.Dense = d
+	withEncoder := NewPipeline(&encoded, nil)
+	// The question is an article's own text: with weight on meaning, that article leads and
+	// says why.
+	a := &r.State.Statutes[len(r.State.Statutes)-1]
+	text := a.Document()
+	withEncoder.Params.DenseStatutes = 50
+	_, _, got := retrieve(t, withEncoder, text, 10)
+	if len(got) == 0 || got[0].Statute.ID() != a.ID() {
+		t.Fatalf("first article %v, want %s", got, a.ID())
+	}
+	semantic := false
+	for _, reason := range got[0].Reasons {
+		semantic = semantic || (reason.Kind == "semantic" && reason.String() != "")
+	}
+	if !semantic {
+		t.Errorf("reasons %+v: want a semantic one", got[0].Reasons)
+	}
+	// Weight 0: the ranking without the encoder's articles.
+	withEncoder.Params.DenseStatutes = 0
+	_, _, off := retrieve(t, withEncoder, text, 10)
+	_, _, lexical := retrieve(t, NewPipeline(r, nil), text, 10)
+	if !sameArticles(off, lexical) {
+		t.Error("dense_statutes=0 changed the ranking")
 	}
 }

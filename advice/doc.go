@@ -1,3 +1,4 @@
-// Package advice is the request path: legal check, similar questions, similar precedents,
-// statute ranking, answer and citation check — one file per stage over a shared request.
+// Package advice answers: the request path as stages over a shared request (legal check,
+// similar questions, similar precedents, statute ranking, answer, citation check), one file
+// each, over indexes and a vector store that package index built and opened.
 package advice

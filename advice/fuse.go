@@ -3,10 +3,10 @@ package advice
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"sort"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -31,9 +31,9 @@ type ranked struct {
 }
 
 // denseSearch embeds the query (once per query) and returns the k nearest documents of a kind
-// passing filter, best first. Nil when the dense side is off or failed, or when ctx ended
-// (the store's call ends with it).
-func (r *Retriever) denseSearch(ctx context.Context, q Query, kind string, k int, filter search.Filter) []ranked {
+// passing filter, best first. Nil when the dense side is off, or when ctx ended (the store's
+// call ends with it); a store that fails is counted in c and the search goes on lexically.
+func (r *Retriever) denseSearch(ctx context.Context, c *Counters, q Query, kind string, k int, filter search.Filter) []ranked {
 	if r.Dense == nil || k <= 0 {
 		return nil
 	}
@@ -46,16 +46,14 @@ func (r *Retriever) denseSearch(ctx context.Context, q Query, kind string, k int
 	defer cancel()
 	matches, err := r.Dense.Store.Search(ctx, vec, k, filter)
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return nil // the request ended: not the store's failure
+		if !errors.Is(err, context.Canceled) { // a request that ended is not the store's failure
+			c.denseFailed(r.Dense.Backend, err)
 		}
-		r.Counters.DenseFailures.Add(1)
-		slog.Warn("dense search failed; lexical results only", "backend", r.Dense.Backend, "err", err)
 		return nil
 	}
 	out := make([]ranked, 0, len(matches))
 	for _, m := range matches {
-		if n, ok := parseRecordID(m.ID, kind); ok {
+		if n, ok := index.ParseRecordID(m.ID, kind); ok {
 			out = append(out, ranked{n, m.Score})
 		}
 	}

@@ -7,22 +7,58 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
-// Params are the retrieval and fusion weights. The defaults were tuned on the dev sets only
-// (lawbot eval --task holding|question); no rule is written for a particular query.
+// Params are the settings of the request path's stages: what every search shares, then each
+// stage's own. They are embedded, so a setting is named the same (Params.DenseQA) and set by
+// the same --param name ("dense_qa=0.5") as before they were split. The defaults were tuned on
+// the dev sets only (lawbot eval --task holding|question); no rule is written for a particular
+// query.
 type Params struct {
+	SearchParams
+	QuestionParams
+	PrecedentParams
+	StatuteParams
+}
+
+// SearchParams rank and fuse every search: BM25's saturation and, when the retriever has a
+// dense side, how its ranking joins the lexical one.
+type SearchParams struct {
 	K1 float32 `param:"k1"` // BM25 term-frequency saturation
 
-	// Field weights of each index (morpheme field, then its bigram field).
-	StatuteFields   []search.FieldWeight
-	PrecedentFields []search.FieldWeight
-	QAFields        []search.FieldWeight
+	// How many candidates the dense side brings, the fusion method (FusionRRF, FusionConvex) and
+	// RRF's k.
+	DenseDepth int     `param:"dense_depth"`
+	Fusion     int     `param:"fusion"`
+	RRFK       float32 `param:"rrf_k"`
+}
 
-	// How many similar precedents and Q&A pairs vote for the articles they cite.
+// QuestionParams are the similar-questions stage's: how the Q&A index weighs its fields, how
+// many similar answers vote for the articles they cite, and the weight of the vector store's
+// ranking in the list shown (0 = lexical only).
+type QuestionParams struct {
+	QAFields []search.FieldWeight // morpheme field, then its bigram field
+	VoteQA   int                  `param:"vote_qa"`
+	DenseQA  float32              `param:"dense_qa"`
+}
+
+// PrecedentParams are the similar-precedents stage's.
+type PrecedentParams struct {
+	PrecedentFields []search.FieldWeight
+	// VotePrecedents is how many similar precedents vote for the articles they cite.
 	VotePrecedents int `param:"vote_precedents"`
-	VoteQA         int `param:"vote_qa"`
+	// DensePrecedents is the weight of the vector store's ranking (0 = lexical only).
+	DensePrecedents float32 `param:"dense_precedents"`
+	// SplitParts searches each "[1] … [2] …" part of a query on its own as well (0 or 1).
+	SplitParts int `param:"split_parts"`
+}
+
+// StatuteParams are the statute ranking's: the weights of its kinds of evidence.
+type StatuteParams struct {
+	StatuteFields []search.FieldWeight
+
 	// A voter's weight is (its score / the best score)^Sharpness.
 	Sharpness float32 `param:"sharpness"`
 
@@ -49,25 +85,15 @@ type Params struct {
 	// QALaw weighs the laws that similar Q&A answers name (without an article) in the law-level
 	// evidence, relative to the articles' own evidence.
 	QALaw float32 `param:"qa_law"`
-	// SplitParts searches each "[1] … [2] …" part of a query on its own as well (0 or 1).
-	SplitParts int `param:"split_parts"`
 
-	// The dense side (when the retriever has one): the weight of the vector store's ranking in
-	// the fused similar-question and similar-precedent lists (0 = lexical only), how many
-	// candidates each side brings, the fusion method (FusionRRF, FusionConvex) and RRF's k.
-	DenseQA         float32 `param:"dense_qa"`
-	DensePrecedents float32 `param:"dense_precedents"`
-	DenseDepth      int     `param:"dense_depth"`
-	Fusion          int     `param:"fusion"`
-	RRFK            float32 `param:"rrf_k"`
-
-	// The statute tagger (when the retriever has one): the weight of its scores beside the
-	// other evidence, and how many of its best articles count.
 	// Articles near the query in the trained encoder's space (when its vectors hold them): the
 	// weight of that evidence and how many articles count.
 	DenseStatutes   float32 `param:"dense_statutes"`
 	DenseStatuteTop int     `param:"dense_statute_top"`
 
+	// The statute tagger (when the retriever has one): the weight of its scores beside the
+	// other evidence, how many of its best articles count, and how much its own best score
+	// scales its weight.
 	Tagger           float32 `param:"tagger"`
 	TaggerTop        int     `param:"tagger_top"`
 	TaggerConfidence float32 `param:"tagger_confidence"`
@@ -77,35 +103,43 @@ type Params struct {
 func DefaultParams() Params {
 	fw := func(w, b float32) search.FieldWeight { return search.FieldWeight{Weight: w, B: b} }
 	return Params{
-		K1:               1.2,
-		StatuteFields:    []search.FieldWeight{fw(1, 0.3), fw(0.5, 0.3), fw(2, 0.5), fw(1, 0.5), fw(1, 0.75), fw(0.25, 0.75), fw(0.5, 0.5), fw(0.25, 0.5)},
-		PrecedentFields:  []search.FieldWeight{fw(0.25, 0.5), fw(0.25, 0.5), fw(1, 0.75), fw(0.5, 0.75), fw(0.7, 0.75), fw(0.35, 0.75)},
-		QAFields:         []search.FieldWeight{fw(1, 0.75), fw(0.5, 0.75), fw(0.3, 0.75), fw(0.15, 0.75)},
-		VotePrecedents:   20,
-		VoteQA:           10,
-		Sharpness:        3,
-		Direct:           0.3,
-		Precedent:        1,
-		QA:               0,
-		CoCite:           0.1,
-		LawPrior:         0.2,
-		DirectTop:        50,
-		Popularity:       0,
-		Spread:           0.5,
-		DirectDecay:      2,
-		Confidence:       1,
-		QALaw:            1,
-		SplitParts:       1,
-		DenseQA:          0.5,
-		DensePrecedents:  0,
-		DenseDepth:       50,
-		Fusion:           FusionConvex,
-		RRFK:             60,
-		DenseStatutes:    0,
-		DenseStatuteTop:  30,
-		Tagger:           0,
-		TaggerTop:        30,
-		TaggerConfidence: 1,
+		SearchParams: SearchParams{
+			K1:         1.2,
+			DenseDepth: 50,
+			Fusion:     FusionConvex,
+			RRFK:       60,
+		},
+		QuestionParams: QuestionParams{
+			QAFields: []search.FieldWeight{fw(1, 0.75), fw(0.5, 0.75), fw(0.3, 0.75), fw(0.15, 0.75)},
+			VoteQA:   10,
+			DenseQA:  0.5,
+		},
+		PrecedentParams: PrecedentParams{
+			PrecedentFields: []search.FieldWeight{fw(0.25, 0.5), fw(0.25, 0.5), fw(1, 0.75), fw(0.5, 0.75), fw(0.7, 0.75), fw(0.35, 0.75)},
+			VotePrecedents:  20,
+			DensePrecedents: 0,
+			SplitParts:      1,
+		},
+		StatuteParams: StatuteParams{
+			StatuteFields:    []search.FieldWeight{fw(1, 0.3), fw(0.5, 0.3), fw(2, 0.5), fw(1, 0.5), fw(1, 0.75), fw(0.25, 0.75), fw(0.5, 0.5), fw(0.25, 0.5)},
+			Sharpness:        3,
+			Direct:           0.3,
+			Precedent:        1,
+			QA:               0,
+			CoCite:           0.1,
+			LawPrior:         0.2,
+			DirectTop:        50,
+			Popularity:       0,
+			Spread:           0.5,
+			DirectDecay:      2,
+			Confidence:       1,
+			QALaw:            1,
+			DenseStatutes:    0,
+			DenseStatuteTop:  30,
+			Tagger:           0,
+			TaggerTop:        30,
+			TaggerConfidence: 1,
+		},
 	}
 }
 
@@ -118,29 +152,42 @@ func (p *Params) Set(assignment string) error {
 	if prefix, field, ok := strings.Cut(name, "."); ok {
 		return p.setField(prefix, field, value)
 	}
-	v := reflect.ValueOf(p).Elem()
+	f, ok := paramField(reflect.ValueOf(p).Elem(), name)
+	if !ok {
+		return fmt.Errorf("unknown parameter %q", name)
+	}
+	switch f.Kind() {
+	case reflect.Float32:
+		x, err := strconv.ParseFloat(value, 32)
+		if err != nil {
+			return fmt.Errorf("parameter %s: %w", name, err)
+		}
+		f.SetFloat(x)
+	case reflect.Int:
+		x, err := strconv.Atoi(value)
+		if err != nil {
+			return fmt.Errorf("parameter %s: %w", name, err)
+		}
+		f.SetInt(int64(x))
+	}
+	return nil
+}
+
+// paramField finds the field tagged param:"name" in v or in the stage params it embeds.
+func paramField(v reflect.Value, name string) (reflect.Value, bool) {
 	for i := range v.NumField() {
-		if tag := v.Type().Field(i).Tag.Get("param"); tag == "" || tag != name {
+		f := v.Field(i)
+		if v.Type().Field(i).Anonymous && f.Kind() == reflect.Struct {
+			if g, ok := paramField(f, name); ok {
+				return g, true
+			}
 			continue
 		}
-		f := v.Field(i)
-		switch f.Kind() {
-		case reflect.Float32:
-			x, err := strconv.ParseFloat(value, 32)
-			if err != nil {
-				return fmt.Errorf("parameter %s: %w", name, err)
-			}
-			f.SetFloat(x)
-		case reflect.Int:
-			x, err := strconv.Atoi(value)
-			if err != nil {
-				return fmt.Errorf("parameter %s: %w", name, err)
-			}
-			f.SetInt(int64(x))
+		if tag := v.Type().Field(i).Tag.Get("param"); tag != "" && tag == name {
+			return f, true
 		}
-		return nil
 	}
-	return fmt.Errorf("unknown parameter %q", name)
+	return reflect.Value{}, false
 }
 
 // setField sets a field weight ("pf.holding=1.5") or its length normalisation ("pf.holding.b=0.5")
@@ -148,13 +195,14 @@ func (p *Params) Set(assignment string) error {
 func (p *Params) setField(prefix, field, value string) error {
 	var names []string
 	var weights *[]search.FieldWeight
+	statutes, precedents, qa := index.Fields()
 	switch prefix {
 	case "sf":
-		names, weights = statuteFields, &p.StatuteFields
+		names, weights = statutes, &p.StatuteFields
 	case "pf":
-		names, weights = precedentFields, &p.PrecedentFields
+		names, weights = precedents, &p.PrecedentFields
 	case "qf":
-		names, weights = qaFields, &p.QAFields
+		names, weights = qa, &p.QAFields
 	default:
 		return fmt.Errorf("unknown parameter group %q (sf, pf, qf)", prefix)
 	}

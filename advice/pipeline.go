@@ -2,151 +2,116 @@ package advice
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strings"
+	"log/slog"
+	"sync/atomic"
 	"time"
-	"unicode/utf8"
-
-	"github.com/lawbot-kr/lawbot/law"
 )
 
-// Stage names one step of the request path, as the stream reports it.
-type Stage string
-
-// The stages in order; AnswerDelta repeats once per piece of the answer.
-const (
-	StageLegalCheck       Stage = "LEGAL_CHECK"
-	StageSimilarQuestions Stage = "SIMILAR_QUESTIONS"
-	StagePrecedents       Stage = "PRECEDENTS"
-	StageStatutes         Stage = "STATUTES"
-	StageAnswerDelta      Stage = "ANSWER_DELTA"
-	StageDone             Stage = "DONE"
-	StageError            Stage = "ERROR"
-)
-
-// Error codes a caller can act on; the README documents each.
-const (
-	CodeEmptyQuestion   = "EMPTY_QUESTION"
-	CodeQuestionTooLong = "QUESTION_TOO_LONG"
-	CodeNotFound        = "NOT_FOUND"
-	CodeBadArgument     = "BAD_ARGUMENT"
-	CodeTimeout         = "TIMEOUT"
-	// CodeClientClosed: the client went away before the answer was ready (not a timeout).
-	CodeClientClosed = "CLIENT_CLOSED"
-	CodeUnavailable  = "UNAVAILABLE"
-	CodeInternal     = "INTERNAL"
-)
-
-// Error is a user-facing error with a stable code.
-type Error struct {
-	Code    string
-	Message string
+// Sizes are how many of each kind a result holds.
+type Sizes struct {
+	SimilarQuestions, Precedents, Statutes int
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+// Pipeline runs the request path: legal check → similar questions → similar precedents →
+// statute ranking → answer → citation check, reporting each finished stage. The API, the stream
+// and lawbot eval all run it.
+type Pipeline struct {
+	// Retriever is the corpus the stages search: the state, its indexes and vector store.
+	Retriever *Retriever
+	Filter    LegalFilter // nil: every message is treated as legal
+	// Params and Sizes are the stages' settings; each request works on its own copy.
+	Params Params
+	Sizes  Sizes
+	// StageTimeout bounds each stage; the request's own deadline still applies.
+	StageTimeout time.Duration
+	// Counters count what went wrong on the way and was worked around; /metrics exports them.
+	Counters *Counters
+	// Stages, when set, replace the standard request path (tests plug in fakes this way); nil
+	// runs StandardStages over the fields above.
+	Stages []Stage
+}
 
-// CodeOf returns the code of a coded error, or CodeInternal.
-func CodeOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
+// Counters are the pipeline's failure counts: what failed and was worked around.
+type Counters struct {
+	// DenseFailures counts dense searches that failed (store down, timeout) and fell back to
+	// the lexical list.
+	DenseFailures atomic.Int64
+	// TaggerFailures counts statute tagger runs that failed; the ranking went on without it.
+	TaggerFailures atomic.Int64
+}
+
+// denseFailed counts a failed dense search; the search goes on lexically.
+func (c *Counters) denseFailed(backend string, err error) {
+	c.DenseFailures.Add(1)
+	slog.Warn("dense search failed; lexical results only", "backend", backend, "err", err)
+}
+
+// NewPipeline wires the standard stages over a retriever and a filter.
+func NewPipeline(r *Retriever, f LegalFilter) *Pipeline {
+	return &Pipeline{Retriever: r, Filter: f, Params: DefaultParams(),
+		Sizes:        Sizes{SimilarQuestions: 5, Precedents: 10, Statutes: 10},
+		StageTimeout: 5 * time.Second, Counters: &Counters{}}
+}
+
+// StandardStages are the request path over the pipeline's retriever, filter and counters, in
+// order: legal check, similar questions, similar precedents, statute ranking, answer, citation
+// check.
+func (p *Pipeline) StandardStages() []Stage {
+	r, c := p.Retriever, p.counters()
+	return []Stage{
+		legalCheck{filter: p.Filter},
+		similarQuestions{corpus: r, counters: c},
+		similarPrecedents{corpus: r, counters: c},
+		rankStatutes{corpus: r, counters: c},
+		composeAnswer{corpus: r},
+		verifyCitations{corpus: r},
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return CodeTimeout
+}
+
+// counters are the pipeline's, or fresh ones for a pipeline made without NewPipeline.
+func (p *Pipeline) counters() *Counters {
+	if p.Counters == nil {
+		return &Counters{}
 	}
-	if errors.Is(err, context.Canceled) {
-		return CodeClientClosed
+	return p.Counters
+}
+
+// Advise answers one question. emit (which may be nil) receives each finished stage, the answer
+// in pieces and DONE; the returned Result is the same as the last event's. A question that is not
+// legal ends after LEGAL_CHECK with no answer.
+func (p *Pipeline) Advise(ctx context.Context, question string, emit func(Event)) (*Result, error) {
+	if emit == nil {
+		emit = func(Event) {}
 	}
-	return CodeInternal
-}
-
-// Question length limits, in characters after trimming.
-const (
-	MinQuestionRunes = 1
-	MaxQuestionRunes = 2000
-)
-
-// ValidateQuestion trims a question and checks its length.
-func ValidateQuestion(q string) (string, error) {
-	q = strings.TrimSpace(q)
-	n := utf8.RuneCountInString(q)
-	switch {
-	case n < MinQuestionRunes:
-		return "", &Error{CodeEmptyQuestion, "질문을 입력해 주세요. (the question is empty)"}
-	case n > MaxQuestionRunes:
-		return "", &Error{CodeQuestionTooLong, fmt.Sprintf("질문은 %d자 이내로 적어 주세요. (the question has %d characters; the limit is %d)", MaxQuestionRunes, n, MaxQuestionRunes)}
+	q, err := ValidateQuestion(question)
+	if err != nil {
+		return nil, err
 	}
-	return q, nil
-}
-
-// LegalCheck says whether a message is a legal question.
-type LegalCheck struct {
-	IsLegal bool
-	Score   float32
-	// Explanation is shown to a person whose message is not a legal question.
-	Explanation string
-}
-
-// AnswerSentence is one sentence of the composed answer with where it came from.
-type AnswerSentence struct {
-	Text string
-	// Source says where the sentence came from: "qa" (a similar Q&A answer), "statute" (an
-	// article's text) or "guide" (LawBot's own framing).
-	Source string
-	Ref    string // the Q&A question or the article id
-}
-
-// VerifiedCitation is one article reference found in the answer, checked against the corpus.
-type VerifiedCitation struct {
-	ID       string // canonical id, e.g. "민법 제618조"
-	Statute  *law.Statute
-	Resolved bool
-}
-
-// Answer is the composed answer.
-type Answer struct {
-	Text      string
-	Sentences []AnswerSentence
-	Citations []VerifiedCitation
-	Generator string // "extractive" for the grounded composer
-}
-
-// GraphNode and GraphEdge make the citation graph the web app draws.
-type GraphNode struct {
-	ID    string
-	Kind  string // question | statute | precedent
-	Label string
-}
-
-type GraphEdge struct {
-	From, To string
-	Kind     string // cites | suggests
-}
-
-// CitationGraph links the question, the suggested articles and the precedents citing them.
-type CitationGraph struct {
-	Nodes []GraphNode
-	Edges []GraphEdge
-}
-
-// Result is everything the request path produces for one question.
-type Result struct {
-	Question         string
-	Legal            LegalCheck
-	Answer           *Answer // nil when the question is not legal
-	SimilarQuestions []QAMatch
-	Precedents       []PrecedentMatch
-	Statutes         []StatuteMatch
-	Graph            CitationGraph
-	Timings          map[Stage]time.Duration
-}
-
-// Event is one step of a streamed answer: a finished stage (Result holds what is known so far),
-// a piece of the answer text (Delta), the end (Done) or an error.
-type Event struct {
-	Stage  Stage
-	Result *Result
-	Delta  string
-	Err    error
+	res := &Result{Question: q, Timings: map[StageName]time.Duration{}}
+	out := &emitter{emit: emit}
+	defer out.stop() // a stage abandoned at its deadline sends nothing after the request's end
+	req := &Request{Question: q, Params: p.Params, Sizes: p.Sizes, Result: res,
+		analyze: p.Retriever.Analyze,
+		delta: func(piece string) {
+			out.send(Event{Stage: StageAnswerDelta, Result: res, Delta: piece})
+		}}
+	stages := p.Stages
+	if stages == nil {
+		stages = p.StandardStages()
+	}
+	for _, s := range stages {
+		d, err := p.runStage(ctx, s, req)
+		if err != nil {
+			return nil, err
+		}
+		res.Timings[s.Name()] = d
+		if s.Name().reportedWhenDone() {
+			out.send(Event{Stage: s.Name(), Result: res})
+		}
+		if req.stopped {
+			break
+		}
+	}
+	out.send(Event{Stage: StageDone, Result: res})
+	return res, nil
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
-	"strings"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 )
@@ -65,12 +64,31 @@ type contribution struct {
 	w float32
 }
 
-// RankStatutes ranks the articles to consider for a query from four kinds of evidence:
-// (a) the article's own text matching the query; (b) the articles cited by similar precedents
-// and (c) by similar Q&A answers, each voter weighted by its similarity; then co-citation
-// expansion from the citation graph and the evidence for each article's law as a whole.
-func (r *Retriever) RankStatutes(ctx context.Context, q Query, qas []QAMatch, precs []PrecedentMatch, k int) []StatuteMatch {
-	p := r.Params
+// rankStatutes is the fourth stage: the articles to consider, with the evidence behind each,
+// and the citation graph around them.
+type rankStatutes struct {
+	corpus   *Retriever
+	counters *Counters
+}
+
+func (rankStatutes) Name() StageName { return StageStatutes }
+
+func (s rankStatutes) Run(ctx context.Context, req *Request) error {
+	res := req.Result
+	res.Statutes = s.rank(ctx, req.Query(), req.Match, req.QAVoters, req.PrecedentVoters,
+		req.Params.SearchParams, req.Params.StatuteParams, req.Sizes.Statutes)
+	res.Graph = s.corpus.citationGraph(res)
+	return nil
+}
+
+// rank ranks the articles to consider for a query from four kinds of evidence: (a) the
+// article's own text matching the query; (b) the articles cited by the voting precedents and
+// (c) by the voting Q&A answers, each voter weighted by its similarity; then co-citation
+// expansion from the citation graph and the evidence for each article's law as a whole. match
+// is how much of the query the best similar precedent matches.
+func (s rankStatutes) rank(ctx context.Context, q Query, match float32, qas []QAMatch, precs []PrecedentMatch,
+	sp SearchParams, p StatuteParams, k int) []StatuteMatch {
+	r := s.corpus
 	ev := map[int32]*evidence{}
 	get := func(n int32) *evidence {
 		e, ok := ev[n]
@@ -83,7 +101,7 @@ func (r *Retriever) RankStatutes(ctx context.Context, q Query, qas []QAMatch, pr
 
 	// (a) direct article search.
 	if p.Direct > 0 {
-		hits := r.Indexes.Statutes.Search(q.Terms, search.Params{K1: p.K1, Fields: p.StatuteFields}, p.DirectTop)
+		hits := r.Indexes.Statutes.Search(q.Terms, search.Params{K1: sp.K1, Fields: p.StatuteFields}, p.DirectTop)
 		for i, h := range hits {
 			if p.DirectDecay > 0 {
 				get(h.Doc).direct = 1 / (1 + float32(i)/p.DirectDecay)
@@ -110,26 +128,26 @@ func (r *Retriever) RankStatutes(ctx context.Context, q Query, qas []QAMatch, pr
 				e := get(a)
 				w := w
 				if p.Popularity != 0 {
-					w /= float32(math.Pow(1+math.Log1p(float64(r.citedBy[a])), float64(p.Popularity)))
+					w /= float32(math.Pow(1+math.Log1p(float64(r.cites.citedBy[a])), float64(p.Popularity)))
 				}
 				*into(e) += w
 				*who(e) = append(*who(e), contribution{n(i), w})
 			}
 		}
 	}
-	np := min(len(precs), p.VotePrecedents)
-	vote(np, func(i int) float32 { return precs[i].Score }, func(i int) []int32 { return r.precedentCites[precs[i].N] },
+	np := len(precs)
+	vote(np, func(i int) float32 { return precs[i].Score }, func(i int) []int32 { return r.cites.precedentCites[precs[i].N] },
 		func(i int) int32 { return precs[i].N }, func(e *evidence) *float32 { return &e.precedent },
 		func(e *evidence) *[]contribution { return &e.precedents })
-	nq := min(len(qas), p.VoteQA)
-	vote(nq, func(i int) float32 { return qas[i].Score }, func(i int) []int32 { return r.qaCites[qas[i].N] },
+	nq := len(qas)
+	vote(nq, func(i int) float32 { return qas[i].Score }, func(i int) []int32 { return r.cites.qaCites[qas[i].N] },
 		func(i int) int32 { return qas[i].N }, func(e *evidence) *float32 { return &e.qa },
 		func(e *evidence) *[]contribution { return &e.qas })
 
 	// (a′) the articles nearest the query in the trained encoder's space: the same question as
 	// (a) asked by meaning instead of by words, scored by rank like (a).
 	if r.Dense != nil && r.Dense.Statutes && p.DenseStatutes > 0 && p.DenseStatuteTop > 0 {
-		for i, h := range r.denseSearch(ctx, q, KindStatute, p.DenseStatuteTop, search.Filter{}) {
+		for i, h := range r.denseSearch(ctx, s.counters, q, index.KindStatute, p.DenseStatuteTop, search.Filter{}) {
 			if int(h.N) < len(r.State.Statutes) {
 				get(h.N).semantic = 1 / (1 + float32(i)/max(p.DirectDecay, 1))
 			}
@@ -137,14 +155,14 @@ func (r *Retriever) RankStatutes(ctx context.Context, q Query, qas []QAMatch, pr
 	}
 	// (d) the statute tagger: a model trained on precedents (판시사항 + 판결요지 → 참조조문) scores
 	// the articles it knows for the query.
-	rawTag := r.tagArticles(q.Text, ev, get)
+	rawTag := r.tagArticles(s.counters, p, q.Text, ev, get)
 	precedentScale := normalize(ev, func(e *evidence) *float32 { return &e.precedent })
 	qaScale := normalize(ev, func(e *evidence) *float32 { return &e.qa })
 
 	direct, precedent := p.Direct, p.Precedent
-	if p.Confidence > 0 && q.Match > 0 {
-		precedent *= float32(math.Pow(float64(q.Match/0.25), float64(p.Confidence)))
-		direct *= float32(math.Pow(float64((1-q.Match)/0.75), float64(p.Confidence)))
+	if p.Confidence > 0 && match > 0 {
+		precedent *= float32(math.Pow(float64(match/0.25), float64(p.Confidence)))
+		direct *= float32(math.Pow(float64((1-match)/0.75), float64(p.Confidence)))
 	}
 	// The tagger learned from precedents' language; on other text its scores stay low. It counts
 	// as much as its own best score, raised to TaggerConfidence (0: always its full weight).
@@ -176,7 +194,7 @@ func (r *Retriever) RankStatutes(ctx context.Context, q Query, qas []QAMatch, pr
 				continue
 			}
 			for _, c := range r.State.Graph.CoCited(id, cocitationFanout) {
-				b, ok := r.statuteByID[c.ArticleID]
+				b, ok := r.cites.statuteByID[c.ArticleID]
 				if !ok {
 					continue
 				}
@@ -199,18 +217,18 @@ func (r *Retriever) RankStatutes(ctx context.Context, q Query, qas []QAMatch, pr
 		articles = append(articles, a)
 	}
 	slices.Sort(articles)
-	lawMass := make([]float32, len(r.laws))
+	lawMass := make([]float32, len(r.cites.laws))
 	var totalMass float32
 	for _, a := range articles {
 		m := base(ev[a])
-		lawMass[r.lawOf[a]] += m
+		lawMass[r.cites.lawOf[a]] += m
 		totalMass += m
 	}
 	if p.QALaw > 0 && nq > 0 && qas[0].Score > 0 {
 		// Each similar answer adds mass to the laws it names, as much as its similarity.
 		for i := range nq {
 			w := p.QALaw * qas[i].Score / qas[0].Score
-			for _, l := range r.qaLaws[qas[i].N] {
+			for _, l := range r.cites.qaLaws[qas[i].N] {
 				lawMass[l] += w
 				totalMass += w
 			}
@@ -221,7 +239,7 @@ func (r *Retriever) RankStatutes(ctx context.Context, q Query, qas []QAMatch, pr
 	for a, e := range ev {
 		lawShare := float32(0)
 		if totalMass > 0 {
-			lawShare = lawMass[r.lawOf[a]] / totalMass
+			lawShare = lawMass[r.cites.lawOf[a]] / totalMass
 		}
 		score := base(e) + p.CoCite*e.cocite + p.LawPrior*lawShare
 		out = append(out, StatuteMatch{N: a, Statute: &r.State.Statutes[a], Score: score})
@@ -236,7 +254,7 @@ func (r *Retriever) RankStatutes(ctx context.Context, q Query, qas []QAMatch, pr
 		out = out[:k]
 	}
 	for i := range out {
-		out[i].Reasons = r.reasons(ev[out[i].N], out[i].Score, cocitedWith[out[i].N], out[i].N, lawMass, totalMass,
+		out[i].Reasons = r.reasons(p, ev[out[i].N], out[i].Score, cocitedWith[out[i].N], out[i].N, lawMass, totalMass,
 			precedentScale, qaScale, rawTag[out[i].N], tag, semantic)
 	}
 	return out
@@ -248,12 +266,11 @@ const (
 )
 
 // reasons explains one article's score, strongest evidence first.
-func (r *Retriever) reasons(e *evidence, score float32, cocitedWith, a int32, lawMass []float32, totalMass float32,
+func (r *Retriever) reasons(p StatuteParams, e *evidence, score float32, cocitedWith, a int32, lawMass []float32, totalMass float32,
 	precedentScale, qaScale, rawTag, tag, semantic float32) []Reason {
 	if score <= 0 {
 		return nil
 	}
-	p := r.Params
 	var out []Reason
 	for _, c := range strongest(e.precedents) {
 		out = append(out, Reason{"precedent", r.State.Precedents[c.n].CaseNo, p.Precedent * c.w * precedentScale / score})
@@ -274,7 +291,7 @@ func (r *Retriever) reasons(e *evidence, score float32, cocitedWith, a int32, la
 		out = append(out, Reason{"cocited", r.StatuteID(cocitedWith), p.CoCite * e.cocite / score})
 	}
 	if totalMass > 0 && p.LawPrior > 0 {
-		out = append(out, Reason{"law", r.laws[r.lawOf[a]], p.LawPrior * lawMass[r.lawOf[a]] / totalMass / score})
+		out = append(out, Reason{"law", r.cites.laws[r.cites.lawOf[a]], p.LawPrior * lawMass[r.cites.lawOf[a]] / totalMass / score})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Weight > out[j].Weight })
 	return out
@@ -311,77 +328,4 @@ func topByScore(ev map[int32]*evidence, score func(*evidence) float32, n int) []
 		return si > sj || (si == sj && all[i] < all[j])
 	})
 	return all[:min(n, len(all))]
-}
-
-// precedentVoters finds the precedents whose 참조조문 vote: the whole text's best hits (shown, at
-// least atLeast of them), merged with each "[n]" issue's own hits when SplitParts is on. It sets
-// q.Match from the whole text's best hit.
-func (r *Retriever) precedentVoters(ctx context.Context, q *Query, text string, atLeast int) (shown, voters []PrecedentMatch) {
-	shown = r.SimilarPrecedents(ctx, *q, max(r.Params.VotePrecedents, atLeast), PrecedentFilter{})
-	q.Match = r.precedentMatch(*q, shown)
-	voters = shown
-	if r.Params.SplitParts != 0 {
-		voters = r.mergeParts(ctx, text, shown, max(r.Params.VotePrecedents, 5))
-	}
-	return shown, voters
-}
-
-// partMarkerRe finds the "[1]", "[2]" markers of a multi-issue 판시사항 or question.
-var partMarkerRe = regexp.MustCompile(`\[\d+\]`)
-
-// mergeParts searches each marked part of text on its own and merges the hits with the whole
-// text's, each list scaled so its best hit has 1: a decision that answers one issue well is as
-// good a voter as one that answers all of them loosely.
-func (r *Retriever) mergeParts(ctx context.Context, text string, whole []PrecedentMatch, k int) []PrecedentMatch {
-	var parts []string
-	for _, part := range partMarkerRe.Split(text, -1) {
-		if strings.TrimSpace(part) != "" {
-			parts = append(parts, part)
-		}
-	}
-	if len(parts) < 2 {
-		return whole // one issue: its search is the whole text's
-	}
-	var lists [][]PrecedentMatch
-	for _, part := range parts {
-		lists = append(lists, r.SimilarPrecedents(ctx, r.Analyze(part), k, PrecedentFilter{}))
-	}
-	lists = append(lists, whole)
-	best := map[int32]PrecedentMatch{}
-	for _, list := range lists {
-		if len(list) == 0 || list[0].Score <= 0 {
-			continue
-		}
-		top := list[0].Score
-		for _, m := range list {
-			m.Score /= top
-			if old, ok := best[m.N]; !ok || m.Score > old.Score {
-				best[m.N] = m
-			}
-		}
-	}
-	out := make([]PrecedentMatch, 0, len(best))
-	for _, m := range best {
-		out = append(out, m)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].Score > out[j].Score || (out[i].Score == out[j].Score && out[i].N < out[j].N)
-	})
-	return out[:min(len(out), k*len(lists)/2+1)]
-}
-
-// precedentMatch is the best precedent's score over the most the query could score (every term
-// saturated): near 1 when a decision says what the query says.
-func (r *Retriever) precedentMatch(q Query, precs []PrecedentMatch) float32 {
-	if len(precs) == 0 {
-		return 0
-	}
-	var most float32
-	for _, t := range q.Terms {
-		most += r.Indexes.Precedents.IDF(t.Term) * t.Weight
-	}
-	if most == 0 {
-		return 0
-	}
-	return min(1, precs[0].Score/most)
 }

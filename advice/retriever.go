@@ -4,33 +4,33 @@ import (
 	"context"
 	"regexp"
 	"slices"
-	"strings"
-	"sync/atomic"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
 )
 
-// Retriever answers the retrieval stages of a request over one loaded state: similar Q&A,
-// similar precedents and the ranked statute articles.
+// Retriever is the corpus the stages search: one loaded state, its lexical indexes and the
+// analyzer that made them, its vector store, the citation parser over its statutes and the
+// citation evidence the statute ranking counts, and the statute tagger when there is one.
 type Retriever struct {
 	State    *state.State
-	Indexes  *Indexes
+	Indexes  *index.Lexical
 	Analyzer *search.Analyzer
-	Params   Params
 	// Parser resolves citations against this state's statutes (built once, shared by the stages).
 	Parser *law.CitationParser
 	// Dense is the dense side of similar-question and similar-precedent search; nil searches
 	// lexically only.
-	Dense *Dense
+	Dense *index.Dense
 	// tagger is the statute tagger (SetTagger); nil ranks without it.
 	tagger *tagger
-	// Counters count what went wrong on the way and was worked around; copies of the retriever
-	// (a tuning variant) share them. /metrics exports them.
-	Counters *Counters
+	cites  citationEvidence
+}
 
+// citationEvidence is what the statute ranking counts, resolved once per state.
+type citationEvidence struct {
 	statuteByID map[string]int32
 	// Articles (statute numbers) that each precedent's 참조조문 and each Q&A answer cite, limited to
 	// articles of the corpus: the evidence of the citation vote.
@@ -48,44 +48,47 @@ type Retriever struct {
 }
 
 // NewRetriever prepares the citation evidence of a state whose indexes are loaded.
-func NewRetriever(st *state.State, ix *Indexes, a *search.Analyzer) *Retriever {
-	r := &Retriever{State: st, Indexes: ix, Analyzer: a, Params: DefaultParams(), Counters: &Counters{},
-		statuteByID: make(map[string]int32, len(st.Statutes))}
-	lawNo := map[string]int32{}
-	for i := range st.Statutes {
-		s := &st.Statutes[i]
-		r.statuteByID[s.ID()] = int32(i)
-		n, ok := lawNo[s.Law]
-		if !ok {
-			n = int32(len(r.laws))
-			lawNo[s.Law] = n
-			r.laws = append(r.laws, s.Law)
-			r.lawArticles = append(r.lawArticles, 0)
-		}
-		r.lawOf = append(r.lawOf, n)
-		r.lawArticles[n]++
-		r.citedBy = append(r.citedBy, float32(st.Graph.ArticleCitedBy(s.ID())))
-	}
-	r.precedentCites = make([][]int32, len(st.Precedents))
-	for i := range st.Precedents {
-		r.precedentCites[i] = r.resolve(st.Precedents[i].CitedStatutes)
-	}
-	r.Parser = law.NewCitationParser(law.NewCatalog(st.Statutes))
-	parser := r.Parser
-	r.qaCites = make([][]int32, len(st.QA))
-	r.qaLaws = make([][]int32, len(st.QA))
-	for i := range st.QA {
-		r.qaCites[i] = r.resolve(law.IDs(parser.Parse(st.QA[i].Answer)))
-		r.qaLaws[i] = namedLaws(st.QA[i].Answer, parser, lawNo)
-	}
+func NewRetriever(st *state.State, ix *index.Lexical, a *search.Analyzer) *Retriever {
+	r := &Retriever{State: st, Indexes: ix, Analyzer: a, Parser: law.NewCitationParser(law.NewCatalog(st.Statutes))}
+	r.cites = newCitationEvidence(st, r.Parser)
 	return r
 }
 
+func newCitationEvidence(st *state.State, parser *law.CitationParser) citationEvidence {
+	c := citationEvidence{statuteByID: make(map[string]int32, len(st.Statutes))}
+	lawNo := map[string]int32{}
+	for i := range st.Statutes {
+		s := &st.Statutes[i]
+		c.statuteByID[s.ID()] = int32(i)
+		n, ok := lawNo[s.Law]
+		if !ok {
+			n = int32(len(c.laws))
+			lawNo[s.Law] = n
+			c.laws = append(c.laws, s.Law)
+			c.lawArticles = append(c.lawArticles, 0)
+		}
+		c.lawOf = append(c.lawOf, n)
+		c.lawArticles[n]++
+		c.citedBy = append(c.citedBy, float32(st.Graph.ArticleCitedBy(s.ID())))
+	}
+	c.precedentCites = make([][]int32, len(st.Precedents))
+	for i := range st.Precedents {
+		c.precedentCites[i] = c.resolve(st.Precedents[i].CitedStatutes)
+	}
+	c.qaCites = make([][]int32, len(st.QA))
+	c.qaLaws = make([][]int32, len(st.QA))
+	for i := range st.QA {
+		c.qaCites[i] = c.resolve(law.IDs(parser.Parse(st.QA[i].Answer)))
+		c.qaLaws[i] = namedLaws(st.QA[i].Answer, parser, lawNo)
+	}
+	return c
+}
+
 // resolve maps canonical ids to statute numbers, dropping those outside the corpus.
-func (r *Retriever) resolve(ids []string) []int32 {
+func (c *citationEvidence) resolve(ids []string) []int32 {
 	var out []int32
 	for _, id := range ids {
-		if n, ok := r.statuteByID[id]; ok {
+		if n, ok := c.statuteByID[id]; ok {
 			out = append(out, n)
 		}
 	}
@@ -96,9 +99,6 @@ func (r *Retriever) resolve(ids []string) []int32 {
 type Query struct {
 	Text  string
 	Terms []search.QueryTerm
-	// Match is how much of the query the best similar precedent matches, in (0, 1]; set by
-	// Retrieve, 0 when unknown.
-	Match float32
 	// vec is the text's embedding, made by the first dense search that needs it (statute
 	// search and the per-issue parts never do) and shared by every copy of the query, so that
 	// a request embeds its question once however many dense sides are on.
@@ -112,9 +112,7 @@ type queryVector struct {
 
 // Analyze turns text into a query: its content morphemes and its character bigrams ("#"-marked).
 func (r *Retriever) Analyze(text string) Query {
-	terms := r.Analyzer.Morphemes(text)
-	terms = append(terms, bigramTerms(r.Analyzer.Bigrams(text))...)
-	return Query{Text: text, Terms: search.Terms(terms), vec: &queryVector{}}
+	return Query{Text: text, Terms: search.Terms(index.QueryTerms(r.Analyzer, text)), vec: &queryVector{}}
 }
 
 // StatuteID is the canonical id of statute number n.
@@ -182,20 +180,11 @@ func (r *Retriever) embedQuery(q Query) []float32 {
 	if e, ok := r.Dense.Embedder.(countsEmbedder); ok {
 		counts := make([]models.TermCount, 0, len(q.Terms))
 		for _, t := range q.Terms {
-			if !strings.HasPrefix(t.Term, "#") {
+			if !index.IsBigram(t.Term) {
 				counts = append(counts, models.TermCount{Term: t.Term, Count: int(t.Weight)})
 			}
 		}
 		return e.EmbedCounts(counts)
 	}
 	return r.Dense.Embedder.Embed(q.Text)
-}
-
-// Counters are the retriever's own failure counts.
-type Counters struct {
-	// DenseFailures counts dense searches that failed (store down, timeout) and fell back to
-	// the lexical list.
-	DenseFailures atomic.Int64
-	// TaggerFailures counts statute tagger runs that failed; the ranking went on without it.
-	TaggerFailures atomic.Int64
 }

@@ -4,56 +4,22 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/lawbot-kr/lawbot/index"
+	"github.com/lawbot-kr/lawbot/index/indextest"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
 )
 
-// fixtureCorpus is the state package's corpus of real lease-related records (민법, 주택임대차보호법),
-// with one 형사 decision, one malformed line and one duplicate.
-var fixtureCorpus = filepath.Join("..", "state", "testdata", "corpus")
-
 const leaseQuestion = "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요"
-
-// copyFixture copies the fixture corpus into a directory the test may change.
-func copyFixture(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	entries, err := os.ReadDir(fixtureCorpus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(fixtureCorpus, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-func ingestAndLoad(t testing.TB, data, stateDir string) *state.State {
-	t.Helper()
-	if _, err := state.Ingest(state.IngestOptions{DataDir: data, StateDir: stateDir}); err != nil {
-		t.Fatalf("Ingest: %v", err)
-	}
-	st, err := state.Load(stateDir)
-	if err != nil {
-		t.Fatalf("state.Load: %v", err)
-	}
-	return st
-}
 
 var (
 	fixtureOnce      sync.Once
@@ -72,7 +38,7 @@ func retriever(t *testing.T) *Retriever {
 			return
 		}
 		stateDir := filepath.Join(dir, "state")
-		if _, err := state.Ingest(state.IngestOptions{DataDir: fixtureCorpus, StateDir: stateDir}); err != nil {
+		if _, err := state.Ingest(state.IngestOptions{DataDir: indextest.CorpusDir(), StateDir: stateDir}); err != nil {
 			fixtureErr = err
 			return
 		}
@@ -81,11 +47,11 @@ func retriever(t *testing.T) *Retriever {
 			fixtureErr = err
 			return
 		}
-		if _, err := BuildIndexes(st, nil); err != nil {
+		if _, err := index.BuildLexical(context.Background(), st, nil); err != nil {
 			fixtureErr = err
 			return
 		}
-		ix, err := LoadIndexes(st)
+		ix, err := index.LoadLexical(st)
 		if err != nil {
 			fixtureErr = err
 			return
@@ -100,80 +66,28 @@ func retriever(t *testing.T) *Retriever {
 	return fixtureRetriever
 }
 
-func TestBuildAndLoadIndexes(t *testing.T) {
-	data, stateDir := copyFixture(t), t.TempDir()
-	st := ingestAndLoad(t, data, stateDir)
-
-	if _, err := LoadIndexes(st); !errors.Is(err, ErrNoIndex) {
-		t.Fatalf("LoadIndexes before BuildIndexes: %v, want ErrNoIndex", err)
-	}
-	var progress strings.Builder
-	built, err := BuildIndexes(st, &progress)
-	if err != nil {
-		t.Fatalf("BuildIndexes: %v", err)
-	}
-	if !strings.Contains(progress.String(), "index") {
-		t.Errorf("no progress drawn: %q", progress.String())
-	}
-	loaded, err := LoadIndexes(st)
-	if err != nil {
-		t.Fatalf("LoadIndexes: %v", err)
-	}
+// Every field of every index has a default weight.
+func TestDefaultParamsWeighEveryField(t *testing.T) {
 	p := DefaultParams()
+	statutes, precedents, qa := index.Fields()
 	for _, c := range []struct {
-		name          string
-		built, loaded *search.Index
-		n             int
-		fields        []search.FieldWeight
+		name    string
+		weights []search.FieldWeight
+		fields  []string
 	}{
-		{"statutes", built.Statutes, loaded.Statutes, len(st.Statutes), p.StatuteFields},
-		{"precedents", built.Precedents, loaded.Precedents, len(st.Precedents), p.PrecedentFields},
-		{"qa", built.QA, loaded.QA, len(st.QA), p.QAFields},
+		{"statutes", p.StatuteFields, statutes},
+		{"precedents", p.PrecedentFields, precedents},
+		{"qa", p.QAFields, qa},
 	} {
-		if c.built.Len() != c.n || c.loaded.Len() != c.n || c.n == 0 {
-			t.Errorf("%s: built %d, loaded %d documents, state %d", c.name, c.built.Len(), c.loaded.Len(), c.n)
+		if len(c.weights) != len(c.fields) {
+			t.Errorf("%s: %d default field weights for %d fields", c.name, len(c.weights), len(c.fields))
 		}
-		if len(c.fields) != len(c.loaded.Fields()) {
-			t.Errorf("%s: %d default field weights for %d fields", c.name, len(c.fields), len(c.loaded.Fields()))
-		}
-		q := NewRetriever(st, loaded, search.DefaultAnalyzer()).Analyze(leaseQuestion).Terms
-		sp := search.Params{K1: p.K1, Fields: c.fields}
-		if a, b := c.built.Search(q, sp, 0), c.loaded.Search(q, sp, 0); !slices.Equal(a, b) {
-			t.Errorf("%s: built index ranks %v, loaded %v", c.name, a, b)
-		}
-	}
-
-	// A changed corpus gives a new snapshot; the old indexes are then stale.
-	statutes := filepath.Join(data, "statutes.jsonl")
-	old, err := os.ReadFile(statutes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changed := strings.Replace(string(old), "임대차는 당사자 일방이", "임대차는 당사자 한쪽이", 1)
-	if changed == string(old) {
-		t.Fatal("the fixture no longer holds 민법 제618조's text")
-	}
-	if err := os.WriteFile(statutes, []byte(changed), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	st2 := ingestAndLoad(t, data, stateDir)
-	if st2.Snapshot.Checksum == st.Snapshot.Checksum {
-		t.Fatal("a changed corpus kept the snapshot checksum")
-	}
-	if _, err := LoadIndexes(st2); !errors.Is(err, search.ErrStale) {
-		t.Errorf("LoadIndexes after the corpus changed: %v, want search.ErrStale", err)
-	}
-	if _, err := BuildIndexes(st2, nil); err != nil {
-		t.Fatalf("rebuild: %v", err)
-	}
-	if _, err := LoadIndexes(st2); err != nil {
-		t.Errorf("LoadIndexes after the rebuild: %v", err)
 	}
 }
 
 func TestRetrieveLeaseQuestion(t *testing.T) {
 	r := retriever(t)
-	qas, precs, ranked := retrieve(t, r, leaseQuestion, 10)
+	qas, precs, ranked := retrieve(t, NewPipeline(r, nil), leaseQuestion, 10)
 	q := r.Analyze(leaseQuestion)
 	if len(q.Terms) == 0 {
 		t.Fatalf("query %q has no terms", leaseQuestion)
@@ -230,7 +144,7 @@ func TestRetrieveLeaseQuestion(t *testing.T) {
 
 	// The ranking does not depend on map order: the same question ranks the same every time.
 	for range 20 {
-		_, _, again := retrieve(t, r, leaseQuestion, 10)
+		_, _, again := retrieve(t, NewPipeline(r, nil), leaseQuestion, 10)
 		if len(again) != len(ranked) {
 			t.Fatalf("second ranking has %d articles, first %d", len(again), len(ranked))
 		}
@@ -246,7 +160,7 @@ func TestRetrieveLeaseQuestion(t *testing.T) {
 func TestRetrieveNothingMatches(t *testing.T) {
 	r := retriever(t)
 	for _, text := range []string{"!!! ???", "zzqx"} { // an empty question is refused before (TestAdviseRejectsBadQuestions)
-		qas, precs, ranked := retrieve(t, r, text, 10)
+		qas, precs, ranked := retrieve(t, NewPipeline(r, nil), text, 10)
 		if len(ranked) != 0 || len(precs) != 0 || len(qas) != 0 {
 			t.Errorf("Retrieve(%q) = %d articles, %d precedents, %d Q&A; want none", text, len(ranked), len(precs), len(qas))
 		}
@@ -254,9 +168,9 @@ func TestRetrieveNothingMatches(t *testing.T) {
 }
 
 func TestSimilarPrecedentsFilter(t *testing.T) {
-	r := retriever(t)
-	q := r.Analyze("임대차 보증금 반환 사기 업무방해 컴퓨터 손해배상")
-	all := r.SimilarPrecedents(context.Background(), q, 20, PrecedentFilter{})
+	p := NewPipeline(retriever(t), nil)
+	const q = "임대차 보증금 반환 사기 업무방해 컴퓨터 손해배상"
+	all := p.SearchPrecedents(context.Background(), q, 20, PrecedentFilter{})
 	types := map[string]int{}
 	for _, m := range all {
 		types[m.Precedent.CaseType]++
@@ -277,7 +191,7 @@ func TestSimilarPrecedentsFilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := r.SimilarPrecedents(context.Background(), q, 20, tt.filter)
+			got := p.SearchPrecedents(context.Background(), q, 20, tt.filter)
 			if len(got) == 0 {
 				t.Fatalf("filter %+v found nothing", tt.filter)
 			}
@@ -325,6 +239,20 @@ func TestParamsSet(t *testing.T) {
 			t.Errorf("Set(%q) left %+v", tt.set, p)
 		}
 	}
+	// Every setting keeps the --param name it had before Params was split by stage.
+	for _, name := range []string{"k1", "vote_precedents", "vote_qa", "sharpness", "direct", "precedent", "qa",
+		"cocite", "law_prior", "direct_top", "popularity", "spread", "direct_decay", "confidence", "qa_law",
+		"split_parts", "dense_qa", "dense_precedents", "dense_depth", "fusion", "rrf_k", "dense_statutes",
+		"dense_statute_top", "tagger", "tagger_top", "tagger_confidence"} {
+		p := DefaultParams()
+		if err := p.Set(name + "=7"); err != nil {
+			t.Errorf("Set(%s=7): %v", name, err)
+			continue
+		}
+		if reflect.DeepEqual(p, DefaultParams()) {
+			t.Errorf("Set(%s=7) changed nothing", name)
+		}
+	}
 	// Setting a field weight does not change the defaults other Params share.
 	def := DefaultParams()
 	if def.PrecedentFields[2].Weight == 1.7 || def.PrecedentFields[3].B == 0.1 || def.StatuteFields[4].Weight == 3 {
@@ -365,17 +293,17 @@ func BenchmarkRetrieve(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ix, err := LoadIndexes(st)
+	ix, err := index.LoadLexical(st)
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := NewRetriever(st, ix, search.DefaultAnalyzer())
+	p := NewPipeline(NewRetriever(st, ix, search.DefaultAnalyzer()), nil)
 	for _, task := range []string{"question", "holding"} {
 		queries := devQueries(b, filepath.Join(data, "eval", "statutes_from_"+task+".dev.jsonl"), 50)
 		b.Run(task, func(b *testing.B) {
 			i := 0
 			for b.Loop() {
-				retrieve(b, r, queries[i%len(queries)], 10)
+				retrieve(b, p, queries[i%len(queries)], 10)
 				i++
 			}
 		})
@@ -407,11 +335,11 @@ func devQueries(b *testing.B, path string, n int) []string {
 
 // retrieve runs the pipeline the API runs, every message taken as legal, and returns the similar
 // Q&A, the precedents shown and the ranked articles (k of them).
-func retrieve(tb testing.TB, r *Retriever, text string, k int) ([]QAMatch, []PrecedentMatch, []StatuteMatch) {
+func retrieve(tb testing.TB, p *Pipeline, text string, k int) ([]QAMatch, []PrecedentMatch, []StatuteMatch) {
 	tb.Helper()
-	p := NewPipeline(r, nil)
-	p.Sizes.Statutes = k
-	res, err := p.Advise(context.Background(), text, nil)
+	withK := *p
+	withK.Sizes.Statutes = k
+	res, err := withK.Advise(context.Background(), text, nil)
 	if err != nil {
 		tb.Fatalf("advise %q: %v", text, err)
 	}

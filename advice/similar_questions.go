@@ -3,6 +3,7 @@ package advice
 import (
 	"context"
 
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 )
@@ -14,31 +15,41 @@ type QAMatch struct {
 	Score float32
 }
 
-// SimilarQuestions finds the Q&A pairs most like the query: BM25F over question and answer,
-// fused with the nearest pairs in the vector store when the retriever has a dense side.
-func (r *Retriever) SimilarQuestions(ctx context.Context, q Query, k int) []QAMatch {
-	shown, _ := r.questionVoters(ctx, q, k, 0)
-	return shown
+// similarQuestions is the second stage: the Q&A pairs most like the question, shown to the
+// person, and those whose answers vote in the statute ranking.
+type similarQuestions struct {
+	corpus   *Retriever
+	counters *Counters
 }
 
-// questionVoters finds the Q&A pairs shown to the person (the first shownK of the fused list)
-// and those whose answers vote for articles (the first voteK of the lexical list). The vote was
-// tuned on lexical neighbours, and on the dev sets the dense side improves the list a person
-// reads without improving the vote (README, "Dense retrieval"), so each gets its own list from
-// one lexical search.
-func (r *Retriever) questionVoters(ctx context.Context, q Query, shownK, voteK int) (shown, voters []QAMatch) {
-	p := r.Params
+func (similarQuestions) Name() StageName { return StageSimilarQuestions }
+
+func (s similarQuestions) Run(ctx context.Context, req *Request) error {
+	p := req.Params
+	req.Result.SimilarQuestions, req.QAVoters = s.find(ctx, req.Query(), p.SearchParams, p.QuestionParams,
+		req.Sizes.SimilarQuestions, p.VoteQA)
+	return nil
+}
+
+// find finds the Q&A pairs shown to the person (the first shownK of the fused list: BM25F over
+// question and answer, fused with the nearest pairs in the vector store when the retriever has
+// a dense side) and those whose answers vote for articles (the first voteK of the lexical list).
+// The vote was tuned on lexical neighbours, and on the dev sets the dense side improves the
+// list a person reads without improving the vote (README, "Dense retrieval"), so each gets its
+// own list from one lexical search.
+func (s similarQuestions) find(ctx context.Context, q Query, sp SearchParams, p QuestionParams, shownK, voteK int) (shown, voters []QAMatch) {
+	r := s.corpus
 	depth := max(shownK, voteK)
 	useDense := r.Dense != nil && p.DenseQA > 0
 	if useDense {
-		depth = max(depth, p.DenseDepth)
+		depth = max(depth, sp.DenseDepth)
 	}
-	lex := hitsToRanked(r.Indexes.QA.Search(q.Terms, search.Params{K1: p.K1, Fields: p.QAFields}, depth))
+	lex := hitsToRanked(r.Indexes.QA.Search(q.Terms, search.Params{K1: sp.K1, Fields: p.QAFields}, depth))
 	var dense []ranked
 	if useDense {
-		dense = r.denseSearch(ctx, q, KindQA, depth, search.Filter{})
+		dense = r.denseSearch(ctx, s.counters, q, index.KindQA, depth, search.Filter{})
 	}
-	return r.qaMatches(fuse(lex, dense, p.DenseQA, p.Fusion, p.RRFK, shownK)), r.qaMatches(lex[:min(voteK, len(lex))])
+	return r.qaMatches(fuse(lex, dense, p.DenseQA, sp.Fusion, sp.RRFK, shownK)), r.qaMatches(lex[:min(voteK, len(lex))])
 }
 
 func (r *Retriever) qaMatches(hits []ranked) []QAMatch {

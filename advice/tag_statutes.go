@@ -30,7 +30,7 @@ func (r *Retriever) SetTagger(t ArticleTagger) int {
 	known := 0
 	for i, id := range labels {
 		tg.statute[i] = -1
-		if n, ok := r.statuteByID[id]; ok {
+		if n, ok := r.cites.statuteByID[id]; ok {
 			tg.statute[i] = n
 			known++
 		}
@@ -44,14 +44,13 @@ func (r *Retriever) HasTagger() bool { return r.tagger != nil }
 
 // tagArticles adds the tagger's best Params.TaggerTop articles to the evidence, scaled so the
 // best has 1, and returns each article's raw score for the reasons.
-func (r *Retriever) tagArticles(text string, ev map[int32]*evidence, get func(int32) *evidence) map[int32]float32 {
-	p := r.Params
+func (r *Retriever) tagArticles(c *Counters, p StatuteParams, text string, ev map[int32]*evidence, get func(int32) *evidence) map[int32]float32 {
 	if r.tagger == nil || p.Tagger <= 0 || p.TaggerTop <= 0 {
 		return nil
 	}
 	scores, err := r.tagger.Tag(text)
 	if err != nil || len(scores) != len(r.tagger.statute) {
-		r.Counters.TaggerFailures.Add(1)
+		c.TaggerFailures.Add(1)
 		slog.Warn("statute tagger failed; ranking without it", "err", err, "scores", len(scores))
 		return nil
 	}

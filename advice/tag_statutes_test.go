@@ -22,17 +22,18 @@ func (f fakeTagger) Tag(string) ([]float32, error) {
 func TestTaggerJoinsTheRanking(t *testing.T) {
 	base := retriever(t)
 	const text = "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요."
-	_, _, before := retrieve(t, base, text, 10)
+	_, _, before := retrieve(t, NewPipeline(base, nil), text, 10)
 
 	// The article the tagger likes most is one the other evidence ranks low or not at all.
 	target := before[len(before)-1].Statute.ID()
 	r := *base
-	r.Params.Tagger, r.Params.TaggerTop = 5, 3
+	p := NewPipeline(&r, nil)
+	p.Params.Tagger, p.Params.TaggerTop = 5, 3
 	known := r.SetTagger(fakeTagger{labels: []string{"없는법 제1조", target, "민법 제618조"}, scores: []float32{0.99, 0.9, 0.1}})
 	if known != 2 {
 		t.Fatalf("%d labels resolved, want 2 (one law is not in the state)", known)
 	}
-	_, _, after := retrieve(t, &r, text, 10)
+	_, _, after := retrieve(t, p, text, 10)
 	if after[0].Statute.ID() != target {
 		t.Fatalf("with a heavy tagger weight the tagged article %s should lead, got %s", target, after[0].Statute.ID())
 	}
@@ -47,23 +48,23 @@ func TestTaggerJoinsTheRanking(t *testing.T) {
 	}
 
 	// Weight 0 or no tagger: the ranking is the one without it.
-	r.Params.Tagger = 0
-	if _, _, got := retrieve(t, &r, text, 10); !sameArticles(got, before) {
+	p.Params.Tagger = 0
+	if _, _, got := retrieve(t, p, text, 10); !sameArticles(got, before) {
 		t.Error("tagger weight 0 changed the ranking")
 	}
 	// A failing tagger is counted and skipped.
-	r.Params.Tagger = 5
+	p.Params.Tagger = 5
 	r.SetTagger(fakeTagger{labels: []string{target}, scores: []float32{1}, err: errors.New("session closed")})
-	failures := r.Counters.TaggerFailures.Load()
-	if _, _, got := retrieve(t, &r, text, 10); !sameArticles(got, before) {
+	failures := p.Counters.TaggerFailures.Load()
+	if _, _, got := retrieve(t, p, text, 10); !sameArticles(got, before) {
 		t.Error("a failing tagger changed the ranking")
 	}
-	if got := r.Counters.TaggerFailures.Load(); got != failures+1 {
+	if got := p.Counters.TaggerFailures.Load(); got != failures+1 {
 		t.Errorf("tagger failures %d → %d, want one more", failures, got)
 	}
 	// Scores of the wrong length are a failure too, not an index panic.
 	r.SetTagger(fakeTagger{labels: []string{target, "민법 제618조"}, scores: []float32{1}})
-	if _, _, got := retrieve(t, &r, text, 10); !sameArticles(got, before) {
+	if _, _, got := retrieve(t, p, text, 10); !sameArticles(got, before) {
 		t.Error("a tagger with too few scores changed the ranking")
 	}
 	if r.SetTagger(nil); r.HasTagger() {

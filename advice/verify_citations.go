@@ -1,13 +1,28 @@
 package advice
 
+import "context"
+
 // verifyCitations is the last stage: every article the answer mentions is parsed with the
 // citation parser and looked up in the statute corpus; unknown ones are kept, marked unresolved.
-func (p *Pipeline) verifyCitations(text string) []VerifiedCitation {
+type verifyCitations struct {
+	corpus *Retriever
+}
+
+func (verifyCitations) Name() StageName { return StageCitations }
+
+func (s verifyCitations) Run(_ context.Context, req *Request) error {
+	if a := req.Result.Answer; a != nil {
+		a.Citations = s.verify(a.Text)
+	}
+	return nil
+}
+
+func (s verifyCitations) verify(text string) []VerifiedCitation {
 	var out []VerifiedCitation
-	for _, c := range p.Retriever.Parser.Parse(text) {
+	for _, c := range s.corpus.Parser.Parse(text) {
 		v := VerifiedCitation{ID: c.ID(), Resolved: c.Resolved}
-		if s, ok := p.Retriever.State.Statute(c.ID()); ok {
-			v.Statute, v.Resolved = s, true
+		if st, ok := s.corpus.State.Statute(c.ID()); ok {
+			v.Statute, v.Resolved = st, true
 		}
 		out = append(out, v)
 	}

@@ -44,7 +44,7 @@ type Lookup interface {
 }
 
 // PipelineBackend adapts the advice pipeline, as load returns it (nil while the indexes load),
-// to the backend: the pipeline advises, its corpus and retriever look up. It is the one place
+// to the backend: the pipeline advises and searches, its corpus looks up. It is the one place
 // in this package that knows the concrete pipeline.
 func PipelineBackend(load func() *advice.Pipeline) func() *Backend {
 	return func() *Backend {
@@ -52,20 +52,20 @@ func PipelineBackend(load func() *advice.Pipeline) func() *Backend {
 		if p == nil {
 			return nil
 		}
-		return &Backend{Advisor: p, Lookup: pipelineLookup{Corpus: lookup.New(p.Retriever.State), r: p.Retriever}}
+		return &Backend{Advisor: p, Lookup: pipelineLookup{Corpus: lookup.New(p.Retriever.State), p: p}}
 	}
 }
 
-// pipelineLookup looks up in the pipeline's corpus and searches with its retriever.
+// pipelineLookup looks up in the pipeline's corpus and searches with the pipeline's settings.
 type pipelineLookup struct {
 	*lookup.Corpus
-	r *advice.Retriever
+	p *advice.Pipeline
 }
 
-func (l pipelineLookup) SearchStatutes(_ context.Context, query string, n int) []advice.StatuteMatch {
-	return l.r.SearchStatutes(query, n)
+func (l pipelineLookup) SearchStatutes(ctx context.Context, query string, n int) []advice.StatuteMatch {
+	return l.p.SearchStatutes(ctx, query, n)
 }
 
 func (l pipelineLookup) SearchPrecedents(ctx context.Context, query string, n int, f advice.PrecedentFilter) []advice.PrecedentMatch {
-	return l.r.SearchPrecedents(ctx, query, n, f)
+	return l.p.SearchPrecedents(ctx, query, n, f)
 }

@@ -86,11 +86,11 @@ func (r *Resolver) observe(res *advice.Result) {
 }
 
 // stageOrder lists the pipeline's timed stages in request order.
-var stageOrder = []advice.Stage{advice.StageLegalCheck, advice.StageSimilarQuestions, advice.StagePrecedents,
+var stageOrder = []advice.StageName{advice.StageLegalCheck, advice.StageSimilarQuestions, advice.StagePrecedents,
 	advice.StageStatutes, advice.StageAnswerDelta}
 
 // stageName names a timed stage for metrics: the answer is timed as a whole, not per delta.
-func stageName(s advice.Stage) string {
+func stageName(s advice.StageName) string {
 	if s == advice.StageAnswerDelta {
 		return "ANSWER"
 	}
@@ -191,7 +191,7 @@ func citationGraph(g advice.CitationGraph) *model.CitationGraph {
 	return out
 }
 
-func timings(t map[advice.Stage]time.Duration) []*model.StageTiming {
+func timings(t map[advice.StageName]time.Duration) []*model.StageTiming {
 	var out []*model.StageTiming
 	for _, s := range stageOrder {
 		if d, ok := t[s]; ok {

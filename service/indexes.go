@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
 )
@@ -16,14 +16,14 @@ import (
 // stale; an up-to-date state with fresh indexes costs only their check. What it builds is
 // reported on stdout, the progress on stderr. It returns the loaded state and indexes, so that
 // callers need not load them again.
-func EnsureIndexes(ctx context.Context, stateDir string, rebuild bool, stdout, stderr io.Writer) (*state.State, *advice.Indexes, error) {
+func EnsureIndexes(ctx context.Context, stateDir string, rebuild bool, stdout, stderr io.Writer) (*state.State, *index.Lexical, error) {
 	st, err := state.Load(stateDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	var ix *advice.Indexes
+	var ix *index.Lexical
 	if !rebuild {
-		if ix, err = advice.LoadIndexes(st); err != nil {
+		if ix, err = index.LoadLexical(st); err != nil {
 			fmt.Fprintf(stdout, "rebuilding the search indexes: %v\n", err)
 			ix = nil
 		}
@@ -31,7 +31,7 @@ func EnsureIndexes(ctx context.Context, stateDir string, rebuild bool, stdout, s
 	if ix == nil {
 		start := time.Now()
 		a := search.DefaultAnalyzer()
-		if ix, err = advice.BuildIndexes(st, stderr); err != nil {
+		if ix, err = index.BuildLexical(ctx, st, stderr); err != nil {
 			return nil, nil, fmt.Errorf("build indexes: %w", err)
 		}
 		fmt.Fprintf(stdout, "indexed %d statutes, %d precedents, %d Q&A in %s (dictionary loaded in %s)\n",
@@ -40,12 +40,12 @@ func EnsureIndexes(ctx context.Context, stateDir string, rebuild bool, stdout, s
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	if ok, why := advice.VectorsCurrent(st); !ok || rebuild {
+	if ok, why := index.VectorsCurrent(st); !ok || rebuild {
 		if !ok {
 			fmt.Fprintf(stdout, "building the vectors: %s\n", why)
 		}
 		start := time.Now()
-		if err := advice.BuildVectors(ctx, st, ix, stderr); err != nil {
+		if err := index.BuildVectors(ctx, st, ix, stderr); err != nil {
 			return nil, nil, err
 		}
 		fmt.Fprintf(stdout, "embedded %d precedents and %d Q&A pairs in %s\n", len(st.Precedents), len(st.QA), time.Since(start).Round(100*time.Millisecond))

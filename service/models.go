@@ -10,6 +10,7 @@ import (
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/gpu"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
 )
@@ -168,10 +169,11 @@ func (t *Models) ManageLSA(ctx context.Context, opened *models.LSA, stateDir str
 	return models.NewManagedLSA(ctx, t.Manager, models.LSAModelName)
 }
 
-// UseModels puts the models into the retriever: the LSA the dense side opened goes under the
+// UseModels puts the models into the pipeline: the LSA the dense side opened goes under the
 // residency manager; the encoder's vectors replace the LSA's on the dense side (embedded vectors
 // are built first when they are missing or stale), the tagger joins the statute ranking.
-func UseModels(ctx context.Context, r *advice.Retriever, t *Models, vectorStore string, stdout, stderr io.Writer) error {
+func UseModels(ctx context.Context, p *advice.Pipeline, t *Models, vectorStore string, stdout, stderr io.Writer) error {
+	r := p.Retriever
 	if r.Dense != nil {
 		if lsa, ok := r.Dense.Embedder.(*models.LSA); ok {
 			managed, err := t.ManageLSA(ctx, lsa, r.State.Dir)
@@ -182,10 +184,10 @@ func UseModels(ctx context.Context, r *advice.Retriever, t *Models, vectorStore 
 		}
 	}
 	if t.Tagger != nil {
-		if r.Params.Tagger == 0 {
+		if p.Params.Tagger == 0 {
 			// Asked for by --tagger on while the default gives it no weight: the setting tuned
 			// on the holding dev set (README, "TensorFlow models").
-			r.Params.Tagger, r.Params.TaggerConfidence = TaggerOnWeight, TaggerOnConfidence
+			p.Params.Tagger, p.Params.TaggerConfidence = TaggerOnWeight, TaggerOnConfidence
 		}
 		known := r.SetTagger(t.Tagger)
 		if known == 0 {
@@ -197,19 +199,19 @@ func UseModels(ctx context.Context, r *advice.Retriever, t *Models, vectorStore 
 	if t.Encoder == nil || vectorStore == "none" {
 		return nil
 	}
-	version, err := advice.EncoderVersion(t.Encoder.Dir())
+	version, err := index.EncoderVersion(t.Encoder.Dir())
 	if err != nil {
 		return err
 	}
 	if vectorStore == "" || vectorStore == "embedded" {
-		if ok, why := advice.EncoderVectorsCurrent(r.State, version); !ok {
+		if ok, why := index.EncoderVectorsCurrent(r.State, version); !ok {
 			fmt.Fprintf(stdout, "encoding the corpus with the trained encoder: %s\n", why)
-			if err := advice.BuildEncoderVectors(ctx, r.State, t.Encoder, version, stderr); err != nil {
+			if err := index.BuildEncoderVectors(ctx, r.State, t.Encoder, version, stderr); err != nil {
 				return err
 			}
 		}
 	}
-	d, err := advice.OpenEncoderDense(ctx, r.State, t.Encoder, version, vectorStore, stderr)
+	d, err := index.OpenEncoderDense(ctx, r.State, t.Encoder, version, vectorStore, stderr)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/gpu"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/state"
 )
@@ -21,11 +22,11 @@ func TestOpenModelsUnderManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := advice.LoadIndexes(st)
+	ix, err := index.LoadLexical(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := advice.BuildVectors(ctx, st, ix, nil); err != nil {
+	if err := index.BuildVectors(ctx, st, ix, nil); err != nil {
 		t.Fatal(err)
 	}
 	question := "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요."
@@ -91,11 +92,11 @@ func TestStateModelsPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := advice.LoadIndexes(st)
+	ix, err := index.LoadLexical(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := advice.BuildVectors(context.Background(), st, ix, nil); err != nil {
+	if err := index.BuildVectors(context.Background(), st, ix, nil); err != nil {
 		t.Fatal(err)
 	}
 	found, err := StateModels(dir, true)

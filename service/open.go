@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/state"
 )
@@ -18,7 +19,7 @@ type Config struct {
 	// State and Indexes, when the caller has them loaded already (serve after an ingest), are
 	// used instead of loading them again from StateDir.
 	State   *state.State
-	Indexes *advice.Indexes
+	Indexes *index.Lexical
 	// VectorStore is the dense side: "embedded" (default), "milvus://HOST:PORT" or "none".
 	VectorStore string
 	// Models chooses and bounds the trained models.
@@ -102,7 +103,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	s.Pipeline = advice.NewPipeline(r, nil)
 	status("putting the trained models to work (the first time, encoding the corpus)")
-	if err := UseModels(ctx, r, trained, cfg.VectorStore, cfg.Stdout, cfg.Stderr); err != nil {
+	if err := UseModels(ctx, s.Pipeline, trained, cfg.VectorStore, cfg.Stdout, cfg.Stderr); err != nil {
 		return nil, err
 	}
 	switch {

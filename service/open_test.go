@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/state"
 )
@@ -24,7 +24,7 @@ func fixtureState(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := advice.BuildIndexes(st, nil); err != nil {
+	if _, err := index.BuildLexical(context.Background(), st, nil); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
 )
@@ -21,7 +22,7 @@ func LoadRetriever(ctx context.Context, stateDir, vectorStore string, stderr io.
 	if err != nil {
 		return nil, err
 	}
-	ix, err := advice.LoadIndexes(st)
+	ix, err := index.LoadLexical(st)
 	if err != nil {
 		return nil, err
 	}
@@ -31,15 +32,15 @@ func LoadRetriever(ctx context.Context, stateDir, vectorStore string, stderr io.
 // NewRetriever wires a loaded state and its indexes with the analyzer and the vector store that
 // vectorStore names. A state without vectors (built before they existed) serves lexically when
 // the default embedded store was asked for; a store asked for by name must open.
-func NewRetriever(ctx context.Context, st *state.State, ix *advice.Indexes, vectorStore string, stderr io.Writer) (*advice.Retriever, error) {
+func NewRetriever(ctx context.Context, st *state.State, ix *index.Lexical, vectorStore string, stderr io.Writer) (*advice.Retriever, error) {
 	a := search.DefaultAnalyzer()
 	fmt.Fprintf(stderr, "loaded %s; dictionary %.1fs, %d MB\n", st.Dir, a.LoadTime.Seconds(), a.LoadBytes>>20)
 	r := advice.NewRetriever(st, ix, a)
 	if vectorStore == "none" {
 		return r, nil
 	}
-	d, err := advice.OpenDense(ctx, st, ix, vectorStore, stderr)
-	if errors.Is(err, advice.ErrNoVectors) && (vectorStore == "" || vectorStore == "embedded") {
+	d, err := index.OpenDense(ctx, st, ix, vectorStore, stderr)
+	if errors.Is(err, index.ErrNoVectors) && (vectorStore == "" || vectorStore == "embedded") {
 		fmt.Fprintf(stderr, "no dense search: %v\n", err)
 		return r, nil
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/graph"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/server"
@@ -184,7 +185,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 func load(ctx context.Context, cfg ServeConfig, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (*Service, error) {
 	dataDir, dataErr := law.ResolveDataDir(cfg.DataDir)
 	var st *state.State
-	var ix *advice.Indexes
+	var ix *index.Lexical
 	if dataErr == nil {
 		srv.SetNotReady("checking the state against the corpus")
 		rep, err := state.Ingest(state.IngestOptions{DataDir: dataDir, StateDir: cfg.StateDir, Log: stderr, Progress: stderr})
@@ -241,10 +242,10 @@ func ensureFilter(ctx context.Context, stateDir, dataDir string, haveData bool, 
 
 // counter reads one of the loaded pipeline's counters; 0 while it loads.
 func counter(p *advice.Pipeline, read func(*advice.Counters) int64) int64 {
-	if p == nil || p.Retriever == nil || p.Retriever.Counters == nil {
+	if p == nil || p.Counters == nil {
 		return 0
 	}
-	return read(p.Retriever.Counters)
+	return read(p.Counters)
 }
 
 // baseURL is how a person reaches addr: an unspecified host (":8080", "0.0.0.0") as localhost.

@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
@@ -142,16 +142,16 @@ func encodeCorpus(ctx context.Context, st *state.State, dir string, stdout, stde
 		return err
 	}
 	defer enc.Close()
-	version, err := advice.EncoderVersion(dir)
+	version, err := index.EncoderVersion(dir)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	if err := advice.BuildEncoderVectors(ctx, st, enc, version, stderr); err != nil {
+	if err := index.BuildEncoderVectors(ctx, st, enc, version, stderr); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "encoder: encoded %d documents into %s in %s\n", len(st.Precedents)+len(st.QA)+len(st.Statutes),
-		filepath.Join(st.Dir, advice.EncoderVectorDir), time.Since(start).Round(time.Second))
+		filepath.Join(st.Dir, index.EncoderVectorDir), time.Since(start).Round(time.Second))
 	return nil
 }
 

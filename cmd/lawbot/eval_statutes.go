@@ -23,7 +23,7 @@ func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 	}
 	defer svc.Close()
 	for _, kv := range opt.Params {
-		if err := svc.Pipeline.Retriever.Params.Set(kv); err != nil {
+		if err := svc.Pipeline.Params.Set(kv); err != nil {
 			return err
 		}
 	}

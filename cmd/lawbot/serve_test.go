@@ -16,7 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
-	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/loadtest"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
@@ -341,12 +341,12 @@ func TestServeWithMilvus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := search.NewMilvus(ctx, addr, advice.MilvusCollection(st), lsa.Dim())
+	store, err := search.NewMilvus(ctx, addr, index.MilvusCollection(st), lsa.Dim())
 	if err == nil {
 		defer store.Close()
 		n, err := store.Count(ctx)
 		if err != nil || n != len(st.Precedents)+len(st.QA) {
-			t.Errorf("Milvus collection %s holds %d records (%v), want %d", advice.MilvusCollection(st), n, err, len(st.Precedents)+len(st.QA))
+			t.Errorf("Milvus collection %s holds %d records (%v), want %d", index.MilvusCollection(st), n, err, len(st.Precedents)+len(st.QA))
 		}
 	} else {
 		t.Errorf("open the collection serve filled: %v", err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/gpu"
+	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/service"
@@ -95,12 +96,13 @@ func TestTrainedModelsServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := advice.LoadIndexes(st)
+	ix, err := index.LoadLexical(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := advice.NewRetriever(st, ix, search.DefaultAnalyzer())
-	if err := service.UseModels(ctx, r, tm, "embedded", os.Stderr, os.Stderr); err != nil {
+	p := advice.NewPipeline(advice.NewRetriever(st, ix, search.DefaultAnalyzer()), nil)
+	r := p.Retriever
+	if err := service.UseModels(ctx, p, tm, "embedded", os.Stderr, os.Stderr); err != nil {
 		t.Fatal(err)
 	}
 	if r.Dense == nil || r.Dense.Embedder.Dim() != 16 || !r.HasTagger() {
@@ -109,8 +111,8 @@ func TestTrainedModelsServe(t *testing.T) {
 	if n, _ := r.Dense.Store.Count(ctx); n != len(st.Precedents)+len(st.QA)+len(st.Statutes) {
 		t.Errorf("encoder store holds %d records", n)
 	}
-	r.Params.DensePrecedents, r.Params.Tagger = 1, 100
-	res, err := advice.NewPipeline(r, nil).Advise(context.Background(), "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요.", nil)
+	p.Params.DensePrecedents, p.Params.Tagger = 1, 100
+	res, err := p.Advise(context.Background(), "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요.", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package advice
+package index
 
 import (
 	"context"
@@ -52,21 +52,7 @@ func encoderDocuments(st *state.State) int {
 	return len(st.Precedents) + len(st.QA) + len(st.Statutes)
 }
 
-// documentText is what the encoder reads of each document: the record's Document text, as in
-// training (the model keeps the first max_len tokens). Documents are numbered precedents, then Q&A, then
-// statutes.
-func documentText(st *state.State, i int) string {
-	np, nq := len(st.Precedents), len(st.QA)
-	switch {
-	case i < np:
-		return st.Precedents[i].Document()
-	case i < np+nq:
-		return st.QA[i-np].Document()
-	}
-	return st.Statutes[i-np-nq].Document()
-}
-
-// encoderRecords embeds every precedent and Q&A pair with the encoder, in batches of 64 spread
+// encoderRecords embeds every precedent, Q&A pair and statute article with the encoder, in batches of 64 spread
 // over one worker per core (the tokeniser's morpheme analysis is most of the cost; sessions take
 // concurrent runs), with a progress bar.
 func encoderRecords(ctx context.Context, st *state.State, e BatchEmbedder, w io.Writer) ([]search.Record, error) {
@@ -153,21 +139,6 @@ func encoderRecords(ctx context.Context, st *state.State, e BatchEmbedder, w io.
 		bar.Finish()
 	}
 	return out, nil
-}
-
-// documentRecord is document i's record in the store.
-func documentRecord(st *state.State, i int, v []float32) search.Record {
-	np, nq := len(st.Precedents), len(st.QA)
-	switch {
-	case i < np:
-		p := &st.Precedents[i]
-		return search.Record{ID: recordID(KindPrecedent, i), Vector: v,
-			Fields: search.Fields{Kind: KindPrecedent, Court: p.CourtLevel, CaseType: p.CaseType, Date: p.Date}}
-	case i < np+nq:
-		return search.Record{ID: recordID(KindQA, i-np), Vector: v, Fields: search.Fields{Kind: KindQA}}
-	}
-	a := &st.Statutes[i-np-nq]
-	return search.Record{ID: recordID(KindStatute, i-np-nq), Vector: v, Fields: search.Fields{Kind: KindStatute, Law: a.Law}}
 }
 
 // EncoderVectorsCurrent reports whether the encoder's vectors in the state were made from this

@@ -1,12 +1,14 @@
-package advice
+package index
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/lawbot-kr/lawbot/internal/progress"
@@ -19,14 +21,24 @@ const IndexDir = "index"
 
 // Index field layouts. Every text field has a morpheme field and a character-bigram field
 // ("#" marks bigram terms so that they never collide with a two-syllable morpheme).
-var (
-	statuteFields   = []string{"law", "law#", "title", "title#", "text", "text#", "chapter", "chapter#"}
-	precedentFields = []string{"title", "title#", "holding", "holding#", "summary", "summary#"}
-	qaFields        = []string{"question", "question#", "answer", "answer#"}
-)
+func statuteFields() []string {
+	return []string{"law", "law#", "title", "title#", "text", "text#", "chapter", "chapter#"}
+}
 
-// Indexes are the lexical indexes over the corpus of a state.
-type Indexes struct {
+func precedentFields() []string {
+	return []string{"title", "title#", "holding", "holding#", "summary", "summary#"}
+}
+
+func qaFields() []string { return []string{"question", "question#", "answer", "answer#"} }
+
+// Fields are the field names of the statute, precedent and Q&A indexes, in the order their
+// field weights (search.Params.Fields) are given.
+func Fields() (statutes, precedents, qa []string) {
+	return statuteFields(), precedentFields(), qaFields()
+}
+
+// Lexical are the lexical indexes over the corpus of a state.
+type Lexical struct {
 	Statutes, Precedents, QA *search.Index
 }
 
@@ -36,23 +48,23 @@ type indexSpec struct {
 	fields []string
 	n      int
 	texts  func(i int) []string
-	slot   func(*Indexes) **search.Index
+	slot   func(*Lexical) **search.Index
 }
 
 func indexSpecs(st *state.State) []indexSpec {
 	return []indexSpec{
-		{"statutes.idx", statuteFields, len(st.Statutes), func(i int) []string {
+		{"statutes.idx", statuteFields(), len(st.Statutes), func(i int) []string {
 			s := &st.Statutes[i]
 			return []string{s.Law, s.Title, s.Text, s.Chapter}
-		}, func(x *Indexes) **search.Index { return &x.Statutes }},
-		{"precedents.idx", precedentFields, len(st.Precedents), func(i int) []string {
+		}, func(x *Lexical) **search.Index { return &x.Statutes }},
+		{"precedents.idx", precedentFields(), len(st.Precedents), func(i int) []string {
 			p := &st.Precedents[i]
 			return []string{p.Title, p.Holding, p.Summary}
-		}, func(x *Indexes) **search.Index { return &x.Precedents }},
-		{"qa.idx", qaFields, len(st.QA), func(i int) []string {
+		}, func(x *Lexical) **search.Index { return &x.Precedents }},
+		{"qa.idx", qaFields(), len(st.QA), func(i int) []string {
 			q := &st.QA[i]
 			return []string{q.Question, q.Answer}
-		}, func(x *Indexes) **search.Index { return &x.QA }},
+		}, func(x *Lexical) **search.Index { return &x.QA }},
 	}
 }
 
@@ -67,14 +79,28 @@ func analyze(a *search.Analyzer, texts []string) [][]string {
 
 func bigramTerms(grams []string) []string {
 	for i, g := range grams {
-		grams[i] = "#" + g
+		grams[i] = Bigram(g)
 	}
 	return grams
 }
 
-// BuildIndexes analyses the corpus (in parallel, one worker per core) and writes the indexes
+// Bigram is the index term of a character bigram: "#"-marked, apart from the morphemes.
+func Bigram(gram string) string { return "#" + gram }
+
+// IsBigram reports whether an index term is a character bigram rather than a morpheme.
+func IsBigram(term string) bool { return strings.HasPrefix(term, "#") }
+
+// QueryTerms analyses a query as the indexes analysed their documents: its content morphemes,
+// then its character bigrams.
+func QueryTerms(a *search.Analyzer, text string) []string {
+	terms := a.Morphemes(text)
+	return append(terms, bigramTerms(a.Bigrams(text))...)
+}
+
+// BuildLexical analyses the corpus (in parallel, one worker per core) and writes the indexes
 // into the state directory, tagged with the snapshot they were built from. Progress goes to w.
-func BuildIndexes(st *state.State, w io.Writer) (*Indexes, error) {
+// It stops, with ctx's error, between windows of documents once ctx ends.
+func BuildLexical(ctx context.Context, st *state.State, w io.Writer) (*Lexical, error) {
 	a := search.DefaultAnalyzer()
 	dir := filepath.Join(st.Dir, IndexDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -94,10 +120,10 @@ func BuildIndexes(st *state.State, w io.Writer) (*Indexes, error) {
 		bar = progress.New(w, progress.Options{Label: "index", Total: totalBytes})
 	}
 	var doneBytes, docs int64
-	var out Indexes
+	var out Lexical
 	for _, f := range specs {
 		b := search.NewBuilder(f.fields...)
-		analyzeInOrder(f.n, func(i int) [][]string { return analyze(a, f.texts(i)) }, func(i int, terms [][]string) {
+		err := analyzeInOrder(ctx, f.n, func(i int) [][]string { return analyze(a, f.texts(i)) }, func(i int, terms [][]string) {
 			b.Add(terms...)
 			for _, t := range f.texts(i) {
 				doneBytes += int64(len(t))
@@ -107,6 +133,12 @@ func BuildIndexes(st *state.State, w io.Writer) (*Indexes, error) {
 				bar.Update(doneBytes, docs)
 			}
 		})
+		if err != nil {
+			if bar != nil {
+				bar.Break()
+			}
+			return nil, fmt.Errorf("build index %s: %w", f.name, err)
+		}
 		ix := b.Build()
 		if err := ix.Save(filepath.Join(dir, f.name), indexSource(st)); err != nil {
 			return nil, fmt.Errorf("save index %s: %w", f.name, err)
@@ -120,11 +152,14 @@ func BuildIndexes(st *state.State, w io.Writer) (*Indexes, error) {
 }
 
 // analyzeInOrder runs work over 0..n-1 on every core and hands the results to add in order,
-// holding at most a window of results in memory.
-func analyzeInOrder(n int, work func(i int) [][]string, add func(i int, terms [][]string)) {
+// holding at most a window of results in memory; it returns ctx's error once ctx ends.
+func analyzeInOrder(ctx context.Context, n int, work func(i int) [][]string, add func(i int, terms [][]string)) error {
 	workers := max(1, runtime.GOMAXPROCS(0))
 	const window = 512
 	for start := 0; start < n; start += window {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		end := min(n, start+window)
 		results := make([][][]string, end-start)
 		var wg sync.WaitGroup
@@ -147,15 +182,16 @@ func analyzeInOrder(n int, work func(i int) [][]string, add func(i int, terms []
 			add(start+i, r)
 		}
 	}
+	return nil
 }
 
 // ErrNoIndex means the state has no lexical index yet.
 var ErrNoIndex = errors.New("no index")
 
-// LoadIndexes reads the state's indexes, refusing ones built from another snapshot (the error
+// LoadLexical reads the state's indexes, refusing ones built from another snapshot (the error
 // then matches search.ErrStale).
-func LoadIndexes(st *state.State) (*Indexes, error) {
-	var out Indexes
+func LoadLexical(st *state.State) (*Lexical, error) {
+	var out Lexical
 	for _, f := range indexSpecs(st) {
 		path := filepath.Join(st.Dir, IndexDir, f.name)
 		ix, err := search.Load(path, indexSource(st))
