@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/lawbot-kr/lawbot/index"
-	"github.com/lawbot-kr/lawbot/index/indextest"
+	"github.com/lawbot-kr/lawbot/internal/testcorpus"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -62,7 +62,7 @@ func TestFuse(t *testing.T) {
 func denseFixture(t *testing.T) (*Retriever, string) {
 	t.Helper()
 	stateDir := t.TempDir()
-	st := indextest.Ingest(t, indextest.CorpusDir(), stateDir)
+	st := testcorpus.Ingest(t, testcorpus.CorpusDir(), stateDir)
 	ctx := context.Background()
 	ix, err := index.BuildLexical(ctx, st, nil)
 	if err != nil {
@@ -218,7 +218,7 @@ func TestDensePrecedentsAtTheDepth(t *testing.T) {
 func TestSemanticArticlesJoinTheRanking(t *testing.T) {
 	r, _ := denseFixture(t)
 	ctx := context.Background()
-	e := indextest.HashEmbedder{}
+	e := testcorpus.HashEmbedder{}
 	if err := index.BuildEncoderVectors(ctx, r.State, e, "encoder.v1 dddd", nil); err != nil {
 		t.Fatal(err)
 	}

@@ -155,7 +155,7 @@ func (s rankStatutes) rank(ctx context.Context, q Query, match float32, qas []QA
 	}
 	// (d) the statute tagger: a model trained on precedents (판시사항 + 판결요지 → 참조조문) scores
 	// the articles it knows for the query.
-	rawTag := r.tagArticles(s.counters, p, q.Text, ev, get)
+	rawTag := r.tagArticles(ctx, s.counters, p, q.Text, ev, get)
 	precedentScale := normalize(ev, func(e *evidence) *float32 { return &e.precedent })
 	qaScale := normalize(ev, func(e *evidence) *float32 { return &e.qa })
 

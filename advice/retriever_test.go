@@ -9,11 +9,10 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/lawbot-kr/lawbot/index"
-	"github.com/lawbot-kr/lawbot/index/indextest"
+	"github.com/lawbot-kr/lawbot/internal/fixture"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 	"github.com/lawbot-kr/lawbot/state"
@@ -21,49 +20,12 @@ import (
 
 const leaseQuestion = "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요"
 
-var (
-	fixtureOnce      sync.Once
-	fixtureRetriever *Retriever
-	fixtureErr       error
-)
-
-// retriever returns a Retriever over the fixture corpus, built once per test binary from indexes
-// saved and loaded back. Tests must not change it (copy Params into a new Retriever instead).
+// retriever returns a Retriever over the fixture corpus (internal/fixture: built once per test
+// binary from indexes saved and loaded back). Tests must not change its state or indexes.
 func retriever(t *testing.T) *Retriever {
 	t.Helper()
-	fixtureOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "advice-fixture-")
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		stateDir := filepath.Join(dir, "state")
-		if _, err := state.Ingest(state.IngestOptions{DataDir: indextest.CorpusDir(), StateDir: stateDir}); err != nil {
-			fixtureErr = err
-			return
-		}
-		st, err := state.Load(stateDir)
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		if _, err := index.BuildLexical(context.Background(), st, nil); err != nil {
-			fixtureErr = err
-			return
-		}
-		ix, err := index.LoadLexical(st)
-		if err != nil {
-			fixtureErr = err
-			return
-		}
-		fixtureRetriever = NewRetriever(st, ix, search.DefaultAnalyzer())
-		// The state is fully in memory; the files are no longer needed.
-		os.RemoveAll(dir)
-	})
-	if fixtureErr != nil {
-		t.Fatalf("fixture retriever: %v", fixtureErr)
-	}
-	return fixtureRetriever
+	st, ix := fixture.Shared(t)
+	return NewRetriever(st, ix, search.DefaultAnalyzer())
 }
 
 // Every field of every index has a default weight.

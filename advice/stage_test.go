@@ -129,9 +129,48 @@ func (s slowStore) Search(ctx context.Context, _ search.Vector, _ int, _ search.
 	}
 }
 
+// slowTagger is a statute tagger whose run takes 5 s unless the request's ctx ends first.
+type slowTagger struct{ freed chan time.Time }
+
+func (slowTagger) Labels() []string { return []string{"민법 제618조"} }
+
+func (slowTagger) Tag(string) ([]float32, error) {
+	time.Sleep(5 * time.Second)
+	return []float32{1}, nil
+}
+
+func (s slowTagger) TagContext(ctx context.Context, _ string) ([]float32, error) {
+	select {
+	case <-ctx.Done():
+		s.freed <- time.Now()
+		return nil, ctx.Err()
+	case <-time.After(5 * time.Second):
+		return []float32{1}, nil
+	}
+}
+
+// loadingFilter is a legal check waiting 5 s for its model to load unless the request's ctx
+// ends first.
+type loadingFilter struct{ freed chan time.Time }
+
+func (loadingFilter) Classify(string) (bool, float64) {
+	time.Sleep(5 * time.Second)
+	return true, 1
+}
+
+func (f loadingFilter) ClassifyContext(ctx context.Context, _ string) (bool, float64) {
+	select {
+	case <-ctx.Done():
+		f.freed <- time.Now()
+	case <-time.After(5 * time.Second):
+	}
+	return true, 1
+}
+
 // A client that goes away mid-stage is let go at once, and the stage's blocking work is called
-// off with it, within 100 ms: a slow fake stage plugged into the pipeline, and the standard
-// similar-questions stage waiting on a slow vector store.
+// off with it, within 100 ms: a slow fake stage plugged into the pipeline, the standard
+// similar-questions stage waiting on a slow vector store, the statute ranking waiting on a slow
+// tagger, and the legal check waiting for its model.
 func TestClientLeavingFreesTheWork(t *testing.T) {
 	r, _ := denseFixture(t)
 	freed := make(chan time.Time, 4)
@@ -141,6 +180,12 @@ func TestClientLeavingFreesTheWork(t *testing.T) {
 	slow.Dense = &d
 	withSlowStore := NewPipeline(&slow, nil)
 	withSlowStore.Params.DenseQA = 0.5
+	tagged := *retriever(t)
+	if tagged.SetTagger(slowTagger{freed: freed}) != 1 {
+		t.Fatal("the slow tagger's article is not in the fixture")
+	}
+	withSlowTagger := NewPipeline(&tagged, nil)
+	withSlowTagger.Params.Tagger, withSlowTagger.Params.TaggerTop = 1, 5
 	for _, tt := range []struct {
 		name string
 		p    *Pipeline
@@ -148,6 +193,8 @@ func TestClientLeavingFreesTheWork(t *testing.T) {
 		{"a slow fake stage", &Pipeline{Stages: []Stage{fakeStage{name: "SLOW", takes: 5 * time.Second, freed: freed}},
 			StageTimeout: 10 * time.Second, Counters: &Counters{}}},
 		{"a slow vector store", withSlowStore},
+		{"a slow tagger", withSlowTagger},
+		{"a filter waiting for its model", NewPipeline(retriever(t), loadingFilter{freed: freed})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -175,8 +222,8 @@ func TestClientLeavingFreesTheWork(t *testing.T) {
 			case <-time.After(time.Second):
 				t.Fatal("the stage's work was never called off")
 			}
-			if tt.p.Counters.DenseFailures.Load() != 0 {
-				t.Error("a client leaving was counted as a failure of the vector store")
+			if n := tt.p.Counters.DenseFailures.Load() + tt.p.Counters.TaggerFailures.Load(); n != 0 {
+				t.Errorf("a client leaving was counted as %d failures of the vector store or the tagger", n)
 			}
 		})
 	}

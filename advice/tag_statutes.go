@@ -1,6 +1,7 @@
 package advice
 
 import (
+	"context"
 	"log/slog"
 	"sort"
 )
@@ -10,6 +11,12 @@ import (
 type ArticleTagger interface {
 	Labels() []string // article ids, in score order
 	Tag(text string) ([]float32, error)
+}
+
+// contextTagger is a tagger whose run the request can abandon (models.ManagedTagger,
+// models.TFTagger): when the request's ctx ends, the call returns at once.
+type contextTagger interface {
+	TagContext(ctx context.Context, text string) ([]float32, error)
 }
 
 // tagger is a tagger with its labels resolved to the state's statutes.
@@ -44,11 +51,20 @@ func (r *Retriever) HasTagger() bool { return r.tagger != nil }
 
 // tagArticles adds the tagger's best Params.TaggerTop articles to the evidence, scaled so the
 // best has 1, and returns each article's raw score for the reasons.
-func (r *Retriever) tagArticles(c *Counters, p StatuteParams, text string, ev map[int32]*evidence, get func(int32) *evidence) map[int32]float32 {
+func (r *Retriever) tagArticles(ctx context.Context, c *Counters, p StatuteParams, text string, ev map[int32]*evidence, get func(int32) *evidence) map[int32]float32 {
 	if r.tagger == nil || p.Tagger <= 0 || p.TaggerTop <= 0 {
 		return nil
 	}
-	scores, err := r.tagger.Tag(text)
+	var scores []float32
+	var err error
+	if ct, ok := r.tagger.ArticleTagger.(contextTagger); ok {
+		scores, err = ct.TagContext(ctx, text)
+	} else {
+		scores, err = r.tagger.Tag(text)
+	}
+	if ctx.Err() != nil {
+		return nil // the request is over; not the tagger's failure
+	}
 	if err != nil || len(scores) != len(r.tagger.statute) {
 		c.TaggerFailures.Add(1)
 		slog.Warn("statute tagger failed; ranking without it", "err", err, "scores", len(scores))

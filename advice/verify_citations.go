@@ -1,6 +1,10 @@
 package advice
 
-import "context"
+import (
+	"context"
+
+	"github.com/lawbot-kr/lawbot/lookup"
+)
 
 // verifyCitations is the last stage: every article the answer mentions is parsed with the
 // citation parser and looked up in the statute corpus; unknown ones are kept, marked unresolved.
@@ -21,8 +25,8 @@ func (s verifyCitations) verify(text string) []VerifiedCitation {
 	var out []VerifiedCitation
 	for _, c := range s.corpus.Parser.Parse(text) {
 		v := VerifiedCitation{ID: c.ID(), Resolved: c.Resolved}
-		if st, ok := s.corpus.State.Statute(c.ID()); ok {
-			v.Statute, v.Resolved = st, true
+		if a := lookup.New(s.corpus.State).Article(c.ID()); a.InCorpus {
+			v.Statute, v.Resolved = a.Statute, true
 		}
 		out = append(out, v)
 	}

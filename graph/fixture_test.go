@@ -15,6 +15,7 @@ import (
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/graph"
+	"github.com/lawbot-kr/lawbot/search"
 )
 
 // The fixture is the state package's corpus of real lease-related records (6 articles of 민법
@@ -23,7 +24,10 @@ import (
 const leaseQuestion = "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요"
 
 // retriever is the fixture corpus's retriever, shared by the tests.
-func retriever(t testing.TB) *advice.Retriever { return fixture.Retriever(t) }
+func retriever(t testing.TB) *advice.Retriever {
+	st, ix := fixture.Shared(t)
+	return advice.NewRetriever(st, ix, search.DefaultAnalyzer())
+}
 
 // hooks records what the handler reports to metrics.
 type hooks struct {

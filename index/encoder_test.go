@@ -9,14 +9,14 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/lawbot-kr/lawbot/index/indextest"
+	"github.com/lawbot-kr/lawbot/internal/testcorpus"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
 func TestEncoderVectors(t *testing.T) {
 	st, _, stateDir := withVectors(t)
 	ctx := context.Background()
-	e := indextest.HashEmbedder{}
+	e := testcorpus.HashEmbedder{}
 	if ok, _ := EncoderVectorsCurrent(st, "encoder.v1 aaaa"); ok {
 		t.Fatal("encoder vectors current before any build")
 	}
@@ -66,7 +66,7 @@ func TestEncoderVectors(t *testing.T) {
 
 // brokenEmbedder fails on its second batch.
 type brokenEmbedder struct {
-	indextest.HashEmbedder
+	testcorpus.HashEmbedder
 	mu    sync.Mutex
 	calls int
 }

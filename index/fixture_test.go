@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lawbot-kr/lawbot/index/indextest"
+	"github.com/lawbot-kr/lawbot/internal/testcorpus"
 	"github.com/lawbot-kr/lawbot/state"
 )
 
@@ -15,7 +15,7 @@ import (
 func withVectors(t *testing.T) (*state.State, *Lexical, string) {
 	t.Helper()
 	stateDir := t.TempDir()
-	st := indextest.Ingest(t, indextest.CopyCorpus(t), stateDir)
+	st := testcorpus.Ingest(t, testcorpus.CopyCorpus(t), stateDir)
 	ix, err := BuildLexical(context.Background(), st, nil)
 	if err != nil {
 		t.Fatal(err)

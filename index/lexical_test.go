@@ -9,15 +9,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lawbot-kr/lawbot/index/indextest"
+	"github.com/lawbot-kr/lawbot/internal/testcorpus"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
 const leaseQuestion = "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요"
 
 func TestBuildAndLoadLexical(t *testing.T) {
-	data, stateDir := indextest.CopyCorpus(t), t.TempDir()
-	st := indextest.Ingest(t, data, stateDir)
+	data, stateDir := testcorpus.CopyCorpus(t), t.TempDir()
+	st := testcorpus.Ingest(t, data, stateDir)
 
 	if _, err := LoadLexical(st); !errors.Is(err, ErrNoIndex) {
 		t.Fatalf("LoadLexical before BuildLexical: %v, want ErrNoIndex", err)
@@ -76,7 +76,7 @@ func TestBuildAndLoadLexical(t *testing.T) {
 	if err := os.WriteFile(statutesFile, []byte(changed), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st2 := indextest.Ingest(t, data, stateDir)
+	st2 := testcorpus.Ingest(t, data, stateDir)
 	if st2.Snapshot.Checksum == st.Snapshot.Checksum {
 		t.Fatal("a changed corpus kept the snapshot checksum")
 	}
@@ -93,7 +93,7 @@ func TestBuildAndLoadLexical(t *testing.T) {
 
 // A build whose ctx has ended stops without writing an index.
 func TestBuildLexicalStopsWithItsContext(t *testing.T) {
-	st := indextest.Ingest(t, indextest.CopyCorpus(t), t.TempDir())
+	st := testcorpus.Ingest(t, testcorpus.CopyCorpus(t), t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := BuildLexical(ctx, st, nil); !errors.Is(err, context.Canceled) {

@@ -31,15 +31,24 @@ type OnDemandFilter struct {
 
 // Classify classifies text with the filter, loading it first when it is not loaded.
 func (f *OnDemandFilter) Classify(text string) (bool, float64) {
+	return f.ClassifyContext(context.Background(), text)
+}
+
+// ClassifyContext is Classify with the wait for the filter ended by ctx too (a request that is
+// over does not wait for a load). A wait that ctx ended is not counted as the filter's failure.
+func (f *OnDemandFilter) ClassifyContext(ctx context.Context, text string) (bool, float64) {
 	wait := f.Wait
 	if wait <= 0 {
 		wait = 10 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	m, release, err := f.Models.Acquire(ctx, f.Name)
 	if err != nil {
-		f.failures.Add(1)
+		if parent.Err() == nil {
+			f.failures.Add(1)
+		}
 		return true, 1
 	}
 	defer release()

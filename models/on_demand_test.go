@@ -110,3 +110,34 @@ func TestOnDemandFilterFailsOpen(t *testing.T) {
 		t.Errorf("→ %v %v, failures %d", legal, score, f.Failures())
 	}
 }
+
+// loadingModels is a residency manager whose load takes until the caller's ctx ends.
+type loadingModels struct{}
+
+func (loadingModels) Acquire(ctx context.Context, _ string) (gpu.Model, func(), error) {
+	<-ctx.Done()
+	return nil, nil, ctx.Err()
+}
+
+// A question whose request is over stops waiting for the filter at once and lets the message
+// through, without counting the filter as failed; a wait that runs out is a failure.
+func TestOnDemandFilterWaitFollowsTheRequest(t *testing.T) {
+	f := &OnDemandFilter{Models: loadingModels{}, Name: FilterModelName, Wait: 5 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if ok, _ := f.ClassifyContext(ctx, "보증금을 안 돌려줘요"); !ok {
+		t.Error("a message the filter could not judge was refused")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("waited %s for the filter after the request ended", d)
+	}
+	if n := f.Failures(); n != 0 {
+		t.Errorf("a request that ended counted %d filter failures", n)
+	}
+	f.Wait = 20 * time.Millisecond
+	f.ClassifyContext(context.Background(), "보증금을 안 돌려줘요")
+	if n := f.Failures(); n != 1 {
+		t.Errorf("a load that did not come in time: %d failures, want 1", n)
+	}
+}

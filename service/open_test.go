@@ -2,33 +2,18 @@ package service
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/lawbot-kr/lawbot/index"
+	"github.com/lawbot-kr/lawbot/internal/fixture"
+
 	"github.com/lawbot-kr/lawbot/models"
-	"github.com/lawbot-kr/lawbot/state"
 )
 
-// fixtureState ingests the fixture corpus into a fresh state directory with its indexes.
-func fixtureState(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "state")
-	if _, err := state.Ingest(state.IngestOptions{DataDir: filepath.Join("..", "state", "testdata", "corpus"), StateDir: dir, Log: io.Discard}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := state.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := index.BuildLexical(context.Background(), st, nil); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+// fixtureState is a fresh, indexed state of the fixture corpus.
+func fixtureState(t *testing.T) string { return fixture.StateDir(t) }
 
 // Open gives a pipeline that answers, over the state's indexes, with no filter when the state
 // has none; a damaged filter stops it, and NoFilter opens without looking.

@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/lawbot-kr/lawbot/internal/fixture"
 
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
@@ -18,33 +19,10 @@ import (
 	"github.com/lawbot-kr/lawbot/state"
 )
 
-// fixtureCorpus is the state package's hand-written corpus: a few real statutes, precedents and
-// Q&A.
-var fixtureCorpus = filepath.Join("..", "state", "testdata", "corpus")
-
-var (
-	exportOnce  sync.Once
-	exportState string
-)
-
-// fixtureState is one ingested state of the fixture corpus shared by the export tests (they
-// must not change it).
+// fixtureState is the fixture corpus's state shared by the export tests (they must not
+// change it).
 func fixtureState(t *testing.T) *state.State {
-	t.Helper()
-	exportOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lawbot-export-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := state.Ingest(state.IngestOptions{DataDir: fixtureCorpus, StateDir: dir}); err != nil {
-			t.Fatal(err)
-		}
-		exportState = dir
-	})
-	st, err := state.Load(exportState)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, _ := fixture.Shared(t)
 	return st
 }
 

@@ -1,6 +1,9 @@
-// Package indextest gives tests of the indexes and of what searches them a fixture state and a
-// stand-in for the trained encoder.
-package indextest
+// Package testcorpus is the one place tests get the fixture corpus (state/testdata/corpus: real
+// lease-related statutes, precedents and Q&A pairs, trimmed) from: its directory, a copy to
+// change, its ingest into a state; and a stand-in for the trained encoder. It imports only the
+// state package, so every package's tests (index and advice included) can use it;
+// internal/fixture builds indexed states on top of it.
+package testcorpus
 
 import (
 	"hash/fnv"
