@@ -9,40 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lawbot-kr/lawbot/internal/fixture"
+
 	"github.com/lawbot-kr/lawbot/models"
 )
-
-// trainFilter saves a small filter, trained on a few hand-written texts with character n-grams
-// only, into stateDir.
-func trainFilter(t *testing.T, stateDir string) {
-	t.Helper()
-	var ex []models.FilterExample
-	for _, s := range []string{
-		"전세 보증금을 집주인이 안 돌려줘요", "회사에서 월급을 석 달째 안 줘요", "빌려준 돈을 안 갚아요 고소할 수 있나요",
-		"이혼하면 양육비는 얼마나 받나요", "교통사고 합의금이 너무 적어요", "임대차 계약을 해지하고 싶어요",
-		"부당해고를 당했는데 구제신청은 어떻게 하나요", "상속을 포기하려면 어떻게 해야 하나요",
-	} {
-		ex = append(ex, models.FilterExample{Text: s, Legal: true, Source: "legal"})
-	}
-	for _, s := range []string{
-		"오늘 저녁 뭐 먹지", "주말에 친구랑 영화 볼까", "고양이 사진 찍었어", "날씨가 너무 좋다",
-		"커피 한잔 할래요", "노래 추천해 주세요", "내일 몇 시에 만나", "게임 같이 하자",
-	} {
-		ex = append(ex, models.FilterExample{Text: s, Legal: false, Source: "chat"})
-	}
-	opt := models.DefaultFilterTrainOptions(models.FeatureConfig{CharNGramMin: 1, CharNGramMax: 3, HashBits: 14}, nil)
-	opt.Epochs, opt.HeldOut, opt.Workers = 20, 0.2, 1
-	f, err := models.TrainFilter(ex, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(models.Dir(stateDir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Save(models.FilterPath(stateDir)); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func noAnalyzer(name string) (models.MorphemeAnalyzer, error) {
 	return nil, errors.New("no analyzer in this test")
@@ -85,7 +55,7 @@ func TestReadDevTexts(t *testing.T) {
 
 func TestFilter(t *testing.T) {
 	stateDir := t.TempDir()
-	trainFilter(t, stateDir)
+	fixture.Filter(t, models.FilterPath(stateDir))
 	nonLegal, legal := filterDev(t)
 	set, err := LoadFilterSet(stateDir, noAnalyzer, nonLegal, legal)
 	if err != nil {
@@ -131,7 +101,7 @@ func TestFilter(t *testing.T) {
 
 func TestFilterExplain(t *testing.T) {
 	stateDir := t.TempDir()
-	trainFilter(t, stateDir)
+	fixture.Filter(t, models.FilterPath(stateDir))
 	nonLegal, legal := filterDev(t)
 	set, err := LoadFilterSet(stateDir, noAnalyzer, nonLegal, legal)
 	if err != nil {

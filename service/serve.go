@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/internal/syncio"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lawbot-kr/lawbot/advice"
@@ -75,7 +77,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		cfg.Stderr = io.Discard
 	}
 	// The loader, the server's logs and the progress bars write concurrently.
-	stdout, stderr := &lockedWriter{w: cfg.Stdout}, &lockedWriter{w: cfg.Stderr}
+	stdout, stderr := &syncio.Writer{W: cfg.Stdout}, &syncio.Writer{W: cfg.Stderr}
 	var h slog.Handler = slog.NewTextHandler(stderr, nil)
 	if cfg.LogJSON {
 		h = slog.NewJSONHandler(stderr, nil)
@@ -262,16 +264,4 @@ func baseURL(addr net.Addr, tls bool) string {
 		host = "localhost"
 	}
 	return scheme + "://" + net.JoinHostPort(host, port) + "/"
-}
-
-// lockedWriter serialises writes from the loader, the logs and the progress bars.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/lawbot-kr/lawbot/internal/syncio"
 )
 
 func TestBaseURL(t *testing.T) {
@@ -58,29 +59,11 @@ func TestEnsureIndexes(t *testing.T) {
 	}
 }
 
-// syncBuffer is a strings.Builder the server's goroutines may write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Without a corpus and without a state, Serve still listens: /healthz answers, /readyz says
 // why loading failed, and a cancelled ctx shuts it down.
 func TestServeWithoutState(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncio.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Serve(ctx, ServeConfig{DataDir: filepath.Join(t.TempDir(), "absent"), StateDir: t.TempDir(), Addr: "127.0.0.1:0",

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -10,40 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/internal/fixture"
+
 	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/models"
 )
-
-// A small filter trained on a few hand-written texts, with character n-grams only.
-func trainTestFilter(t *testing.T, path string) {
-	t.Helper()
-	var ex []models.FilterExample
-	for _, s := range []string{
-		"전세 보증금을 집주인이 안 돌려줘요", "회사에서 월급을 석 달째 안 줘요", "빌려준 돈을 안 갚아요 고소할 수 있나요",
-		"이혼하면 양육비는 얼마나 받나요", "교통사고 합의금이 너무 적어요", "임대차 계약을 해지하고 싶어요",
-		"부당해고를 당했는데 구제신청은 어떻게 하나요", "상속을 포기하려면 어떻게 해야 하나요",
-	} {
-		ex = append(ex, models.FilterExample{Text: s, Legal: true, Source: "legal"})
-	}
-	for _, s := range []string{
-		"오늘 저녁 뭐 먹지", "주말에 친구랑 영화 볼까", "고양이 사진 찍었어", "날씨가 너무 좋다",
-		"커피 한잔 할래요", "노래 추천해 주세요", "내일 몇 시에 만나", "게임 같이 하자",
-	} {
-		ex = append(ex, models.FilterExample{Text: s, Legal: false, Source: "chat"})
-	}
-	opt := models.DefaultFilterTrainOptions(models.FeatureConfig{CharNGramMin: 1, CharNGramMax: 3, HashBits: 14}, nil)
-	opt.Epochs, opt.HeldOut, opt.Workers = 20, 0.2, 1
-	f, err := models.TrainFilter(ex, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Save(path); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // modelGauge reads one model's sample of a metric from /metrics.
 func modelGauge(t *testing.T, url, metric, model string) int {
@@ -62,7 +32,7 @@ func modelGauge(t *testing.T, url, metric, model string) int {
 // question, which it still judges.
 func TestServeFilterOnDemand(t *testing.T) {
 	stateDir := filepath.Join(t.TempDir(), "state")
-	trainTestFilter(t, models.FilterPath(stateDir))
+	fixture.Filter(t, models.FilterPath(stateDir))
 	url, srv := startServe(t, []string{"--data", fixtureCorpus, "--state", stateDir, "--addr", "127.0.0.1:0",
 		"--model-idle", "1s", "--burst", "200"}, regexp.MustCompile(`LawBot is ready at (http://127\.0\.0\.1:\d+/)`), 60*time.Second)
 	stderr, done, cancel := srv.stderr, srv.done, srv.stop

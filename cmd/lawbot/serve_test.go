@@ -10,9 +10,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/lawbot-kr/lawbot/internal/syncio"
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
@@ -23,27 +24,9 @@ import (
 	"github.com/lawbot-kr/lawbot/state"
 )
 
-// syncBuffer is a bytes.Buffer the server goroutines may write while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // servedLawbot is lawbot serve running inside the test process.
 type servedLawbot struct {
-	stdout, stderr *syncBuffer
+	stdout, stderr *syncio.Buffer
 	done           chan error // serve's result once it returns
 	stop           context.CancelFunc
 }
@@ -54,7 +37,7 @@ func startServe(t *testing.T, args []string, line *regexp.Regexp, limit time.Dur
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	s := &servedLawbot{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1), stop: cancel}
+	s := &servedLawbot{stdout: &syncio.Buffer{}, stderr: &syncio.Buffer{}, done: make(chan error, 1), stop: cancel}
 	go func() { s.done <- serve(ctx, args, s.stdout, s.stderr) }()
 	var url string
 	waitFor(t, "the line "+line.String(), limit, func() bool {

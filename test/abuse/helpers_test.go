@@ -26,6 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/internal/syncio"
+
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 )
@@ -45,8 +47,8 @@ type lawbotServer struct {
 	pid    int
 	url    string // "http://127.0.0.1:PORT/"
 	host   string // "127.0.0.1:PORT"
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *syncio.Buffer
+	stderr *syncio.Buffer
 	exited chan struct{} // closed once the process has exited
 }
 
@@ -129,7 +131,7 @@ func startServer(flags []string) (*lawbotServer, error) {
 		}
 	}
 	args := append([]string{"serve", "--data", data, "--state", state, "--addr", "127.0.0.1:0"}, flags...)
-	s := &lawbotServer{flags: flags, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	s := &lawbotServer{flags: flags, stdout: &syncio.Buffer{}, stderr: &syncio.Buffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(lawbotBin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	// The server dies with the test binary, even one killed by go test's timeout.
@@ -841,24 +843,6 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[(len(s)-1)/2]
-}
-
-// syncBuffer is a bytes.Buffer the server's output is copied into while tests read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // tail is the last n bytes of s.
