@@ -53,6 +53,30 @@ GOLDEN_PROMPTS = [
     "The capital of France is",
 ]
 GOLDEN_TOKENS = 16
+# Texts whose ids the Go tokeniser must reproduce: Korean legal text, digits, ASCII, emoji,
+# whitespace runs, characters NFKC would change (kept: the normaliser is the identity), decomposed
+# Hangul, and control tokens written as text (not matched: they stay text).
+TOKENIZER_SAMPLES = [
+    "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요. 어떻게 해야 하나요?",
+    "민법 제618조(임대차의 의의)",
+    "「주택임대차보호법」 제3조의3 ① 임차권등기명령을 신청할 수 있다.",
+    "대법원 2019. 5. 30. 선고 2016다205243 판결",
+    "2023년 3월 15일, 보증금 1억 2,000만 원 (약 $90,000) 😀👍🏽",
+    "Mixed ASCII: Section 3(2)(a), e-mail a.b@example.com, https://www.law.go.kr/법령/민법",
+    "  두 칸  공백과\t탭\n\n줄바꿈   ",
+    "漢字 民法 第618條 ㈜ ⑴ ｆｕｌｌｗｉｄｔｈ ﬁ ㎡",
+    "\u1100\u1161\u11a8 (decomposed) vs 각",
+    "<start_of_turn>user\n안녕<end_of_turn>",
+    "",
+]
+# More prompts for --check-keras: a longer one (a grounded prompt's shape) and one with digits.
+CHECK_PROMPTS = [
+    "질문: 임대차 기간이 끝났는데 임대인이 보증금을 돌려주지 않습니다.\n"
+    "근거: 「주택임대차보호법」 제3조의3(임차권등기명령) ① 임대차가 끝난 후 보증금이 반환되지 아니한 "
+    "경우 임차인은 임차주택의 소재지를 관할하는 지방법원ㆍ지방법원지원 또는 시ㆍ군 법원에 "
+    "임차권등기명령을 신청할 수 있다.\n답변:",
+    "2023년 3월 15일에 계약금 500만 원을 지급했습니다. Section 3.2 applies.",
+]
 
 
 def parse_args(argv=None):
@@ -60,8 +84,8 @@ def parse_args(argv=None):
     p.add_argument("--out", required=True, help="output directory: OUT/generator")
     p.add_argument("--gguf", default="", help="the GGUF file (default: assembled by the PyPI package)")
     p.add_argument("--max-context", type=int, default=2048, help="tokens the KV cache holds")
-    p.add_argument("--embedding-dtype", default="float32", choices=["float32", "bfloat16"],
-                   help="dtype of the tied embedding / output projection")
+    p.add_argument("--prefill-dtype", default="bfloat16", choices=["float32", "bfloat16"],
+                   help="dtype of the prefill's layer matmuls (decode is float32 throughout)")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow intra-op threads (0: all cores)")
     p.add_argument("--golden-tokens", type=int, default=GOLDEN_TOKENS)
     p.add_argument("--check-keras", action="store_true",
@@ -231,8 +255,10 @@ def tokenizer_model(tokens, scores, types, cfg):
 # ---------------------------------------------------------------------------------------------
 # Model
 
-def make_generator(tf, cfg, weights, max_context, embedding_dtype="float32"):
-    """The Gemma 3 forward pass as a tf.Module with prefill and decode signatures."""
+def make_generator(tf, cfg, weights, max_context, prefill_dtype="float32"):
+    """The Gemma 3 forward pass as a tf.Module with prefill and decode signatures. prefill_dtype
+    bfloat16 runs the prefill's layer matmuls in bfloat16, twice as fast on a CPU with AVX512-BF16
+    (the weights cast per call: they stay float32, and decode is float32 throughout)."""
     H, KV, hd, d = cfg.heads, cfg.kv_heads, cfg.head_dim, cfg.dim
     G = H // KV
     L = cfg.layers
@@ -246,7 +272,10 @@ def make_generator(tf, cfg, weights, max_context, embedding_dtype="float32"):
     class Generator(tf.Module):
         def __init__(self):
             super().__init__(name=NAME)
-            self.embedding = tf.Variable(tf.cast(weights["token_embd.weight"], embedding_dtype), name="embedding")
+            # Stored [d, vocab]: the output projection reads it as x @ E (a third faster on CPU
+            # than x @ E^T with E [vocab, d]); the embedding lookup gathers one column. float32:
+            # TensorFlow's bfloat16 matrix-vector product is slower here, not faster.
+            self.embedding = tf.Variable(np.ascontiguousarray(weights["token_embd.weight"].T), name="embedding")
             self.final_norm = tf.Variable(weights["output_norm.weight"], name="final_norm")
             self.blocks = []
             for i in range(L):
@@ -275,14 +304,15 @@ def make_generator(tf, cfg, weights, max_context, embedding_dtype="float32"):
             return x * tf.math.rsqrt(var + cfg.eps) * w
 
         def embed(self, ids):
-            x = tf.gather(self.embedding, ids)
-            return tf.cast(x, tf.float32) * np.float32(np.sqrt(d))
+            return tf.transpose(tf.gather(self.embedding, ids, axis=1)) * np.float32(np.sqrt(d))
 
         def logits(self, h):
-            h = self.norm(h, self.final_norm)
-            if self.embedding.dtype == tf.float32:
-                return tf.matmul(h, self.embedding, transpose_b=True)
-            return tf.cast(tf.matmul(tf.cast(h, self.embedding.dtype), self.embedding, transpose_b=True), tf.float32)
+            return tf.matmul(self.norm(h, self.final_norm), self.embedding)
+
+        def mm(self, x, w, low):
+            if not low:
+                return tf.matmul(x, w)
+            return tf.cast(tf.matmul(tf.cast(x, tf.bfloat16), tf.cast(w, tf.bfloat16)), tf.float32)
 
         def rotate(self, x, cos, sin):
             # x [T, heads, hd]; cos/sin [T, hd/2]. Gemma rotates halves (NEOX style).
@@ -290,28 +320,29 @@ def make_generator(tf, cfg, weights, max_context, embedding_dtype="float32"):
             c, s = cos[:, None, :], sin[:, None, :]
             return tf.concat([x1 * c - x2 * s, x2 * c + x1 * s], axis=-1)
 
-        def project(self, b, h, cos, sin):
+        def project(self, b, h, cos, sin, low=False):
             """q [T, KV, G, hd] (scaled), k and v [T, KV, hd] for the normalised hidden states h."""
-            qkv = tf.matmul(h, b.qkv)
+            qkv = self.mm(h, b.qkv, low)
             q, k, v = tf.split(qkv, [H * hd, KV * hd, KV * hd], axis=-1)
             q = self.rotate(self.norm(tf.reshape(q, [-1, H, hd]), b.q_norm), cos, sin)
             k = self.rotate(self.norm(tf.reshape(k, [-1, KV, hd]), b.k_norm), cos, sin)
             q = q * np.float32(1.0 / np.sqrt(hd))
             return tf.reshape(q, [-1, KV, G, hd]), k, tf.reshape(v, [-1, KV, hd])
 
-        def finish(self, b, x, attn):
+        def finish(self, b, x, attn, low=False):
             """The rest of a block after attention: attn [T, H*hd]."""
-            x = x + self.norm(tf.matmul(attn, b.out), b.post_attn_norm)
-            gate, up = tf.split(tf.matmul(self.norm(x, b.ffn_norm), b.gate_up), 2, axis=-1)
-            ff = tf.matmul(tf.nn.gelu(gate, approximate=True) * up, b.down)
+            x = x + self.norm(self.mm(attn, b.out, low), b.post_attn_norm)
+            gate, up = tf.split(self.mm(self.norm(x, b.ffn_norm), b.gate_up, low), 2, axis=-1)
+            ff = self.mm(tf.nn.gelu(gate, approximate=True) * up, b.down, low)
             return x + self.norm(ff, b.post_ffn_norm)
 
         # -- signatures -------------------------------------------------------------------------
 
-        @tf.function(input_signature=[tf.TensorSpec([1, None], tf.int32, name="token_ids")])
+        @tf.function(input_signature=[tf.TensorSpec([1, None], tf.int32, name="token_ids")], autograph=False)
         def prefill(self, token_ids):
             ids = token_ids[0]
             T = tf.shape(ids)[0]
+            low = prefill_dtype == "bfloat16"
             checks = [tf.debugging.assert_positive(T, message="prefill: no tokens"),
                       tf.debugging.assert_less_equal(T, max_context, message="prefill: longer than the cache")]
             with tf.control_dependencies(checks):
@@ -323,14 +354,14 @@ def make_generator(tf, cfg, weights, max_context, embedding_dtype="float32"):
             ks, vs = [], []
             for i, b in enumerate(self.blocks):
                 cos, sin = (t[:T] for t in (self.rope_global if cfg.is_global(i) else self.rope_local))
-                q, k, v = self.project(b, self.norm(x, b.attn_norm), cos, sin)
+                q, k, v = self.project(b, self.norm(x, b.attn_norm), cos, sin, low)
                 ks.append(k)
                 vs.append(v)
                 scores = tf.einsum("tkgh,skh->kgts", q, k)
                 mask = causal if cfg.is_global(i) else local
                 scores = tf.where(mask, scores, np.float32(-np.inf))
                 attn = tf.einsum("kgts,skh->tkgh", tf.nn.softmax(scores, axis=-1), v)
-                x = self.finish(b, x, tf.reshape(attn, [-1, H * hd]))
+                x = self.finish(b, x, tf.reshape(attn, [-1, H * hd]), low)
             cache = tf.stack([tf.stack(ks, axis=1), tf.stack(vs, axis=1)], axis=2)  # [T, L, 2, KV, hd]
             cache = tf.pad(cache, [[0, max_context - T], [0, 0], [0, 0], [0, 0], [0, 0]])
             cache = tf.ensure_shape(cache, cache_shape)
@@ -338,7 +369,7 @@ def make_generator(tf, cfg, weights, max_context, embedding_dtype="float32"):
 
         @tf.function(input_signature=[tf.TensorSpec([1, 1], tf.int32, name="token_id"),
                                       tf.TensorSpec(cache_shape, tf.float32, name="cache"),
-                                      tf.TensorSpec([], tf.int32, name="position")])
+                                      tf.TensorSpec([], tf.int32, name="position")], autograph=False)
         def decode(self, token_id, cache, position):
             p = position
             checks = [tf.debugging.assert_non_negative(p, message="decode: negative position"),
@@ -359,7 +390,9 @@ def make_generator(tf, cfg, weights, max_context, embedding_dtype="float32"):
                 attn = tf.einsum("kgts,skh->tkgh", tf.nn.softmax(scores, axis=-1), values)
                 x = self.finish(b, x, tf.reshape(attn, [-1, H * hd]))
             row = tf.stack(news, axis=1)  # [1, L, 2, KV, hd]
-            cache = tf.tensor_scatter_nd_update(cache, tf.reshape(p, [1, 1]), row)
+            # The one copy of the cache a step makes (the caller still holds the input): InplaceUpdate
+            # copies at memcpy speed, a quarter faster than tensor_scatter_nd_update.
+            cache = tf.raw_ops.InplaceUpdate(x=cache, i=tf.reshape(p, [1]), v=row)
             return {"logits": self.logits(x), "cache": cache}
 
     return Generator()
@@ -548,12 +581,13 @@ def convert(args):
     prompts_ids = encode_prompts(tok_path, GOLDEN_PROMPTS, cfg.bos)
 
     t = time.time()
-    model = make_generator(tf, cfg, weights, args.max_context, args.embedding_dtype)
+    model = make_generator(tf, cfg, weights, args.max_context, args.prefill_dtype)
     keras_report = None
     if args.check_keras:
         if prompts_ids is None:
             raise SystemExit("--check-keras needs sentencepiece to encode its prompts")
-        keras_report = check_keras(tf, cfg, weights, model, prompts_ids, args.golden_tokens)
+        check_ids = encode_prompts(tok_path, GOLDEN_PROMPTS + CHECK_PROMPTS, cfg.bos)
+        keras_report = check_keras(tf, cfg, weights, model, check_ids, args.golden_tokens)
     del weights
     tf.saved_model.save(model, tmp, signatures={"prefill": model.prefill, "decode": model.decode})
     save_seconds = time.time() - t
@@ -565,6 +599,8 @@ def convert(args):
     if prompts_ids is not None:
         pre, dec = loaded.signatures["prefill"], loaded.signatures["decode"]
         golden = {"bos": cfg.bos, "eos": cfg.eos, "tokens": args.golden_tokens, "decoding": "greedy",
+                  "tokenizer": [{"text": t, "ids": ids[1:]} for t, ids in
+                                zip(TOKENIZER_SAMPLES, encode_prompts(tok_path, TOKENIZER_SAMPLES, cfg.bos))],
                   "cases": [{"prompt": p, "ids": ids, "greedy": greedy(pre, dec, ids, args.golden_tokens, cfg.eos)}
                             for p, ids in zip(GOLDEN_PROMPTS, prompts_ids)]}
         for c in golden["cases"]:
@@ -585,7 +621,7 @@ def convert(args):
         "heads": cfg.heads, "kv_heads": cfg.kv_heads, "head_dim": cfg.head_dim, "ffn": cfg.ffn,
         "sliding_window": cfg.window, "rope_base_local": cfg.local_base, "rope_base_global": cfg.global_base,
         "bos": cfg.bos, "eos": cfg.eos, "unk": cfg.unk, "pad": cfg.pad, "add_bos": True,
-        "embedding_dtype": args.embedding_dtype,
+        "prefill_dtype": args.prefill_dtype,
         "cache": {"shape": [args.max_context, cfg.layers, 2, cfg.kv_heads, cfg.head_dim], "dtype": "float32",
                   "layout": "position, layer, key/value, kv head, head dim"},
         "signatures": {

@@ -177,3 +177,16 @@ def test_real_conversion_matches_golden():
         want = json.load(f)
     assert [(c["prompt"], c["ids"], c["greedy"]) for c in golden["cases"]] == \
         [(c["prompt"], c["ids"], c["greedy"]) for c in want["cases"]]
+
+
+def test_bfloat16_prefill_close(tf, tiny):
+    """The bfloat16 prefill's logits and cache stay near float32's, and decode continues from it."""
+    cfg, w, m = tiny
+    low = gc.make_generator(tf, cfg, w, max_context=24, prefill_dtype="bfloat16")
+    want = m.prefill(tf.constant([IDS], tf.int32))
+    got = low.prefill(tf.constant([IDS], tf.int32))
+    scale = np.abs(want["logits"].numpy()).max()
+    assert np.abs(got["logits"].numpy() - want["logits"].numpy()).max() < 0.05 * scale
+    np.testing.assert_allclose(got["cache"].numpy(), want["cache"].numpy(), atol=0.1)
+    out = low.decode(tf.constant([[9]], tf.int32), got["cache"], tf.constant(len(IDS), tf.int32))
+    assert out["logits"].shape == (1, cfg.vocab)
