@@ -495,8 +495,11 @@ def export(tf, model, signatures, sig_name, out_name, out, name, meta, args, inf
 
 def configure_threads(tf, threads):
     n = threads or os.cpu_count() or 1
-    tf.config.threading.set_intra_op_parallelism_threads(n)
-    tf.config.threading.set_inter_op_parallelism_threads(min(2, n))
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(min(2, n))
+    except RuntimeError:
+        pass  # TensorFlow already started in this process (pytest runs several scripts' tests)
     return n
 
 
