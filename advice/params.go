@@ -21,6 +21,17 @@ type Params struct {
 	QuestionParams
 	PrecedentParams
 	StatuteParams
+	AnswerParams
+}
+
+// AnswerParams are the generated answer's (used when the pipeline has a generator): how many
+// tokens it may write, how it samples, and how long the stage may take.
+type AnswerParams struct {
+	GenMaxTokens         int     `param:"gen_max_tokens"`
+	GenTemperature       float32 `param:"gen_temperature"` // 0: greedy
+	GenTopP              float32 `param:"gen_top_p"`
+	GenRepetitionPenalty float32 `param:"gen_repetition_penalty"`
+	GenTimeoutSeconds    int     `param:"gen_timeout_s"`
 }
 
 // SearchParams rank and fuse every search: BM25's saturation and, when the retriever has a
@@ -139,6 +150,13 @@ func DefaultParams() Params {
 			Tagger:           0,
 			TaggerTop:        30,
 			TaggerConfidence: 1,
+		},
+		AnswerParams: AnswerParams{
+			GenMaxTokens:         192,
+			GenTemperature:       0,
+			GenTopP:              1,
+			GenRepetitionPenalty: 1.15,
+			GenTimeoutSeconds:    60,
 		},
 	}
 }

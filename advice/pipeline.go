@@ -19,6 +19,9 @@ type Pipeline struct {
 	// Retriever is the corpus the stages search: the state, its indexes and vector store.
 	Retriever *Retriever
 	Filter    LegalFilter // nil: every message is treated as legal
+	// Generator, when set, writes the answer (the extractive composer is its fallback); nil:
+	// the extractive composer answers.
+	Generator TextGenerator
 	// Params and Sizes are the stages' settings; each request works on its own copy.
 	Params Params
 	Sizes  Sizes
@@ -38,6 +41,9 @@ type Counters struct {
 	DenseFailures atomic.Int64
 	// TaggerFailures counts statute tagger runs that failed; the ranking went on without it.
 	TaggerFailures atomic.Int64
+	// GeneratorFailures counts generations that failed or were refused (busy, prompt too long);
+	// the extractive answer was given instead. A model that echoed or repeated is not counted.
+	GeneratorFailures atomic.Int64
 }
 
 // denseFailed counts a failed dense search; the search goes on lexically.
@@ -58,12 +64,16 @@ func NewPipeline(r *Retriever, f LegalFilter) *Pipeline {
 // check.
 func (p *Pipeline) StandardStages() []Stage {
 	r, c := p.Retriever, p.counters()
+	var answer Stage = composeAnswer{corpus: r}
+	if p.Generator != nil {
+		answer = generateAnswer{gen: p.Generator, template: DefaultPromptTemplate(), fallback: composeAnswer{corpus: r}, counters: c}
+	}
 	return []Stage{
 		legalCheck{filter: p.Filter},
 		similarQuestions{corpus: r, counters: c},
 		similarPrecedents{corpus: r, counters: c},
 		rankStatutes{corpus: r, counters: c},
-		composeAnswer{corpus: r},
+		answer,
 		verifyCitations{corpus: r},
 	}
 }
@@ -94,6 +104,9 @@ func (p *Pipeline) Advise(ctx context.Context, question string, emit func(Event)
 		analyze: p.Retriever.Analyze,
 		delta: func(piece string) {
 			out.send(Event{Stage: StageAnswerDelta, Result: res, Delta: piece})
+		},
+		reset: func(reason string) {
+			out.send(Event{Stage: StageAnswerReset, Result: res, Delta: reason})
 		}}
 	stages := p.Stages
 	if stages == nil {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/models"
 )
 
 // Error codes a caller can act on; the README documents each.
@@ -78,16 +79,23 @@ type LegalCheck struct {
 type AnswerSentence struct {
 	Text string
 	// Source says where the sentence came from: "qa" (a similar Q&A answer), "statute" (an
-	// article's text) or "guide" (LawBot's own framing).
+	// article's text), "guide" (LawBot's own framing) or "generated" (the language model).
 	Source string
 	Ref    string // the Q&A question or the article id
+	// Flagged marks a sentence citing an article the check could not confirm (not in the
+	// corpus, or, in a generated answer, not among the evidence the model was given).
+	Flagged bool
 }
 
 // VerifiedCitation is one article reference found in the answer, checked against the corpus.
 type VerifiedCitation struct {
-	ID       string // canonical id, e.g. "민법 제618조"
-	Statute  *law.Statute
+	ID      string // canonical id, e.g. "민법 제618조"
+	Statute *law.Statute
+	// Resolved: the article is in the corpus and, in a generated answer, among the evidence.
 	Resolved bool
+	// InEvidence: the article was quoted to the model (always true for the extractive answer,
+	// which cites nothing else).
+	InEvidence bool
 }
 
 // Answer is the composed answer.
@@ -95,7 +103,13 @@ type Answer struct {
 	Text      string
 	Sentences []AnswerSentence
 	Citations []VerifiedCitation
-	Generator string // "extractive" for the grounded composer
+	Generator string // "extractive" for the grounded composer, else the model and its version
+	// Fallback says why a generated answer was not used (the extractive one answers instead).
+	Fallback string
+	// Evidence are the articles quoted to the model; nil for the extractive answer.
+	Evidence map[string]bool
+	// Generation is how the model's run went (time to first token, tokens/s); nil when none ran.
+	Generation *models.GenerateStats
 }
 
 // GraphNode and GraphEdge make the citation graph the web app draws.

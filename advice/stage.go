@@ -19,6 +19,9 @@ const (
 	StagePrecedents       StageName = "PRECEDENTS"
 	StageStatutes         StageName = "STATUTES"
 	StageAnswerDelta      StageName = "ANSWER_DELTA"
+	// StageAnswerReset withdraws the answer streamed so far (a generated answer given up for
+	// the extractive one); Delta says why.
+	StageAnswerReset StageName = "ANSWER_RESET"
 	// StageCitations checks the answer's citations; its result goes out with DONE.
 	StageCitations StageName = "CITATIONS"
 	StageDone      StageName = "DONE"
@@ -28,7 +31,7 @@ const (
 // reportedWhenDone says whether the stream hears of a stage when it ends. The answer is sent in
 // pieces as it is written instead, and the citation check with DONE.
 func (s StageName) reportedWhenDone() bool {
-	return s != StageAnswerDelta && s != StageCitations
+	return s != StageAnswerDelta && s != StageAnswerReset && s != StageCitations
 }
 
 // Stage is one step of the request path. Run reads what earlier stages left in req and adds its
@@ -60,6 +63,7 @@ type Request struct {
 	analyze func(string) Query
 	query   *Query
 	delta   func(string)
+	reset   func(string)
 	stopped bool
 }
 
@@ -84,6 +88,21 @@ func (req *Request) Delta(piece string) {
 	}
 }
 
+// Reset tells the client to drop the answer streamed so far, and why; the deltas after it are
+// the answer that replaces it.
+func (req *Request) Reset(reason string) {
+	if req.reset != nil {
+		req.reset(reason)
+	}
+}
+
+// TimedStage is a stage with its own deadline instead of the pipeline's StageTimeout (the
+// generated answer takes seconds, a retrieval stage milliseconds).
+type TimedStage interface {
+	Stage
+	Timeout(Params) time.Duration
+}
+
 // runStage runs one stage under the stage's deadline (StageTimeout) and the request's, and
 // returns as soon as the stage finishes or either deadline passes or the request is called off,
 // whichever comes first: a slow stage ends the request with TIMEOUT while it runs, not after,
@@ -96,9 +115,13 @@ func (p *Pipeline) runStage(ctx context.Context, s Stage, req *Request) (time.Du
 	if err := ctx.Err(); err != nil {
 		return 0, ended(err, name, "before")
 	}
+	timeout := p.StageTimeout
+	if ts, ok := s.(TimedStage); ok {
+		timeout = ts.Timeout(req.Params)
+	}
 	sctx, cancel := ctx, context.CancelFunc(func() {})
-	if p.StageTimeout > 0 {
-		sctx, cancel = context.WithTimeout(ctx, p.StageTimeout)
+	if timeout > 0 {
+		sctx, cancel = context.WithTimeout(ctx, timeout)
 	}
 	defer cancel()
 	start := time.Now()
@@ -128,7 +151,7 @@ func (p *Pipeline) runStage(ctx context.Context, s Stage, req *Request) (time.Du
 		if err := ctx.Err(); err != nil {
 			return 0, ended(err, name, "during")
 		}
-		return 0, &Error{CodeTimeout, fmt.Sprintf("stage %s took longer than %s", name, p.StageTimeout)}
+		return 0, &Error{CodeTimeout, fmt.Sprintf("stage %s took longer than %s", name, timeout)}
 	}
 }
 

@@ -134,10 +134,10 @@ func answer(a *advice.Answer) *model.Answer {
 	if a == nil {
 		return nil
 	}
-	out := &model.Answer{Text: a.Text, Generator: a.Generator, Citations: citations(a.Citations),
+	out := &model.Answer{Text: a.Text, Generator: a.Generator, Fallback: optional(a.Fallback), Citations: citations(a.Citations),
 		Sentences: make([]*model.AnswerSentence, len(a.Sentences))}
 	for i, s := range a.Sentences {
-		out.Sentences[i] = &model.AnswerSentence{Text: s.Text, Source: s.Source, Ref: optional(s.Ref)}
+		out.Sentences[i] = &model.AnswerSentence{Text: s.Text, Source: s.Source, Ref: optional(s.Ref), Flagged: s.Flagged}
 	}
 	return out
 }
@@ -145,7 +145,7 @@ func answer(a *advice.Answer) *model.Answer {
 func citations(list []advice.VerifiedCitation) []*model.Citation {
 	out := make([]*model.Citation, len(list))
 	for i, c := range list {
-		out[i] = &model.Citation{ID: c.ID, Resolved: c.Resolved, Statute: c.Statute}
+		out[i] = &model.Citation{ID: c.ID, Resolved: c.Resolved, InEvidence: c.InEvidence, Statute: c.Statute}
 	}
 	return out
 }
@@ -213,7 +213,7 @@ func precedents(list []*law.Precedent) []*law.Precedent {
 func statuteCitations(list []lookup.Article) []*model.Citation {
 	out := make([]*model.Citation, len(list))
 	for i, a := range list {
-		out[i] = &model.Citation{ID: a.ID, Resolved: a.InCorpus, Statute: a.Statute}
+		out[i] = &model.Citation{ID: a.ID, Resolved: a.InCorpus, InEvidence: true, Statute: a.Statute} // no model wrote it
 	}
 	return out
 }

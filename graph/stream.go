@@ -91,7 +91,7 @@ func adviceEvent(ev advice.Event) *model.AdviceEvent {
 	case advice.StageStatutes:
 		out.Statutes = statuteMatches(res.Statutes)
 		out.Graph = citationGraph(res.Graph)
-	case advice.StageAnswerDelta:
+	case advice.StageAnswerDelta, advice.StageAnswerReset:
 		d := ev.Delta
 		out.Delta = &d
 	case advice.StageDone:

@@ -72,21 +72,24 @@ type ComplexityRoot struct {
 
 	Answer struct {
 		Citations func(childComplexity int) int
+		Fallback  func(childComplexity int) int
 		Generator func(childComplexity int) int
 		Sentences func(childComplexity int) int
 		Text      func(childComplexity int) int
 	}
 
 	AnswerSentence struct {
-		Ref    func(childComplexity int) int
-		Source func(childComplexity int) int
-		Text   func(childComplexity int) int
+		Flagged func(childComplexity int) int
+		Ref     func(childComplexity int) int
+		Source  func(childComplexity int) int
+		Text    func(childComplexity int) int
 	}
 
 	Citation struct {
-		ID       func(childComplexity int) int
-		Resolved func(childComplexity int) int
-		Statute  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		InEvidence func(childComplexity int) int
+		Resolved   func(childComplexity int) int
+		Statute    func(childComplexity int) int
 	}
 
 	CitationGraph struct {
@@ -409,6 +412,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Answer.Citations(childComplexity), true
+	case "Answer.fallback":
+		if e.ComplexityRoot.Answer.Fallback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Fallback(childComplexity), true
 	case "Answer.generator":
 		if e.ComplexityRoot.Answer.Generator == nil {
 			break
@@ -428,6 +437,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Answer.Text(childComplexity), true
 
+	case "AnswerSentence.flagged":
+		if e.ComplexityRoot.AnswerSentence.Flagged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerSentence.Flagged(childComplexity), true
 	case "AnswerSentence.ref":
 		if e.ComplexityRoot.AnswerSentence.Ref == nil {
 			break
@@ -453,6 +468,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Citation.ID(childComplexity), true
+	case "Citation.inEvidence":
+		if e.ComplexityRoot.Citation.InEvidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.InEvidence(childComplexity), true
 	case "Citation.resolved":
 		if e.ComplexityRoot.Citation.Resolved == nil {
 			break
@@ -1026,24 +1047,33 @@ type Answer {
   text: String!
   "Every article the answer mentions, checked against the statute corpus."
   citations: [Citation!]!
-  "extractive (the grounded composer), or the model that wrote the answer."
+  "extractive (the grounded composer), or the model that wrote the answer and its version."
   generator: String!
+  "Why a generated answer was not used (the extractive one answers instead); null otherwise."
+  fallback: String
   "The answer sentence by sentence, each with where it came from."
   sentences: [AnswerSentence!]!
 }
 
 type AnswerSentence {
   text: String!
-  "qa (a similar Q&A answer), statute (an article's text) or guide (LawBot's own framing)."
+  "qa (a similar Q&A answer), statute (an article's text), guide (LawBot's own framing) or generated (the language model)."
   source: String!
   "The Q&A question or the article id the sentence came from."
   ref: String
+  "The sentence cites an article the check could not confirm: show it as unchecked."
+  flagged: Boolean!
 }
 
-"An article reference: resolved when the statute corpus has the article."
+"""
+An article reference: resolved when the statute corpus has the article and, in a generated
+answer, the article was among the evidence the model was given.
+"""
 type Citation {
   id: ID!
   resolved: Boolean!
+  "The article was quoted to the model; true wherever no model wrote the text (the extractive answer, a precedent's 참조조문)."
+  inEvidence: Boolean!
   statute: Statute
 }
 
@@ -1180,6 +1210,7 @@ enum AdviceStage {
   PRECEDENTS
   STATUTES
   ANSWER_DELTA
+  ANSWER_RESET
   DONE
   ERROR
 }
@@ -1187,7 +1218,9 @@ enum AdviceStage {
 """
 One step of adviceStream. Each stage event carries its own payload: LEGAL_CHECK → legal;
 SIMILAR_QUESTIONS → similarQuestions; PRECEDENTS → precedents; STATUTES → statutes and graph;
-ANSWER_DELTA → delta (append the deltas to get the answer text); DONE → advice (the whole result)
+ANSWER_DELTA → delta (append the deltas to get the answer text); ANSWER_RESET → delta says why
+the answer streamed so far is withdrawn (a generated answer given up for the extractive one,
+whose deltas follow); DONE → advice (the whole result)
 and answer; ERROR → error.
 """
 type AdviceEvent {
@@ -1286,6 +1319,8 @@ func (ec *executionContext) childFields_Answer(ctx context.Context, field graphq
 		return ec.fieldContext_Answer_citations(ctx, field)
 	case "generator":
 		return ec.fieldContext_Answer_generator(ctx, field)
+	case "fallback":
+		return ec.fieldContext_Answer_fallback(ctx, field)
 	case "sentences":
 		return ec.fieldContext_Answer_sentences(ctx, field)
 	}
@@ -1300,6 +1335,8 @@ func (ec *executionContext) childFields_AnswerSentence(ctx context.Context, fiel
 		return ec.fieldContext_AnswerSentence_source(ctx, field)
 	case "ref":
 		return ec.fieldContext_AnswerSentence_ref(ctx, field)
+	case "flagged":
+		return ec.fieldContext_AnswerSentence_flagged(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AnswerSentence", field.Name)
 }
@@ -1310,6 +1347,8 @@ func (ec *executionContext) childFields_Citation(ctx context.Context, field grap
 		return ec.fieldContext_Citation_id(ctx, field)
 	case "resolved":
 		return ec.fieldContext_Citation_resolved(ctx, field)
+	case "inEvidence":
+		return ec.fieldContext_Citation_inEvidence(ctx, field)
 	case "statute":
 		return ec.fieldContext_Citation_statute(ctx, field)
 	}
@@ -2610,6 +2649,29 @@ func (ec *executionContext) fieldContext_Answer_generator(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Answer", field, false, false, "String")
 }
 
+func (ec *executionContext) _Answer_fallback(ctx context.Context, field graphql.CollectedField, obj *model.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_fallback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fallback, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_fallback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "String")
+}
+
 func (ec *executionContext) _Answer_sentences(ctx context.Context, field graphql.CollectedField, obj *model.Answer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2711,6 +2773,29 @@ func (ec *executionContext) fieldContext_AnswerSentence_ref(_ context.Context, f
 	return graphql.NewScalarFieldContext("AnswerSentence", field, false, false, "String")
 }
 
+func (ec *executionContext) _AnswerSentence_flagged(ctx context.Context, field graphql.CollectedField, obj *model.AnswerSentence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerSentence_flagged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flagged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerSentence_flagged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerSentence", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Citation_id(ctx context.Context, field graphql.CollectedField, obj *model.Citation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2754,6 +2839,29 @@ func (ec *executionContext) _Citation_resolved(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Citation_resolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Citation_inEvidence(ctx context.Context, field graphql.CollectedField, obj *model.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_inEvidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InEvidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_inEvidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Citation", field, false, false, "Boolean")
 }
 
@@ -5843,6 +5951,11 @@ func (ec *executionContext) _Answer(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "fallback":
+			out.Values[i] = ec._Answer_fallback(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "sentences":
 			out.Values[i] = ec._Answer_sentences(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -5891,6 +6004,11 @@ func (ec *executionContext) _AnswerSentence(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "flagged":
+			out.Values[i] = ec._AnswerSentence_flagged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5926,6 +6044,11 @@ func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "resolved":
 			out.Values[i] = ec._Citation_resolved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inEvidence":
+			out.Values[i] = ec._Citation_inEvidence(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -21,7 +21,9 @@ type AdviceError struct {
 
 // One step of adviceStream. Each stage event carries its own payload: LEGAL_CHECK → legal;
 // SIMILAR_QUESTIONS → similarQuestions; PRECEDENTS → precedents; STATUTES → statutes and graph;
-// ANSWER_DELTA → delta (append the deltas to get the answer text); DONE → advice (the whole result)
+// ANSWER_DELTA → delta (append the deltas to get the answer text); ANSWER_RESET → delta says why
+// the answer streamed so far is withdrawn (a generated answer given up for the extractive one,
+// whose deltas follow); DONE → advice (the whole result)
 // and answer; ERROR → error.
 type AdviceEvent struct {
 	Stage            AdviceStage       `json:"stage"`
@@ -40,25 +42,32 @@ type Answer struct {
 	Text string `json:"text"`
 	// Every article the answer mentions, checked against the statute corpus.
 	Citations []*Citation `json:"citations"`
-	// extractive (the grounded composer), or the model that wrote the answer.
+	// extractive (the grounded composer), or the model that wrote the answer and its version.
 	Generator string `json:"generator"`
+	// Why a generated answer was not used (the extractive one answers instead); null otherwise.
+	Fallback *string `json:"fallback,omitempty"`
 	// The answer sentence by sentence, each with where it came from.
 	Sentences []*AnswerSentence `json:"sentences"`
 }
 
 type AnswerSentence struct {
 	Text string `json:"text"`
-	// qa (a similar Q&A answer), statute (an article's text) or guide (LawBot's own framing).
+	// qa (a similar Q&A answer), statute (an article's text), guide (LawBot's own framing) or generated (the language model).
 	Source string `json:"source"`
 	// The Q&A question or the article id the sentence came from.
 	Ref *string `json:"ref,omitempty"`
+	// The sentence cites an article the check could not confirm: show it as unchecked.
+	Flagged bool `json:"flagged"`
 }
 
-// An article reference: resolved when the statute corpus has the article.
+// An article reference: resolved when the statute corpus has the article and, in a generated
+// answer, the article was among the evidence the model was given.
 type Citation struct {
-	ID       string       `json:"id"`
-	Resolved bool         `json:"resolved"`
-	Statute  *law.Statute `json:"statute,omitempty"`
+	ID       string `json:"id"`
+	Resolved bool   `json:"resolved"`
+	// The article was quoted to the model; true wherever no model wrote the text (the extractive answer, a precedent's 참조조문).
+	InEvidence bool         `json:"inEvidence"`
+	Statute    *law.Statute `json:"statute,omitempty"`
 }
 
 type CitationGraph struct {
@@ -149,6 +158,7 @@ const (
 	AdviceStagePrecedents       AdviceStage = "PRECEDENTS"
 	AdviceStageStatutes         AdviceStage = "STATUTES"
 	AdviceStageAnswerDelta      AdviceStage = "ANSWER_DELTA"
+	AdviceStageAnswerReset      AdviceStage = "ANSWER_RESET"
 	AdviceStageDone             AdviceStage = "DONE"
 	AdviceStageError            AdviceStage = "ERROR"
 )
@@ -159,13 +169,14 @@ var AllAdviceStage = []AdviceStage{
 	AdviceStagePrecedents,
 	AdviceStageStatutes,
 	AdviceStageAnswerDelta,
+	AdviceStageAnswerReset,
 	AdviceStageDone,
 	AdviceStageError,
 }
 
 func (e AdviceStage) IsValid() bool {
 	switch e {
-	case AdviceStageLegalCheck, AdviceStageSimilarQuestions, AdviceStagePrecedents, AdviceStageStatutes, AdviceStageAnswerDelta, AdviceStageDone, AdviceStageError:
+	case AdviceStageLegalCheck, AdviceStageSimilarQuestions, AdviceStagePrecedents, AdviceStageStatutes, AdviceStageAnswerDelta, AdviceStageAnswerReset, AdviceStageDone, AdviceStageError:
 		return true
 	}
 	return false

@@ -163,3 +163,40 @@ test('the question box counts characters and refuses an over-long question', asy
   expect(screen.getByRole('button', { name: '물어보기' })).toBeDisabled();
   expect(screen.getByText(/너무 깁니다/)).toBeInTheDocument();
 });
+
+test('a generated answer given up mid-stream is withdrawn; a generated answer marks the sentence citing an unchecked article', async () => {
+  const f = fakeApi();
+  render(<App api={f.api} />);
+  await userEvent.type(screen.getByLabelText('어떤 일이 있었나요?'), '보증금을 못 받았어요');
+  await userEvent.click(screen.getByRole('button', { name: '물어보기' }));
+  f.emit(legalEvents[0], legalEvents[1], legalEvents[2], legalEvents[3]);
+  f.emit({ stage: 'ANSWER_DELTA', delta: '법원에 신청하세요. 법원에 신청하세요.' });
+  expect(screen.getByText(/법원에 신청하세요/)).toBeInTheDocument();
+  f.emit({ stage: 'ANSWER_RESET', delta: 'the model repeated itself' });
+  expect(screen.queryByText(/법원에 신청하세요/)).not.toBeInTheDocument();
+  f.emit({ stage: 'ANSWER_DELTA', delta: '「시험법」 제1조를 보세요.' });
+  expect(screen.getByText(/「시험법」 제1조를 보세요/)).toBeInTheDocument();
+  f.emit({
+    stage: 'DONE',
+    legal: { isLegal: true, score: 0.97 },
+    answer: {
+      text: '「시험법」 제1조에 따라 신청하세요. 「시험법」 제2조도 보세요.',
+      generator: 'gemma3-270m-tf@test',
+      fallback: null,
+      citations: [
+        { id: '시험법 제1조', resolved: true, inEvidence: true, statute: { id: '시험법 제1조', title: '목적' } },
+        { id: '시험법 제2조', resolved: false, inEvidence: false, statute: { id: '시험법 제2조', title: '정의' } },
+      ],
+      sentences: [
+        { text: '「시험법」 제1조에 따라 신청하세요.', source: 'generated', ref: null, flagged: false },
+        { text: '「시험법」 제2조도 보세요.', source: 'generated', ref: null, flagged: true },
+      ],
+    },
+  });
+  const answer = document.querySelector('.answer-text') as HTMLElement;
+  expect(within(answer).getByText(/언어 모델\(gemma3-270m-tf@test\)/)).toBeInTheDocument();
+  const flagged = answer.querySelectorAll('.sentence.flagged');
+  expect(flagged).toHaveLength(1);
+  expect(flagged[0]).toHaveTextContent(/「시험법」 제2조.*도 보세요/);
+  expect(within(flagged[0] as HTMLElement).getByText('확인 안 됨')).toHaveAttribute('title', expect.stringMatching(/근거로 받지 않은/));
+});

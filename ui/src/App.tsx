@@ -49,6 +49,8 @@ export function reduce(run: Run, a: Action): Run {
           return { ...run, statutes: e.statutes ?? [], graph: e.graph ?? run.graph };
         case 'ANSWER_DELTA':
           return { ...run, streamed: run.streamed + (e.delta ?? '') };
+        case 'ANSWER_RESET':
+          return { ...run, streamed: '' }; // the generated text is withdrawn; the answer replacing it follows
         case 'DONE':
           return { ...run, status: 'done', legal: e.legal ?? run.legal, answer: e.answer ?? null };
         case 'ERROR':

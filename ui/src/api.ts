@@ -25,7 +25,7 @@ subscription AdviceStream($question: String!) {
       statute { id law article title effectiveDate citedByCount }
     }
     graph { nodes { id kind label } edges { from to kind } }
-    answer { text generator citations { id resolved statute { id title } } sentences { text source ref } }
+    answer { text generator fallback citations { id resolved inEvidence statute { id title } } sentences { text source ref flagged } }
     error { code message retryAfter }
   }
 }`;

@@ -1,6 +1,6 @@
 // The shapes of schema.graphqls that the app asks for (see queries in api.ts).
 
-export type Stage = 'LEGAL_CHECK' | 'SIMILAR_QUESTIONS' | 'PRECEDENTS' | 'STATUTES' | 'ANSWER_DELTA' | 'DONE' | 'ERROR';
+export type Stage = 'LEGAL_CHECK' | 'SIMILAR_QUESTIONS' | 'PRECEDENTS' | 'STATUTES' | 'ANSWER_DELTA' | 'ANSWER_RESET' | 'DONE' | 'ERROR';
 
 export interface LegalCheck {
   isLegal: boolean;
@@ -24,6 +24,7 @@ export interface QAMatch {
 export interface CitationRef {
   id: string;
   resolved: boolean;
+  inEvidence?: boolean;
   statute?: { id: string; title?: string | null } | null;
 }
 
@@ -86,11 +87,13 @@ export interface AnswerSentence {
   text: string;
   source: string;
   ref?: string | null;
+  flagged?: boolean;
 }
 
 export interface Answer {
   text: string;
   generator: string;
+  fallback?: string | null;
   citations: CitationRef[];
   sentences: AnswerSentence[];
 }
