@@ -198,5 +198,5 @@ test('a generated answer given up mid-stream is withdrawn; a generated answer ma
   const flagged = answer.querySelectorAll('.sentence.flagged');
   expect(flagged).toHaveLength(1);
   expect(flagged[0]).toHaveTextContent(/「시험법」 제2조.*도 보세요/);
-  expect(within(flagged[0] as HTMLElement).getByText('확인 안 됨')).toHaveAttribute('title', expect.stringMatching(/근거로 받지 않은/));
+  expect(within(flagged[0] as HTMLElement).getByText('확인 안 됨').closest('.cite')).toHaveAttribute('title', expect.stringMatching(/근거로 받지 않은/));
 });
