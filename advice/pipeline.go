@@ -19,6 +19,9 @@ type Pipeline struct {
 	// Retriever is the corpus the stages search: the state, its indexes and vector store.
 	Retriever *Retriever
 	Filter    LegalFilter // nil: every message is treated as legal
+	// HeldOut, when set, hides Q&A pairs from the similar questions (and so from the vote and
+	// the prompt): the answer evaluation asks a pair's question without its own answer.
+	HeldOut func(qa int32) bool
 	// Generator, when set, writes the answer (the extractive composer is its fallback); nil:
 	// the extractive composer answers.
 	Generator TextGenerator
@@ -70,7 +73,7 @@ func (p *Pipeline) StandardStages() []Stage {
 	}
 	return []Stage{
 		legalCheck{filter: p.Filter},
-		similarQuestions{corpus: r, counters: c},
+		similarQuestions{corpus: r, counters: c, heldOut: p.HeldOut},
 		similarPrecedents{corpus: r, counters: c},
 		rankStatutes{corpus: r, counters: c},
 		answer,

@@ -20,6 +20,7 @@ type QAMatch struct {
 type similarQuestions struct {
 	corpus   *Retriever
 	counters *Counters
+	heldOut  func(qa int32) bool // nil: none
 }
 
 func (similarQuestions) Name() StageName { return StageSimilarQuestions }
@@ -44,12 +45,30 @@ func (s similarQuestions) find(ctx context.Context, q Query, sp SearchParams, p 
 	if useDense {
 		depth = max(depth, sp.DenseDepth)
 	}
-	lex := hitsToRanked(r.Indexes.QA.Search(q.Terms, search.Params{K1: sp.K1, Fields: p.QAFields}, depth))
+	extra := 0
+	if s.heldOut != nil {
+		extra = 4 // room for the held-out pairs, which are found first
+	}
+	lex := s.visible(hitsToRanked(r.Indexes.QA.Search(q.Terms, search.Params{K1: sp.K1, Fields: p.QAFields}, depth+extra)), depth)
 	var dense []ranked
 	if useDense {
-		dense = r.denseSearch(ctx, s.counters, q, index.KindQA, depth, search.Filter{})
+		dense = s.visible(r.denseSearch(ctx, s.counters, q, index.KindQA, depth+extra, search.Filter{}), depth)
 	}
 	return r.qaMatches(fuse(lex, dense, p.DenseQA, sp.Fusion, sp.RRFK, shownK)), r.qaMatches(lex[:min(voteK, len(lex))])
+}
+
+// visible drops the held-out pairs and keeps the first k.
+func (s similarQuestions) visible(list []ranked, k int) []ranked {
+	if s.heldOut != nil {
+		kept := list[:0:0]
+		for _, h := range list {
+			if !s.heldOut(h.N) {
+				kept = append(kept, h)
+			}
+		}
+		list = kept
+	}
+	return list[:min(k, len(list))]
 }
 
 func (r *Retriever) qaMatches(hits []ranked) []QAMatch {
