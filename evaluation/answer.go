@@ -15,31 +15,34 @@ import (
 	"github.com/lawbot-kr/lawbot/state"
 )
 
-// The answer evaluation: real questions of qa.jsonl whose expert answers cite articles of the
-// corpus, each asked with its own pair held out of the search (the answer comes from the rest),
-// the answer compared with the expert's. Items are split into folds; each metric is reported as
-// the mean over folds ± their standard deviation.
+// The answer evaluation: real questions of qa.jsonl, each asked with its own pair held out of
+// the search (the answer comes from the rest), the answer compared with the expert's text and
+// with the articles the expert cites. Few pairs left in the corpus cite articles (the dev set
+// took most of them), so the citation figures are over the pairs that do, and the dev set of
+// questions with their experts' articles (no expert text) serves as the final check. Items are
+// split into folds; each metric is reported as the mean over folds ± their standard deviation.
 
-// AnswerItem is one held-out Q&A pair and the articles its expert answer cites.
+// AnswerItem is one question to answer: a held-out Q&A pair, or a dev-set question.
 type AnswerItem struct {
-	QA   int32
-	Gold map[string]bool
+	QA       int32 // the held-out pair; -1 for a dev-set question
+	Question string
+	Expert   string          // the expert answer; "" when there is none to compare with
+	Gold     map[string]bool // the articles the expert cites (in the corpus)
 }
 
-// AnswerItems picks n pairs (all when n ≤ 0) whose expert answers cite at least one article of
-// the corpus, in a seeded random order.
+// AnswerItems picks n of the corpus's Q&A pairs (all when n ≤ 0) in a seeded random order,
+// with the articles of the corpus each expert answer cites as gold.
 func AnswerItems(st *state.State, parser *law.CitationParser, n int, seed uint64) []AnswerItem {
-	var items []AnswerItem
+	items := make([]AnswerItem, len(st.QA))
 	for i := range st.QA {
+		qa := &st.QA[i]
 		gold := map[string]bool{}
-		for _, c := range parser.Parse(st.QA[i].Answer) {
+		for _, c := range parser.Parse(qa.Answer) {
 			if a, ok := st.Statute(c.ID()); ok {
 				gold[a.ID()] = true
 			}
 		}
-		if len(gold) > 0 {
-			items = append(items, AnswerItem{QA: int32(i), Gold: gold})
-		}
+		items[i] = AnswerItem{QA: int32(i), Question: qa.Question, Expert: qa.Answer, Gold: gold}
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
 	rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
@@ -49,10 +52,26 @@ func AnswerItems(st *state.State, parser *law.CitationParser, n int, seed uint64
 	return items
 }
 
+// DevAnswerItems are a statute dev set's questions with their gold articles (the final check:
+// read once, never tuned on).
+func DevAnswerItems(cases []StatuteCase) []AnswerItem {
+	items := make([]AnswerItem, len(cases))
+	for i, c := range cases {
+		gold := map[string]bool{}
+		for _, g := range c.Gold {
+			gold[g] = true
+		}
+		items[i] = AnswerItem{QA: -1, Question: c.Query, Gold: gold}
+	}
+	return items
+}
+
 // AnswerScore is one answer measured against its expert answer.
 type AnswerScore struct {
 	Generator string `json:"generator"`
 	Fallback  string `json:"fallback,omitempty"`
+	HasGold   bool   `json:"has_gold"`   // the expert cites articles: the citation figures count
+	HasExpert bool   `json:"has_expert"` // there is an expert text: the overlap figures count
 	// CitesGold: the answer cites (resolved) at least one article the expert answer cites.
 	CitesGold bool `json:"cites_gold"`
 	Cited     int  `json:"cited"`      // resolved citations
@@ -70,7 +89,8 @@ type AnswerScore struct {
 
 // ScoreAnswer measures answer a against the expert's text and gold articles.
 func ScoreAnswer(st *state.State, a *advice.Answer, expert string, gold map[string]bool) AnswerScore {
-	s := AnswerScore{Generator: a.Generator, Fallback: a.Fallback, Echo: a.Fallback == advice.FallbackEcho}
+	s := AnswerScore{Generator: a.Generator, Fallback: a.Fallback, Echo: a.Fallback == advice.FallbackEcho,
+		HasGold: len(gold) > 0, HasExpert: expert != ""}
 	for _, c := range a.Citations {
 		if !c.Resolved {
 			continue
@@ -86,8 +106,10 @@ func ScoreAnswer(st *state.State, a *advice.Answer, expert string, gold map[stri
 		}
 	}
 	s.CitesGold = s.CitedGold > 0
-	s.RougeL = RougeL(a.Text, expert)
-	s.BigramF1 = BigramF1(a.Text, expert)
+	if s.HasExpert {
+		s.RougeL = RougeL(a.Text, expert)
+		s.BigramF1 = BigramF1(a.Text, expert)
+	}
 	if g := a.Generation; g != nil {
 		s.FirstToken = float64(g.FirstToken.Microseconds()) / 1000
 		s.TokensPerSec = g.TokensPerSecond()
@@ -98,7 +120,9 @@ func ScoreAnswer(st *state.State, a *advice.Answer, expert string, gold map[stri
 // AnswerMetrics are one fold's (or the mean's, or the spread's) figures.
 type AnswerMetrics struct {
 	Answers        int     `json:"answers"`
-	CitesGold      float64 `json:"cites_gold"`         // share of answers citing ≥ 1 gold article
+	WithGold       int     `json:"with_gold"`          // answers whose expert cites articles
+	WithExpert     int     `json:"with_expert"`        // answers with an expert text to compare with
+	CitesGold      float64 `json:"cites_gold"`         // share of those citing ≥ 1 gold article
 	Precision      float64 `json:"citation_precision"` // gold citations / resolved citations
 	UnflaggedWrong float64 `json:"unflagged_wrong"`    // count
 	RougeL         float64 `json:"rouge_l"`
@@ -115,14 +139,20 @@ func foldMetrics(scores []AnswerScore) AnswerMetrics {
 	var firsts []time.Duration
 	var tps []float64
 	for _, s := range scores {
-		if s.CitesGold {
-			m.CitesGold++
+		if s.HasGold {
+			m.WithGold++
+			if s.CitesGold {
+				m.CitesGold++
+			}
+			cited += s.Cited
+			citedGold += s.CitedGold
 		}
-		cited += s.Cited
-		citedGold += s.CitedGold
 		m.UnflaggedWrong += float64(s.UnflaggedWrong)
-		m.RougeL += s.RougeL
-		m.BigramF1 += s.BigramF1
+		if s.HasExpert {
+			m.WithExpert++
+			m.RougeL += s.RougeL
+			m.BigramF1 += s.BigramF1
+		}
 		if s.Echo {
 			m.EchoRate++
 		}
@@ -137,9 +167,9 @@ func foldMetrics(scores []AnswerScore) AnswerMetrics {
 		}
 	}
 	n := float64(max(len(scores), 1))
-	m.CitesGold /= n
-	m.RougeL /= n
-	m.BigramF1 /= n
+	m.CitesGold /= float64(max(m.WithGold, 1))
+	m.RougeL /= float64(max(m.WithExpert, 1))
+	m.BigramF1 /= float64(max(m.WithExpert, 1))
 	m.EchoRate /= n
 	m.FallbackRate /= n
 	if cited > 0 {
@@ -168,7 +198,7 @@ type AnswerReport struct {
 // when set, shows a bar; seen, when set, gets each result.
 func Answers(ctx context.Context, p *advice.Pipeline, items []AnswerItem, folds int, progressTo io.Writer, seen func(AnswerItem, *advice.Result)) (*AnswerReport, error) {
 	if len(items) == 0 {
-		return nil, fmt.Errorf("no Q&A pair cites an article of the corpus")
+		return nil, fmt.Errorf("no questions to answer")
 	}
 	folds = max(1, min(folds, len(items)))
 	st := p.Retriever.State
@@ -180,12 +210,13 @@ func Answers(ctx context.Context, p *advice.Pipeline, items []AnswerItem, folds 
 	byFold := make([][]AnswerScore, folds)
 	for i, it := range items {
 		held := *p
-		qa := it.QA
-		held.HeldOut = func(n int32) bool { return n == qa || sameQuestion(st, n, qa) }
+		if qa := it.QA; qa >= 0 {
+			held.HeldOut = func(n int32) bool { return n == qa || sameQuestion(st, n, qa) }
+		}
 		start := time.Now()
-		res, err := held.Advise(ctx, st.QA[qa].Question, nil)
+		res, err := held.Advise(ctx, it.Question, nil)
 		if err != nil {
-			return nil, fmt.Errorf("question %d: %w", qa, err)
+			return nil, fmt.Errorf("question %q: %w", it.Question, err)
 		}
 		if seen != nil {
 			seen(it, res)
@@ -193,7 +224,7 @@ func Answers(ctx context.Context, p *advice.Pipeline, items []AnswerItem, folds 
 		if res.Answer == nil {
 			continue // the filter is off in the evaluation; kept for a pipeline with one
 		}
-		s := ScoreAnswer(st, res.Answer, st.QA[qa].Answer, it.Gold)
+		s := ScoreAnswer(st, res.Answer, it.Expert, it.Gold)
 		s.Seconds = time.Since(start).Seconds()
 		if rep.Generator == "" || s.Fallback == "" {
 			rep.Generator = s.Generator
@@ -219,27 +250,52 @@ func sameQuestion(st *state.State, n, qa int32) bool {
 	return strings.TrimSpace(st.QA[n].Question) == strings.TrimSpace(st.QA[qa].Question)
 }
 
-// meanSpread is each metric's mean over folds and its standard deviation.
+// meanSpread is each metric's mean over folds and its standard deviation. The citation figures
+// count only folds with gold articles, the overlap figures only folds with expert texts.
 func meanSpread(folds []AnswerMetrics) (mean, spread AnswerMetrics) {
-	get := func(m *AnswerMetrics) []*float64 {
-		return []*float64{&m.CitesGold, &m.Precision, &m.UnflaggedWrong, &m.RougeL, &m.BigramF1, &m.EchoRate,
-			&m.FallbackRate, &m.FirstTokenMs, &m.TokensPerSec}
+	type metric struct {
+		get  func(*AnswerMetrics) *float64
+		used func(*AnswerMetrics) bool
 	}
-	n := float64(len(folds))
+	always := func(*AnswerMetrics) bool { return true }
+	gold := func(m *AnswerMetrics) bool { return m.WithGold > 0 }
+	expert := func(m *AnswerMetrics) bool { return m.WithExpert > 0 }
+	metrics := []metric{
+		{func(m *AnswerMetrics) *float64 { return &m.CitesGold }, gold},
+		{func(m *AnswerMetrics) *float64 { return &m.Precision }, gold},
+		{func(m *AnswerMetrics) *float64 { return &m.UnflaggedWrong }, always},
+		{func(m *AnswerMetrics) *float64 { return &m.RougeL }, expert},
+		{func(m *AnswerMetrics) *float64 { return &m.BigramF1 }, expert},
+		{func(m *AnswerMetrics) *float64 { return &m.EchoRate }, always},
+		{func(m *AnswerMetrics) *float64 { return &m.FallbackRate }, always},
+		{func(m *AnswerMetrics) *float64 { return &m.FirstTokenMs }, func(m *AnswerMetrics) bool { return m.FirstTokenMs > 0 }},
+		{func(m *AnswerMetrics) *float64 { return &m.TokensPerSec }, func(m *AnswerMetrics) bool { return m.TokensPerSec > 0 }},
+	}
 	for i := range folds {
 		mean.Answers += folds[i].Answers
-		for j, v := range get(&folds[i]) {
-			*get(&mean)[j] += *v / n
-		}
+		mean.WithGold += folds[i].WithGold
+		mean.WithExpert += folds[i].WithExpert
 	}
-	for i := range folds {
-		for j, v := range get(&folds[i]) {
-			d := *v - *get(&mean)[j]
-			*get(&spread)[j] += d * d / n
+	for _, mt := range metrics {
+		var vals []float64
+		for i := range folds {
+			if mt.used(&folds[i]) {
+				vals = append(vals, *mt.get(&folds[i]))
+			}
 		}
-	}
-	for _, v := range get(&spread) {
-		*v = math.Sqrt(*v)
+		if len(vals) == 0 {
+			continue
+		}
+		var sum, sq float64
+		for _, v := range vals {
+			sum += v
+		}
+		mu := sum / float64(len(vals))
+		for _, v := range vals {
+			sq += (v - mu) * (v - mu)
+		}
+		*mt.get(&mean) = mu
+		*mt.get(&spread) = math.Sqrt(sq / float64(len(vals)))
 	}
 	spread.Answers = len(folds)
 	return mean, spread

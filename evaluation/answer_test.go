@@ -85,8 +85,14 @@ func TestAnswersHoldTheirPairOut(t *testing.T) {
 	}
 	p := advice.NewPipeline(advice.NewRetriever(st, ix, search.DefaultAnalyzer()), nil)
 	items := AnswerItems(st, law.NewCitationParser(law.NewCatalog(st.Statutes)), 0, 1)
-	if len(items) != 2 {
-		t.Fatalf("%d items, want the 2 pairs citing the corpus's articles", len(items))
+	withGold := 0
+	for _, it := range items {
+		if len(it.Gold) > 0 {
+			withGold++
+		}
+	}
+	if len(items) != len(st.QA) || withGold != 2 {
+		t.Fatalf("%d items, %d with gold; want all %d pairs, the 2 citing the corpus's articles", len(items), withGold, len(st.QA))
 	}
 	for _, it := range items {
 		res, err := p.Advise(context.Background(), st.QA[it.QA].Question, nil)
@@ -110,7 +116,7 @@ func TestAnswersHoldTheirPairOut(t *testing.T) {
 	if p.HeldOut != nil {
 		t.Error("the evaluation changed the pipeline it was given")
 	}
-	if rep.Mean.Answers != len(items) || len(rep.Scores) != len(items) || rep.Generator != "extractive" {
+	if rep.Mean.Answers != len(items) || rep.Mean.WithGold != 2 || len(rep.Scores) != len(items) || rep.Generator != "extractive" {
 		t.Fatalf("report %+v", rep.Mean)
 	}
 	if rep.Mean.UnflaggedWrong != 0 {
@@ -120,5 +126,21 @@ func TestAnswersHoldTheirPairOut(t *testing.T) {
 		if s.RougeL <= 0 || s.RougeL >= 1 {
 			t.Errorf("ROUGE-L %v against the held-out expert answer", s.RougeL)
 		}
+	}
+}
+
+// Citation figures average over the folds that have gold articles only; the others over all.
+func TestMeanSpreadSkipsFoldsWithoutGold(t *testing.T) {
+	folds := []AnswerMetrics{
+		{Answers: 2, WithGold: 1, WithExpert: 2, CitesGold: 1, RougeL: 0.2, EchoRate: 0.5},
+		{Answers: 2, WithGold: 0, WithExpert: 2, CitesGold: 0, RougeL: 0.4, EchoRate: 0},
+		{Answers: 2, WithGold: 2, WithExpert: 2, CitesGold: 0.5, RougeL: 0.3, EchoRate: 0},
+	}
+	mean, spread := meanSpread(folds)
+	if mean.Answers != 6 || mean.WithGold != 3 || math.Abs(mean.CitesGold-0.75) > 1e-9 || math.Abs(spread.CitesGold-0.25) > 1e-9 {
+		t.Errorf("cites gold %v ± %v over %d with gold, want 0.75 ± 0.25 over 3", mean.CitesGold, spread.CitesGold, mean.WithGold)
+	}
+	if math.Abs(mean.RougeL-0.3) > 1e-9 || math.Abs(mean.EchoRate-1.0/6) > 1e-9 {
+		t.Errorf("ROUGE-L %v, echo %v; want 0.3 and 1/6", mean.RougeL, mean.EchoRate)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/lawbot-kr/lawbot/advice"
@@ -33,6 +34,10 @@ type ModelConfig struct {
 	BudgetBytes int64
 	IdleTimeout time.Duration
 	Threads     int // TensorFlow intra-op threads; 0: one per core
+	// Generator writes the answer: extractive (the grounded composer) or tf (the language model
+	// in STATE/models/generator.v1, through TensorFlow; tf:NAME names another model directory
+	// under STATE/models).
+	Generator string
 }
 
 // Models are the models in use, every one held through the residency manager as its policy
@@ -260,8 +265,25 @@ func CheckModelConfig(o ModelConfig) error {
 	default:
 		return fmt.Errorf("--tagger %q: want auto, on or off", o.Tagger)
 	}
+	if _, err := GeneratorModel(o.Generator); err != nil {
+		return err
+	}
 	if o.BudgetBytes < 0 || o.Threads < 0 {
 		return errors.New("--model-budget and --tf-threads cannot be negative")
 	}
 	return nil
+}
+
+// GeneratorModel reads --generator: "" for the extractive composer, else the name of the model
+// directory under STATE/models ("generator" for tf).
+func GeneratorModel(choice string) (string, error) {
+	switch {
+	case choice == "" || choice == "extractive":
+		return "", nil
+	case choice == "tf":
+		return models.GeneratorModelName, nil
+	case strings.HasPrefix(choice, "tf:") && len(choice) > 3 && !strings.ContainsAny(choice[3:], `/\.`):
+		return choice[3:], nil
+	}
+	return "", fmt.Errorf("--generator %q: want extractive, tf or tf:NAME", choice)
 }

@@ -23,6 +23,9 @@ type evalOptions struct {
 	// VectorStore is the dense side: embedded, milvus://HOST:PORT or none.
 	VectorStore string
 	Models      service.ModelConfig
+	// The answer evaluation's sample: how many Q&A pairs, in how many folds, drawn with which seed.
+	N, Folds int
+	Seed     uint64
 }
 
 // listFlag collects a repeatable flag.
@@ -39,11 +42,12 @@ var evalTasks = map[string]struct {
 	"holding":  {"statutes_from_holding.dev.jsonl", evalStatutes},
 	"question": {"statutes_from_question.dev.jsonl", evalStatutes},
 	"filter":   {"filter_nonlegal.dev.jsonl", evalFilter},
+	"answer":   {"", evalAnswers},
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
-	task := fs.String("task", "holding", "holding | question | filter")
+	task := fs.String("task", "holding", "holding | question | filter | answer")
 	dataFlag := fs.String("data", "", "corpus directory (default $"+law.DataEnv+", else "+law.DefaultDataDir+")")
 	stateDir := fs.String("state", state.DefaultDir, "state directory written by lawbot ingest")
 	file := fs.String("file", "", "dev set (default: the task's file in DATA/eval)")
@@ -53,6 +57,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	vectorStore := fs.String("vector-store", "embedded", service.VectorStoreUsage)
 	var mo service.ModelConfig
 	finishModels := modelFlags(fs, &mo)
+	n := fs.Int("n", 60, "answer: how many Q&A pairs to ask (0: every pair whose answer cites an article)")
+	folds := fs.Int("folds", 5, "answer: folds the pairs are split into (figures are mean ± spread over them)")
+	seed := fs.Uint64("seed", 1, "answer: the sample's seed")
 	var params listFlag
 	fs.Var(&params, "param", "override a retrieval parameter, name=value (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
@@ -64,7 +71,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	t, ok := evalTasks[*task]
 	if !ok {
-		fmt.Fprintf(stderr, "lawbot eval: unknown task %q (holding, question, filter)\n", *task)
+		fmt.Fprintf(stderr, "lawbot eval: unknown task %q (holding, question, filter, answer)\n", *task)
 		return errUsage
 	}
 	dataDir, err := law.ResolveDataDir(*dataFlag)
@@ -72,9 +79,12 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opt := evalOptions{DataDir: dataDir, StateDir: *stateDir, File: *file, K: *k, Explain: *explain, JSON: *asJSON, Params: params,
-		VectorStore: *vectorStore, Models: mo}
-	if opt.File == "" {
+		VectorStore: *vectorStore, Models: mo, N: *n, Folds: *folds, Seed: *seed}
+	if opt.File == "" && t.file != "" {
 		opt.File = filepath.Join(dataDir, "eval", t.file)
+	}
+	if opt.N < 0 || opt.Folds <= 0 {
+		return fmt.Errorf("--n must not be negative and --folds must be positive (got %d, %d)", opt.N, opt.Folds)
 	}
 	if opt.K <= 0 {
 		return fmt.Errorf("--k must be positive, got %d", opt.K)
