@@ -156,7 +156,7 @@ func DefaultParams() Params {
 			GenTemperature:       0,
 			GenTopP:              1,
 			GenRepetitionPenalty: 1.15,
-			GenTimeoutSeconds:    60,
+			GenTimeoutSeconds:    20, // within the API's 30 s request timeout, with time to compose the fallback
 		},
 	}
 }
