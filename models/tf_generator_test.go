@@ -65,8 +65,11 @@ func TestTFGeneratorGolden(t *testing.T) {
 	if len(golden.Cases) == 0 {
 		t.Fatal("no golden cases")
 	}
-	if !strings.HasPrefix(g.Name(), "gemma3-270m-tf@") {
-		t.Errorf("Name() = %q", g.Name())
+	if !strings.HasPrefix(g.Name(), "gemma3-270m-tf@") || g.MaxContext() != 2048 || g.CountTokens("The capital of France is") != 5 {
+		t.Errorf("Name() = %q, MaxContext() = %d, CountTokens = %d", g.Name(), g.MaxContext(), g.CountTokens("The capital of France is"))
+	}
+	if !g.freeable {
+		t.Error("graft's Tensor is not the struct tf_generator.go knows: each step's 75 MB cache waits for a garbage collection")
 	}
 	for _, c := range golden.Cases {
 		ids := g.promptIDs(c.Prompt)
