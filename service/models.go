@@ -29,20 +29,25 @@ type ModelConfig struct {
 	// are there, else the LSA), encoder (required), or lsa.
 	Embedder string
 	// Tagger: auto (the statute tagger when it and TensorFlow are there), on (required), off.
-	Tagger      string
+	Tagger string
+	// Generator: auto or "" (the generator when it and TensorFlow are there), on (required),
+	// off (not loaded: the extractive answer only).
+	Generator   string
 	BudgetBytes int64
 	IdleTimeout time.Duration
 	Threads     int // TensorFlow intra-op threads; 0: one per core
 }
 
 // Models are the models in use, every one held through the residency manager as its policy
-// says (models.Policy): the encoder resident, the tagger and the filter on demand, the LSA
-// resident while it serves the dense side. Each call on a model acquires it for that call.
+// says (models.Policy): the encoder and the generator resident, the tagger and the filter on
+// demand, the LSA resident while it serves the dense side. Each call on a model acquires it for
+// that call.
 type Models struct {
-	Manager *gpu.Manager
-	Encoder *models.ManagedEncoder // nil when the trained encoder does not serve
-	Tagger  *models.ManagedTagger  // nil when the statute tagger does not serve
-	Filter  *models.OnDemandFilter // nil when the state has no filter
+	Manager   *gpu.Manager
+	Encoder   *models.ManagedEncoder   // nil when the trained encoder does not serve
+	Tagger    *models.ManagedTagger    // nil when the statute tagger does not serve
+	Generator *models.ManagedGenerator // nil when the generator does not serve
+	Filter    *models.OnDemandFilter   // nil when the state has no filter
 	// lsa is the state's LSA file, registered once the dense side turns out to use it (ManageLSA).
 	lsa *StateModel
 	dev gpu.Devices
@@ -81,7 +86,8 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 	}
 	// The tagger is loaded when asked for, or by default when the ranking gives it weight.
 	want := map[string]bool{models.EncoderModelName: o.Embedder != "lsa",
-		models.TaggerModelName: o.Tagger == "on" || (o.Tagger == "auto" && advice.DefaultParams().Tagger > 0)}
+		models.TaggerModelName:    o.Tagger == "on" || (o.Tagger == "auto" && advice.DefaultParams().Tagger > 0),
+		models.GeneratorModelName: o.Generator != "off"}
 	have := map[string]bool{}
 	for _, sm := range found {
 		spec := gpu.Spec{Name: sm.Name, Backend: sm.Backend, Device: devs.For(sm.Backend), Resident: sm.Resident, Bytes: sm.Bytes}
@@ -102,6 +108,9 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 			spec.Load = withTokenizer(sm.Path, func(path string, tok *models.Tokenizer) (gpu.Model, error) {
 				return models.LoadTFTagger(path, tok, opts)
 			})
+		case sm.Name == models.GeneratorModelName:
+			path := sm.Path // the generator carries its own tokeniser (tokenizer.model)
+			spec.Load = func(context.Context) (gpu.Model, error) { return models.LoadTFGenerator(path, opts) }
 		default:
 			continue
 		}
@@ -124,6 +133,11 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 			return nil, fmt.Errorf("model %s: %w", models.TaggerModelName, err)
 		}
 	}
+	if have[models.GeneratorModelName] {
+		if t.Generator, err = models.NewManagedGenerator(ctx, m, models.GeneratorModelName); err != nil {
+			return nil, fmt.Errorf("model %s: %w", models.GeneratorModelName, err)
+		}
+	}
 	if have[models.FilterModelName] {
 		t.Filter = &models.OnDemandFilter{Models: m, Name: models.FilterModelName}
 	}
@@ -141,12 +155,18 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 	if t.Tagger == nil && o.Tagger == "on" {
 		return nil, fmt.Errorf("--tagger on: %s", why("tagger"))
 	}
+	if t.Generator == nil && o.Generator == "on" {
+		return nil, fmt.Errorf("generator on: %s", why("generator"))
+	}
 	if log != nil {
 		if t.Encoder == nil && o.Embedder == "auto" {
 			log.Info("the trained encoder is not in use; the LSA embedding serves", "reason", why("encoder"))
 		}
 		if t.Tagger == nil && o.Tagger == "auto" && want["tagger"] {
 			log.Info("the statute tagger is not in use", "reason", why("tagger"))
+		}
+		if t.Generator != nil {
+			log.Info("the generator serves", "model", t.Generator.Name(), "context", t.Generator.MaxContext())
 		}
 	}
 	return t, nil
@@ -259,6 +279,11 @@ func CheckModelConfig(o ModelConfig) error {
 	case "auto", "on", "off":
 	default:
 		return fmt.Errorf("--tagger %q: want auto, on or off", o.Tagger)
+	}
+	switch o.Generator {
+	case "", "auto", "on", "off":
+	default:
+		return fmt.Errorf("generator %q: want auto, on or off", o.Generator)
 	}
 	if o.BudgetBytes < 0 || o.Threads < 0 {
 		return errors.New("--model-budget and --tf-threads cannot be negative")

@@ -3,6 +3,9 @@ package service
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lawbot-kr/lawbot/advice"
@@ -105,5 +108,54 @@ func TestStateModelsPolicy(t *testing.T) {
 	}
 	if len(found) != 1 || found[0].Name != models.LSAModelName || !found[0].Resident || found[0].Path != models.LSAPath(dir) {
 		t.Errorf("without an encoder: %+v, want the LSA alone, resident", found)
+	}
+}
+
+// The generator in the offline report: a SavedModel at STATE/models/generator.v1 is listed on
+// TensorFlow and resident; "on" without a generator that can serve stops the load; a wrong
+// setting is refused.
+func TestStateModelsGenerator(t *testing.T) {
+	dir := t.TempDir()
+	gen := models.SavedModelDir(dir, models.GeneratorModelName)
+	if err := os.MkdirAll(gen, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(gen, "saved_model.pb"), []byte("pb"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ReportModels(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Models) != 1 {
+		t.Fatalf("models %+v, want the generator alone", r.Models)
+	}
+	if row := r.Models[0]; row.Name != models.GeneratorModelName || row.Backend != gpu.BackendTensorFlow || !row.Resident ||
+		row.Bytes != 2 || row.Path != gen || row.Available != TensorFlowAvailable() {
+		t.Errorf("generator row %+v", row)
+	}
+
+	saved := TensorFlowAvailable
+	TensorFlowAvailable = func() bool { return false }
+	defer func() { TensorFlowAvailable = saved }()
+	if _, err := LoadModels(context.Background(), dir, ModelConfig{Embedder: "lsa", Tagger: "off", Generator: "on"}, nil); err == nil ||
+		!strings.Contains(err.Error(), "generator on") {
+		t.Errorf("generator on without TensorFlow: %v", err)
+	}
+	m, err := LoadModels(context.Background(), dir, ModelConfig{Embedder: "lsa", Tagger: "off"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Generator != nil {
+		t.Error("a generator without TensorFlow")
+	}
+	m.Close()
+	for _, g := range []string{"", "auto", "on", "off"} {
+		if err := CheckModelConfig(ModelConfig{Embedder: "auto", Tagger: "auto", Generator: g}); err != nil {
+			t.Errorf("generator %q: %v", g, err)
+		}
+	}
+	if err := CheckModelConfig(ModelConfig{Embedder: "auto", Tagger: "auto", Generator: "gpt"}); err == nil {
+		t.Error("generator \"gpt\" accepted")
 	}
 }
