@@ -36,7 +36,7 @@ func TestTFGeneratorUnderManager(t *testing.T) {
 		t.Fatalf("generator %v", m.Generator)
 	}
 	for _, s := range m.Manager.Status() {
-		if s.Name == models.GeneratorModelName && (!s.Resident || !s.Loaded || s.Backend != "tensorflow") {
+		if s.Name == models.GeneratorModelName && (!s.Resident || !s.Loaded || s.Backend != "tensorflow" || s.Bytes < 100<<20) {
 			t.Errorf("generator status %+v, want resident and loaded on TensorFlow", s)
 		}
 	}
@@ -52,7 +52,8 @@ func TestTFGeneratorUnderManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Models) != 1 || r.Models[0].Name != models.GeneratorModelName || !r.Models[0].Resident || !r.Models[0].Available {
+	if len(r.Models) != 1 || r.Models[0].Name != models.GeneratorModelName || !r.Models[0].Resident || !r.Models[0].Available ||
+		r.Models[0].Bytes < 100<<20 {
 		t.Errorf("report %+v", r.Models)
 	}
 }
