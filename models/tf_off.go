@@ -82,3 +82,30 @@ var (
 	_ encoderModel = (*TFEncoder)(nil)
 	_ taggerModel  = (*TFTagger)(nil)
 )
+
+// TFGenerator is the TensorFlow generator (unavailable in this build).
+type TFGenerator struct{}
+
+// LoadTFGenerator returns ErrTensorFlowUnavailable in a build without the `tensorflow` tag.
+func LoadTFGenerator(dir string, opt TFOptions) (*TFGenerator, error) {
+	return nil, ErrTensorFlowUnavailable
+}
+
+// LoadTFGeneratorWith returns ErrTensorFlowUnavailable in a build without the `tensorflow` tag.
+func LoadTFGeneratorWith(dir string, opt TFOptions, lim GeneratorLimits) (*TFGenerator, error) {
+	return nil, ErrTensorFlowUnavailable
+}
+
+func (g *TFGenerator) Generate(ctx context.Context, prompt string, opt GenerateOptions, emit func(piece string) error) (GenerateStats, error) {
+	return GenerateStats{}, ErrTensorFlowUnavailable
+}
+func (g *TFGenerator) CountTokens(text string) int { return 0 }
+func (g *TFGenerator) MaxContext() int             { return 0 }
+func (g *TFGenerator) Name() string                { return "" }
+func (g *TFGenerator) Dir() string                 { return "" }
+func (g *TFGenerator) Bytes() int64                { return 0 }
+func (g *TFGenerator) Devices() []Device           { return nil }
+func (g *TFGenerator) Tokenizer() *SentencePiece   { return nil }
+func (g *TFGenerator) Close() error                { return nil }
+
+var _ generatorModel = (*TFGenerator)(nil)

@@ -276,6 +276,9 @@ func graphOutput(g *tf.Graph, name string) (tf.Output, error) {
 // dirBytes is the size on disk of the files under dir.
 func dirBytes(dir string) int64 {
 	var n int64
+	if root, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = root // a model linked into the state counts the files it links to
+	}
 	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() {
 			if fi, err := d.Info(); err == nil {

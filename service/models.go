@@ -30,24 +30,26 @@ type ModelConfig struct {
 	// are there, else the LSA), encoder (required), or lsa.
 	Embedder string
 	// Tagger: auto (the statute tagger when it and TensorFlow are there), on (required), off.
-	Tagger      string
+	Tagger string
 	BudgetBytes int64
 	IdleTimeout time.Duration
 	Threads     int // TensorFlow intra-op threads; 0: one per core
-	// Generator writes the answer: extractive (the grounded composer) or tf (the language model
-	// in STATE/models/generator.v1, through TensorFlow; tf:NAME names another model directory
-	// under STATE/models).
+	// Generator writes the answer: extractive or "" (the grounded composer; the generator is not
+	// loaded), tf (the language model in STATE/models/generator.v1, through TensorFlow, required),
+	// or tf:NAME (the model in STATE/models/NAME.v1 instead, e.g. a fine-tuned one).
 	Generator string
 }
 
 // Models are the models in use, every one held through the residency manager as its policy
-// says (models.Policy): the encoder resident, the tagger and the filter on demand, the LSA
-// resident while it serves the dense side. Each call on a model acquires it for that call.
+// says (models.Policy): the encoder and the generator resident, the tagger and the filter on
+// demand, the LSA resident while it serves the dense side. Each call on a model acquires it for
+// that call.
 type Models struct {
-	Manager *gpu.Manager
-	Encoder *models.ManagedEncoder // nil when the trained encoder does not serve
-	Tagger  *models.ManagedTagger  // nil when the statute tagger does not serve
-	Filter  *models.OnDemandFilter // nil when the state has no filter
+	Manager   *gpu.Manager
+	Encoder   *models.ManagedEncoder   // nil when the trained encoder does not serve
+	Tagger    *models.ManagedTagger    // nil when the statute tagger does not serve
+	Generator *models.ManagedGenerator // nil when the generator does not serve
+	Filter    *models.OnDemandFilter   // nil when the state has no filter
 	// lsa is the state's LSA file, registered once the dense side turns out to use it (ManageLSA).
 	lsa *StateModel
 	dev gpu.Devices
@@ -72,6 +74,15 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 	if err != nil {
 		return nil, err
 	}
+	genName, err := GeneratorModel(o.Generator)
+	if err != nil {
+		return nil, err
+	}
+	if genName != "" && genName != models.GeneratorModelName {
+		if found, err = withGenerator(found, models.SavedModelDir(stateDir, genName)); err != nil {
+			return nil, err
+		}
+	}
 	devs := gpu.Discover(ModelDevices)
 	m := gpu.NewManager(gpu.Options{BudgetBytes: o.BudgetBytes, IdleTimeout: o.IdleTimeout, Devices: devs, Logger: log})
 	t := &Models{Manager: m, dev: devs}
@@ -86,7 +97,8 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 	}
 	// The tagger is loaded when asked for, or by default when the ranking gives it weight.
 	want := map[string]bool{models.EncoderModelName: o.Embedder != "lsa",
-		models.TaggerModelName: o.Tagger == "on" || (o.Tagger == "auto" && advice.DefaultParams().Tagger > 0)}
+		models.TaggerModelName:    o.Tagger == "on" || (o.Tagger == "auto" && advice.DefaultParams().Tagger > 0),
+		models.GeneratorModelName: genName != ""}
 	have := map[string]bool{}
 	for _, sm := range found {
 		spec := gpu.Spec{Name: sm.Name, Backend: sm.Backend, Device: devs.For(sm.Backend), Resident: sm.Resident, Bytes: sm.Bytes}
@@ -107,6 +119,9 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 			spec.Load = withTokenizer(sm.Path, func(path string, tok *models.Tokenizer) (gpu.Model, error) {
 				return models.LoadTFTagger(path, tok, opts)
 			})
+		case sm.Name == models.GeneratorModelName:
+			path := sm.Path // the generator carries its own tokeniser (tokenizer.model)
+			spec.Load = func(context.Context) (gpu.Model, error) { return models.LoadTFGenerator(path, opts) }
 		default:
 			continue
 		}
@@ -129,6 +144,11 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 			return nil, fmt.Errorf("model %s: %w", models.TaggerModelName, err)
 		}
 	}
+	if have[models.GeneratorModelName] {
+		if t.Generator, err = models.NewManagedGenerator(ctx, m, models.GeneratorModelName); err != nil {
+			return nil, fmt.Errorf("model %s: %w", models.GeneratorModelName, err)
+		}
+	}
 	if have[models.FilterModelName] {
 		t.Filter = &models.OnDemandFilter{Models: m, Name: models.FilterModelName}
 	}
@@ -146,12 +166,18 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 	if t.Tagger == nil && o.Tagger == "on" {
 		return nil, fmt.Errorf("--tagger on: %s", why("tagger"))
 	}
+	if t.Generator == nil && genName != "" {
+		return nil, fmt.Errorf("--generator %s: %s", o.Generator, why(genName))
+	}
 	if log != nil {
 		if t.Encoder == nil && o.Embedder == "auto" {
 			log.Info("the trained encoder is not in use; the LSA embedding serves", "reason", why("encoder"))
 		}
 		if t.Tagger == nil && o.Tagger == "auto" && want["tagger"] {
 			log.Info("the statute tagger is not in use", "reason", why("tagger"))
+		}
+		if t.Generator != nil {
+			log.Info("the generator serves", "model", t.Generator.Name(), "context", t.Generator.MaxContext())
 		}
 	}
 	return t, nil
@@ -286,4 +312,21 @@ func GeneratorModel(choice string) (string, error) {
 		return choice[3:], nil
 	}
 	return "", fmt.Errorf("--generator %q: want extractive, tf or tf:NAME", choice)
+}
+
+// withGenerator puts the model at dir in the generator's place (--generator tf:NAME).
+func withGenerator(found []StateModel, dir string) ([]StateModel, error) {
+	n, ok, err := ModelSize(dir, gpu.BackendTensorFlow)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("--generator: no model at %s (%v)", dir, err)
+	}
+	place, _ := models.PlacementOf(models.GeneratorModelName)
+	gen := StateModel{Name: models.GeneratorModelName, Backend: place.Backend, Resident: place.Resident, Path: dir, Bytes: n}
+	out := []StateModel{gen}
+	for _, m := range found {
+		if m.Name != models.GeneratorModelName {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }

@@ -3,6 +3,9 @@ package service
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lawbot-kr/lawbot/advice"
@@ -105,5 +108,64 @@ func TestStateModelsPolicy(t *testing.T) {
 	}
 	if len(found) != 1 || found[0].Name != models.LSAModelName || !found[0].Resident || found[0].Path != models.LSAPath(dir) {
 		t.Errorf("without an encoder: %+v, want the LSA alone, resident", found)
+	}
+}
+
+// The generator in the offline report: a SavedModel at STATE/models/generator.v1 is listed on
+// TensorFlow and resident; --generator tf without a generator that can serve stops the load, as
+// does tf:NAME without STATE/models/NAME.v1; a wrong setting is refused.
+func TestStateModelsGenerator(t *testing.T) {
+	// Linked into the state, as CI links its cached conversion: the size is the files'.
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(elsewhere, "saved_model.pb"), []byte("pb"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gen := models.SavedModelDir(dir, models.GeneratorModelName)
+	if err := os.MkdirAll(filepath.Dir(gen), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, gen); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ReportModels(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Models) != 1 {
+		t.Fatalf("models %+v, want the generator alone", r.Models)
+	}
+	if row := r.Models[0]; row.Name != models.GeneratorModelName || row.Backend != gpu.BackendTensorFlow || !row.Resident ||
+		row.Bytes != 2 || row.Path != gen || row.Available != TensorFlowAvailable() {
+		t.Errorf("generator row %+v", row)
+	}
+
+	saved := TensorFlowAvailable
+	TensorFlowAvailable = func() bool { return false }
+	defer func() { TensorFlowAvailable = saved }()
+	if _, err := LoadModels(context.Background(), dir, ModelConfig{Embedder: "lsa", Tagger: "off", Generator: "tf"}, nil); err == nil ||
+		!strings.Contains(err.Error(), "--generator tf") {
+		t.Errorf("--generator tf without TensorFlow: %v", err)
+	}
+	if _, err := LoadModels(context.Background(), dir, ModelConfig{Embedder: "lsa", Tagger: "off", Generator: "tf:tuned"}, nil); err == nil ||
+		!strings.Contains(err.Error(), "tuned.v1") {
+		t.Errorf("--generator tf:tuned without STATE/models/tuned.v1: %v", err)
+	}
+	m, err := LoadModels(context.Background(), dir, ModelConfig{Embedder: "lsa", Tagger: "off"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Generator != nil {
+		t.Error("a generator without TensorFlow")
+	}
+	m.Close()
+	for _, g := range []string{"", "extractive", "tf", "tf:generator-ft"} {
+		if err := CheckModelConfig(ModelConfig{Embedder: "auto", Tagger: "auto", Generator: g}); err != nil {
+			t.Errorf("generator %q: %v", g, err)
+		}
+	}
+	for _, g := range []string{"gpt", "tf:", "tf:../x", "on"} {
+		if err := CheckModelConfig(ModelConfig{Embedder: "auto", Tagger: "auto", Generator: g}); err == nil {
+			t.Errorf("generator %q accepted", g)
+		}
 	}
 }

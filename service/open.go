@@ -102,6 +102,9 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	s.Pipeline = advice.NewPipeline(r, nil)
+	if trained.Generator != nil { // --generator tf: the language model writes the answer
+		s.Pipeline.Generator = trained.Generator
+	}
 	status("putting the trained models to work (the first time, encoding the corpus)")
 	if err := UseModels(ctx, s.Pipeline, trained, cfg.VectorStore, cfg.Stdout, cfg.Stderr); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/internal/fixture"
 
 	"github.com/lawbot-kr/lawbot/models"
@@ -51,3 +52,7 @@ func TestOpen(t *testing.T) {
 	}
 	svc.Close()
 }
+
+// The generator slot is typed by the answer stage's interface: the managed TensorFlow generator
+// fits it (checked here at compile time, so the wiring in Open cannot drift from it).
+var _ advice.TextGenerator = (*models.ManagedGenerator)(nil)

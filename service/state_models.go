@@ -64,8 +64,13 @@ func ModelSize(path, backend string) (int64, bool, error) {
 	if _, err := os.Stat(filepath.Join(path, "saved_model.pb")); err != nil {
 		return 0, false, nil
 	}
+	// A model linked into the state (a symlink to a directory elsewhere) counts its files.
+	root, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return 0, false, err
+	}
 	var total int64
-	err = filepath.WalkDir(path, func(_ string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}

@@ -112,8 +112,9 @@ func TestSelect(t *testing.T) {
 	for _, c := range []struct {
 		only, want, err string
 	}{
-		{"", "filter,encoder,tagger", ""},
-		{" ", "filter,encoder,tagger", ""},
+		{"", "filter,encoder,tagger,generator", ""},
+		{" ", "filter,encoder,tagger,generator", ""},
+		{"generator,filter", "filter,generator", ""},
 		{"tagger, filter", "filter,tagger", ""},
 		{"encoder,,encoder", "encoder", ""},
 		{"filter,nosuch", "", `unknown model "nosuch"`},

@@ -183,12 +183,15 @@ func findTFPython(ctx context.Context) (string, error) {
 }
 
 // findTrainScript finds training/train.py ($LAWBOT_TRAINING, else ./training).
-func findTrainScript() (string, error) {
+func findTrainScript() (string, error) { return findScript("train.py") }
+
+// findScript finds a script of training/ ($LAWBOT_TRAINING, else ./training).
+func findScript(name string) (string, error) {
 	dir := os.Getenv(ScriptDirEnv)
 	if dir == "" {
 		dir = "training"
 	}
-	path := filepath.Join(dir, "train.py")
+	path := filepath.Join(dir, name)
 	if _, err := os.Stat(path); err != nil {
 		return "", fmt.Errorf("%w: %s not found (run lawbot train from the repository root, or set $%s)", errTFUnavailable, path, ScriptDirEnv)
 	}

@@ -46,6 +46,7 @@ var trainers = []Trainer{
 	{"filter", "the legal-question filter (logistic regression over character n-grams and morphemes)", TrainFilter},
 	{"encoder", "the TensorFlow dual encoder (training/train.py on lawbot train export)", tfTrainer("encoder")},
 	{"tagger", "the TensorFlow statute tagger (training/train.py on lawbot train export)", tfTrainer("tagger")},
+	{"generator", "the TensorFlow generator: Gemma 3 270M converted from its PyPI GGUF (training/gemma_convert.py)", TrainGenerator},
 }
 
 // Trainers lists every model this package trains, in the order they are trained.

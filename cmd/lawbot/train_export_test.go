@@ -54,7 +54,7 @@ func TestTrainSkipsTFWithoutPython(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
-	for _, want := range []string{"filter: trained", "encoder: skipped", "tagger: skipped", "make setup"} {
+	for _, want := range []string{"filter: trained", "encoder: skipped", "tagger: skipped", "generator: skipped", "make setup"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
