@@ -50,11 +50,20 @@ func evalAnswers(opt evalOptions, stdout, stderr io.Writer) error {
 	row := func(name string, mean, spread float64, format string) {
 		fmt.Fprintf(stdout, "  %-34s "+format+" ± "+format+"\n", name, mean, spread)
 	}
-	row("cites ≥ 1 gold article", m.CitesGold, s.CitesGold, "%.3f")
-	row("citation precision", m.Precision, s.Precision, "%.3f")
+	none := func(name, why string) { fmt.Fprintf(stdout, "  %-34s —  (%s)\n", name, why) }
+	if m.WithGold > 0 {
+		row("cites ≥ 1 gold article", m.CitesGold, s.CitesGold, "%.3f")
+		row("citation precision", m.Precision, s.Precision, "%.3f")
+	} else {
+		none("cites ≥ 1 gold article", "no expert answer here cites an article")
+	}
 	row("unflagged wrong citations", m.UnflaggedWrong, s.UnflaggedWrong, "%.0f")
-	row("ROUGE-L (characters)", m.RougeL, s.RougeL, "%.3f")
-	row("character-bigram F1", m.BigramF1, s.BigramF1, "%.3f")
+	if m.WithExpert > 0 {
+		row("ROUGE-L (characters)", m.RougeL, s.RougeL, "%.3f")
+		row("character-bigram F1", m.BigramF1, s.BigramF1, "%.3f")
+	} else {
+		none("ROUGE-L, bigram F1", "no expert text to compare with")
+	}
 	row("prompt echo rate", m.EchoRate, s.EchoRate, "%.3f")
 	row("fallback to extractive", m.FallbackRate, s.FallbackRate, "%.3f")
 	if m.TokensPerSec > 0 {
