@@ -33,8 +33,7 @@ in place (the weights stay frozen; rank x (640 + 1,024) + rank x (640 + 256) num
 train, 0.37M at rank 8). Every layer adapts a little, where last-layers training would leave the
 first layers blind to the instruction format; and the update merges exactly into the converter's
 fused qkv matrix, so the exported model costs nothing extra at inference. The price is a backward
-pass through all 18 layers (last-N would stop early), which is the smaller cost here: the output
-projection over the 262k-token vocabulary dominates each step either way.
+pass through all 18 layers, where last-N training would stop at layer 18 - N.
 
 Loss: cross-entropy on the target tokens only (the answer and the closing <eos>); the prompt's
 positions are masked out, and the mean is over the target tokens of the whole accumulated batch
@@ -73,6 +72,20 @@ i.e. the JSON's "layout" with {instruction}, {question} and {evidence} substitut
 5. The target is the expert answer, trimmed (its line breaks kept), tokenised on its own and
    followed by <eos>: exactly what generation after the prompt's tokens produces. Generation
    stops at <eos> or at any of "stop".
+
+Figures (a short CPU run, 2 shared cores, the real model and qa.jsonl: 2,585 training and 305
+held-out examples after 29 whose question alone overflowed 384 tokens; losses on a fixed 48 of
+each; --max-steps 50 --batch-size 2 --grad-accum 4 --max-len 384 --lr 3e-4 --warmup-steps 5
+--eval-examples 48 --matmul-dtype bfloat16, i.e. 400 sequences, 15 % of an epoch): held-out loss
+2.188 -> 2.084 nats per target token, training probe 1.952 -> 1.873; 13.2 s per optimizer step
+(8 sequences; bfloat16 matmuls run a step in ~40 % of float32's time, losses equal to 0.002);
+945 s in all with the export. Only 3 of the 2,919 expert answers cite (by number) an article in
+statutes.jsonl; most cite laws the corpus lacks, so the evidence is mostly the neighbour Q&A.
+After 50 steps the model answers instead of echoing the evidence (as the base model does) but
+greedy decoding loops: a full run belongs on a GPU, e.g. --epochs 3 --max-len 1024
+--min-target 256 --batch-size 8 --grad-accum 2 --rank 16 --alpha 32 --lr 2e-4 --warmup-steps 30
+--precedents 5000 --eval-examples 0 (about 480 steps; tensorflow[and-cuda]==2.18.1 in place of
+tensorflow-cpu).
 """
 
 import argparse

@@ -133,6 +133,14 @@ def test_split_deterministic_and_disjoint(data):
     assert found >= len(qa) - 2
     first = next(e for e in a_train + a_eval if e["question"] == QA[0]["question"])
     assert [i["kind"] for i in first["evidence"]] == ["article", "article", "qa"]
+    # Precedents: 판시사항 + the articles they cite -> 판결요지, split by case number.
+    prec = {"case_no": "2016다235411", "holding": "임대차의 의의", "summary": "  차임 약정이 요소이다. ",
+            "cited_statutes": ["민법 제618조", "민법 제9999조", "없는법 제1조"]}
+    p_train, p_eval = ft.build_examples(qa, index, seed=2, eval_fraction=0.3, precedents=[prec])
+    (p,) = [e for e in p_train + p_eval if e["key"] == "prec:2016다235411"]
+    assert p["question"] == "임대차의 의의" and p["target"] == "차임 약정이 요소이다."
+    assert [(i["law"], i["article"]) for i in p["evidence"]] == [("민법", "제618조")]
+    assert (p in p_eval) == ft.is_heldout("prec:2016다235411", 2, 0.3)
 
 
 def test_loss_masks_the_prompt(tf, template):
@@ -208,11 +216,11 @@ def test_merged_export_equals_adapted_model(tf, trained):
     assert np.abs(want - base).max() > 1e-2  # the adapters matter
     merged = ft.merged_weights(cfg, t.w, t.lora)
     assert merged["blk.0.attn_k.weight"] is t.w["blk.0.attn_k.weight"]
-    model = gc.make_generator(tf, cfg, merged, max_context=48)
+    model = gc.make_generator(tf, cfg, merged, max_context=160)
     tokens, scores, types_ = tiny_vocab()
     with tempfile.TemporaryDirectory() as out:
         meta, _ = gc.export_generator(tf, model, cfg, out, gc.tokenizer_model(tokens, scores, types_, cfg),
-                                      {"package": "tiny"}, 48, "float32", golden_tokens=4,
+                                      {"package": "tiny"}, 160, "float32", golden_tokens=4,
                                       extra_meta={"fine_tune": {"rank": 4}}, extra_files={"prompt.json": b"{}"})
         d = os.path.join(out, gc.NAME)
         assert meta["fine_tune"] == {"rank": 4}
