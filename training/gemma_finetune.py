@@ -78,7 +78,7 @@ held-out examples after 29 whose question alone overflowed 384 tokens; losses on
 each; --max-steps 50 --batch-size 2 --grad-accum 4 --max-len 384 --lr 3e-4 --warmup-steps 5
 --eval-examples 48 --matmul-dtype bfloat16, i.e. 400 sequences, 15 % of an epoch): held-out loss
 2.188 -> 2.084 nats per target token, training probe 1.952 -> 1.873; 13.2 s per optimizer step
-(8 sequences; bfloat16 matmuls run a step in ~40 % of float32's time, losses equal to 0.002);
+(8 sequences; bfloat16 matmuls run a step in ~40 % of float32's time, losses within 0.003);
 945 s in all with the export. Only 3 of the 2,919 expert answers cite (by number) an article in
 statutes.jsonl; most cite laws the corpus lacks, so the evidence is mostly the neighbour Q&A.
 After 50 steps the model answers instead of echoing the evidence (as the base model does) but
