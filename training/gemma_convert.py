@@ -520,14 +520,17 @@ def saved_model_checksum(d):
     return h.hexdigest()
 
 
-def encode_prompts(tokenizer_path, prompts, bos):
+def encode_prompts(tokenizer, prompts, bos):
     """Prompt ids with Python's SentencePiece (the reference the Go tokeniser must equal), or None
-    when sentencepiece is not installed."""
+    when sentencepiece is not installed. tokenizer: a tokenizer.model path or its bytes."""
     try:
         import sentencepiece as spm
     except ImportError:
         return None
-    sp = spm.SentencePieceProcessor(model_file=tokenizer_path)
+    if isinstance(tokenizer, bytes):
+        sp = spm.SentencePieceProcessor(model_proto=tokenizer)
+    else:
+        sp = spm.SentencePieceProcessor(model_file=tokenizer)
     return [[bos] + sp.encode(p) for p in prompts]
 
 
@@ -572,6 +575,83 @@ def configure_threads(tf, threads):
         pass  # TensorFlow already started in this process (a test): keep its settings
 
 
+def source_of(path):
+    """model.json's "source": the pinned package and the GGUF file (whose sha256 was checked)."""
+    return {"package": PACKAGE, "version": PACKAGE_VERSION, "file": os.path.basename(path), "sha256": SHA256}
+
+
+def export_generator(tf, model, cfg, out, tokenizer, source, max_context, prefill_dtype,
+                     golden_tokens=GOLDEN_TOKENS, bench_figures=False, extra_meta=None, extra_files=None):
+    """Write a generator made by make_generator to OUT/generator/ (through OUT/generator.tmp, so a
+    failed export leaves the previous one): the SavedModel with its prefill and decode signatures,
+    tokenizer.model (tokenizer: its serialised bytes), golden.json (when sentencepiece is
+    installed), model.json (extra_meta's keys added after the standard ones), and extra_files
+    ({name: bytes}) beside them. The converter and gemma_finetune.py both export through here.
+    Returns (model.json's dict, golden or None)."""
+    t = time.time()
+    final = os.path.join(out, NAME)
+    tmp = final + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    tok_path = os.path.join(tmp, "tokenizer.model")
+    for name, data in [("tokenizer.model", tokenizer)] + sorted((extra_files or {}).items()):
+        with open(os.path.join(tmp, name), "wb") as f:
+            f.write(data)
+    prompts_ids = encode_prompts(tok_path, GOLDEN_PROMPTS, cfg.bos)
+    tf.saved_model.save(model, tmp, signatures={"prefill": model.prefill, "decode": model.decode})
+    log("saved model written in %.1fs" % (time.time() - t))
+
+    loaded = tf.saved_model.load(tmp)
+    golden = None
+    if prompts_ids is not None:
+        pre, dec = loaded.signatures["prefill"], loaded.signatures["decode"]
+        golden = {"bos": cfg.bos, "eos": cfg.eos, "tokens": golden_tokens, "decoding": "greedy",
+                  "tokenizer": [{"text": t, "ids": ids[1:]} for t, ids in
+                                zip(TOKENIZER_SAMPLES, encode_prompts(tok_path, TOKENIZER_SAMPLES, cfg.bos))],
+                  "cases": [{"prompt": p, "ids": ids, "greedy": greedy(pre, dec, ids, golden_tokens, cfg.eos)}
+                            for p, ids in zip(GOLDEN_PROMPTS, prompts_ids)]}
+        for c in golden["cases"]:
+            log("golden: %s -> %s" % (c["prompt"], c["greedy"]))
+        with open(os.path.join(tmp, "golden.json"), "w", encoding="utf-8") as f:
+            json.dump(golden, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+    figures = bench(loaded, cfg) if bench_figures else None
+    if figures:
+        log("bench: prefill of %d tokens %.2fs; decode %.1f tokens/s"
+            % (figures["prefill_tokens"], figures["prefill_seconds"], figures["decode_tokens_per_second"]))
+    del loaded
+
+    meta = {
+        "name": NAME, "version": MODEL_VERSION, "architecture": "gemma3",
+        "source": source,
+        "max_context": max_context, "vocab": cfg.vocab, "dim": cfg.dim, "layers": cfg.layers,
+        "heads": cfg.heads, "kv_heads": cfg.kv_heads, "head_dim": cfg.head_dim, "ffn": cfg.ffn,
+        "sliding_window": cfg.window, "rope_base_local": cfg.local_base, "rope_base_global": cfg.global_base,
+        "bos": cfg.bos, "eos": cfg.eos, "unk": cfg.unk, "pad": cfg.pad, "add_bos": True,
+        "prefill_dtype": prefill_dtype,
+        "cache": {"shape": [max_context, cfg.layers, 2, cfg.kv_heads, cfg.head_dim], "dtype": "float32",
+                  "layout": "position, layer, key/value, kv head, head dim"},
+        "signatures": {
+            "prefill": {"inputs": {"token_ids": "int32 [1, T]"}, "outputs": {"logits": "float32 [1, vocab]", "cache": "float32"}},
+            "decode": {"inputs": {"token_id": "int32 [1, 1]", "cache": "float32", "position": "int32 []"},
+                       "outputs": {"logits": "float32 [1, vocab]", "cache": "float32"}},
+        },
+        "tokenizer": "tokenizer.model",
+        "saved_model_sha256": saved_model_checksum(tmp),
+        "tensorflow": tf.__version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    meta.update(extra_meta or {})
+    if figures:
+        meta["bench"] = figures
+    with open(os.path.join(tmp, "model.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    shutil.rmtree(final, ignore_errors=True)
+    os.rename(tmp, final)
+    return meta, golden
+
+
 def convert(args):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     t0 = time.time()
@@ -590,79 +670,19 @@ def convert(args):
     if args.max_context > cfg.context_length:
         raise SystemExit("--max-context %d exceeds the model's %d" % (args.max_context, cfg.context_length))
 
-    final = os.path.join(args.out, NAME)
-    tmp = final + ".tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    tok_path = os.path.join(tmp, "tokenizer.model")
-    with open(tok_path, "wb") as f:
-        f.write(tokenizer_model(tokens, scores, types, cfg))
-    prompts_ids = encode_prompts(tok_path, GOLDEN_PROMPTS, cfg.bos)
-
-    t = time.time()
+    tokenizer = tokenizer_model(tokens, scores, types, cfg)
     model = make_generator(tf, cfg, weights, args.max_context, args.prefill_dtype)
-    keras_report = None
+    extra = {}
     if args.check_keras:
-        if prompts_ids is None:
+        check_ids = encode_prompts(tokenizer, GOLDEN_PROMPTS + CHECK_PROMPTS, cfg.bos)
+        if check_ids is None:
             raise SystemExit("--check-keras needs sentencepiece to encode its prompts")
-        check_ids = encode_prompts(tok_path, GOLDEN_PROMPTS + CHECK_PROMPTS, cfg.bos)
-        keras_report = check_keras(tf, cfg, weights, model, check_ids, args.golden_tokens)
+        extra["keras_hub_check"] = check_keras(tf, cfg, weights, model, check_ids, args.golden_tokens)
     del weights
-    tf.saved_model.save(model, tmp, signatures={"prefill": model.prefill, "decode": model.decode})
-    save_seconds = time.time() - t
-    log("saved model written in %.1fs" % save_seconds)
-    del model
-
-    loaded = tf.saved_model.load(tmp)
-    golden = None
-    if prompts_ids is not None:
-        pre, dec = loaded.signatures["prefill"], loaded.signatures["decode"]
-        golden = {"bos": cfg.bos, "eos": cfg.eos, "tokens": args.golden_tokens, "decoding": "greedy",
-                  "tokenizer": [{"text": t, "ids": ids[1:]} for t, ids in
-                                zip(TOKENIZER_SAMPLES, encode_prompts(tok_path, TOKENIZER_SAMPLES, cfg.bos))],
-                  "cases": [{"prompt": p, "ids": ids, "greedy": greedy(pre, dec, ids, args.golden_tokens, cfg.eos)}
-                            for p, ids in zip(GOLDEN_PROMPTS, prompts_ids)]}
-        for c in golden["cases"]:
-            log("golden: %s -> %s" % (c["prompt"], c["greedy"]))
-        with open(os.path.join(tmp, "golden.json"), "w", encoding="utf-8") as f:
-            json.dump(golden, f, ensure_ascii=False, indent=1)
-            f.write("\n")
-    figures = bench(loaded, cfg) if args.bench else None
-    if figures:
-        log("bench: prefill of %d tokens %.2fs; decode %.1f tokens/s"
-            % (figures["prefill_tokens"], figures["prefill_seconds"], figures["decode_tokens_per_second"]))
-    del loaded
-
-    meta = {
-        "name": NAME, "version": MODEL_VERSION, "architecture": "gemma3",
-        "source": {"package": PACKAGE, "version": PACKAGE_VERSION, "file": os.path.basename(path), "sha256": SHA256},
-        "max_context": args.max_context, "vocab": cfg.vocab, "dim": cfg.dim, "layers": cfg.layers,
-        "heads": cfg.heads, "kv_heads": cfg.kv_heads, "head_dim": cfg.head_dim, "ffn": cfg.ffn,
-        "sliding_window": cfg.window, "rope_base_local": cfg.local_base, "rope_base_global": cfg.global_base,
-        "bos": cfg.bos, "eos": cfg.eos, "unk": cfg.unk, "pad": cfg.pad, "add_bos": True,
-        "prefill_dtype": args.prefill_dtype,
-        "cache": {"shape": [args.max_context, cfg.layers, 2, cfg.kv_heads, cfg.head_dim], "dtype": "float32",
-                  "layout": "position, layer, key/value, kv head, head dim"},
-        "signatures": {
-            "prefill": {"inputs": {"token_ids": "int32 [1, T]"}, "outputs": {"logits": "float32 [1, vocab]", "cache": "float32"}},
-            "decode": {"inputs": {"token_id": "int32 [1, 1]", "cache": "float32", "position": "int32 []"},
-                       "outputs": {"logits": "float32 [1, vocab]", "cache": "float32"}},
-        },
-        "tokenizer": "tokenizer.model",
-        "saved_model_sha256": saved_model_checksum(tmp),
-        "tensorflow": tf.__version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    if keras_report is not None:
-        meta["keras_hub_check"] = keras_report
-    if figures:
-        meta["bench"] = figures
-    with open(os.path.join(tmp, "model.json"), "w", encoding="utf-8") as f:
-        json.dump(meta, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-    shutil.rmtree(final, ignore_errors=True)
-    os.rename(tmp, final)
-    log("generator: saved %s in %.1fs (peak RSS %.0f MB)" % (final, time.time() - t0, peak_rss_mb()))
+    meta, golden = export_generator(tf, model, cfg, args.out, tokenizer, source_of(path), args.max_context,
+                                    args.prefill_dtype, args.golden_tokens, args.bench, extra)
+    log("generator: saved %s in %.1fs (peak RSS %.0f MB)"
+        % (os.path.join(args.out, NAME), time.time() - t0, peak_rss_mb()))
     return meta, golden
 
 
