@@ -166,7 +166,7 @@ func (w *answerWriter) flush() {
 }
 
 // promptLabels are the prompt's own markers; an answer that writes them is reciting the prompt.
-var promptLabels = []string{"[근거]", "조문 1.", "판례 1.", "상담 1.", "질문:", "답변:"}
+var promptLabels = []string{"질문:", "근거:", "답변:", "[상담 사례]", "[판례 "}
 
 // echoesPrompt reports an answer that recites its prompt: it writes the prompt's labels, or most
 // of it (60 % of its 10-character runs, once it has 40 characters) is copied from the prompt.

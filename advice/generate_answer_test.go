@@ -157,7 +157,7 @@ func TestGeneratedAnswerStreamsAndIsChecked(t *testing.T) {
 	if flagged != 2 {
 		t.Errorf("%d sentences flagged, want 2", flagged)
 	}
-	if !strings.Contains(gen.prompt, "질문: "+leaseQuestion) || !strings.HasSuffix(gen.prompt, "답변:") {
+	if !strings.Contains(gen.prompt, "질문: "+leaseQuestion) || !strings.HasSuffix(gen.prompt, "답변:\n") {
 		t.Errorf("the prompt does not end with the question and the answer label:\n%s", gen.prompt)
 	}
 }
@@ -176,7 +176,7 @@ func TestGeneratedAnswerFallsBack(t *testing.T) {
 		failure  bool // counted as the generator's failure
 		maxTaken int  // pieces the model may write before it is stopped (0: no bound)
 	}{
-		{"prompt echo", &scriptedGenerator{pieces: []string{"[근거]\n조문 1. ", "「주택임대차보호법」 제3조", "…", "…"}}, FallbackEcho, false, false, 1},
+		{"prompt echo", &scriptedGenerator{pieces: []string{"근거:\n- ", "「주택임대차보호법」 제3조", "…", "…"}}, FallbackEcho, false, false, 1},
 		{"a loop after a good start", &scriptedGenerator{pieces: append([]string{good}, strings.SplitAfter(loop, " ")...)}, FallbackRepetition, true, false, 10},
 		{"too little", &scriptedGenerator{pieces: []string{"네."}}, FallbackTooShort, false, false, 0},
 		{"busy", &scriptedGenerator{err: models.ErrModelBusy}, FallbackBusy, false, true, 0},
@@ -214,7 +214,7 @@ func TestGeneratedAnswerFallsBack(t *testing.T) {
 			if got := streamed(evs); got != a.Text {
 				t.Errorf("after the reset the stream reads %q, the answer is %q", got, a.Text)
 			}
-			if strings.Contains(streamedAll(evs), "[근거]") {
+			if strings.Contains(streamedAll(evs), "근거:") {
 				t.Error("the echoed prompt reached the person")
 			}
 			if tt.maxTaken > 0 && tt.gen.written > tt.maxTaken {

@@ -40,7 +40,7 @@ positions are masked out, and the mean is over the target tokens of the whole ac
 (--batch-size sequences per micro-batch, --grad-accum micro-batches per optimizer step). AdamW
 with warm-up and a linear decay to a tenth, gradients clipped to a global norm of --clip.
 
-The prompt (training/generator_prompt.json holds the strings; the Go answer stage reads the same
+The prompt (advice/prompt.json holds the strings; the Go answer stage reads the same
 file and must build the same text; this module's format_prompt and fit_prompt are the reference):
 
     {instruction}
@@ -103,7 +103,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gemma_convert as gc  # noqa: E402
 
-TEMPLATE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "generator_prompt.json")
+# The template lives beside the Go answer stage, which embeds it (advice/prompt.json).
+TEMPLATE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "advice", "prompt.json")
 
 
 def parse_args(argv=None):

@@ -71,7 +71,7 @@ def data():
 
 
 def test_prompt_format(template):
-    """The exact text the Go side must build from generator_prompt.json."""
+    """The exact text the Go side must build from advice/prompt.json."""
     ev = [{"kind": "article", "law": "민법", "article": "제618조", "title": "임대차의 의의",
            "text": "임대차는\n  차임을 약정한다."},
           {"kind": "article", "law": "근로기준법", "article": "제36조", "title": "", "text": "금품 청산"},
@@ -255,3 +255,13 @@ def test_train_loop(tf, template, data):
     args.max_len = 40  # no prompt fits: refused, not trained on nothing
     with pytest.raises(SystemExit):
         ft.train(tf, cfg, tiny_weights(cfg), CharTokenizer(), template, train_ex, eval_ex, args)
+
+
+def test_prompt_golden_shared_with_go(template):
+    """advice/testdata/prompt_golden.json: prompts the Go answer stage must build byte for byte."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "advice", "testdata", "prompt_golden.json")
+    with open(path, encoding="utf-8") as f:
+        golden = json.load(f)
+    assert golden["cases"]
+    for c in golden["cases"]:
+        assert ft.format_prompt(template, c["question"], c["items"]) == c["want"], c["name"]
