@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/internal/fixture"
 	"github.com/lawbot-kr/lawbot/models"
 )
 
@@ -55,5 +57,71 @@ func TestTFGeneratorUnderManager(t *testing.T) {
 	if len(r.Models) != 1 || r.Models[0].Name != models.GeneratorModelName || !r.Models[0].Resident || !r.Models[0].Available ||
 		r.Models[0].Bytes < 100<<20 {
 		t.Errorf("report %+v", r.Models)
+	}
+}
+
+// TestTFGeneratedAnswer: the deposit question through the whole pipeline with the real
+// generator (serve --generator tf) on the fixture state. What the 270M model writes is its own,
+// so the test holds what must be true either way: a generated answer streamed in many pieces
+// that add up to it, names its model, and reports its speed; or the extractive answer with a
+// known reason, after ANSWER_RESET when generated text had been shown. No citation is ever shown
+// as checked unless it is in the corpus and the evidence.
+func TestTFGeneratedAnswer(t *testing.T) {
+	src := os.Getenv("LAWBOT_GENERATOR_DIR")
+	if src == "" {
+		t.Skip("LAWBOT_GENERATOR_DIR not set (python training/gemma_convert.py --out D; then D/generator)")
+	}
+	dir := fixture.StateDir(t)
+	if err := os.MkdirAll(models.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(src, models.SavedModelDir(dir, models.GeneratorModelName)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	svc, err := Open(ctx, Config{StateDir: dir, VectorStore: "none", NoFilter: true,
+		Models: ModelConfig{Embedder: "lsa", Tagger: "off", Generator: "tf"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if svc.Pipeline.Generator == nil {
+		t.Fatal("--generator tf: no generator in the pipeline")
+	}
+	var deltas []string
+	resets := 0
+	var text strings.Builder
+	res, err := svc.Pipeline.Advise(ctx, "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요. 어떻게 해야 하나요?", func(e advice.Event) {
+		switch e.Stage {
+		case advice.StageAnswerDelta:
+			deltas = append(deltas, e.Delta)
+			text.WriteString(e.Delta)
+		case advice.StageAnswerReset:
+			resets++
+			text.Reset()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Answer
+	t.Logf("generator %s, fallback %q, %d deltas, %d resets: %s", a.Generator, a.Fallback, len(deltas), resets, a.Text)
+	if a.Fallback == "" {
+		if !strings.HasPrefix(a.Generator, "gemma3-270m-tf@") || len(deltas) < 5 || a.Generation == nil || a.Generation.Tokens < 5 {
+			t.Errorf("a generated answer: generator %q, %d deltas, stats %+v", a.Generator, len(deltas), a.Generation)
+		}
+		if strings.TrimSpace(text.String()) != a.Text {
+			t.Errorf("the deltas add up to %q, the answer is %q", text.String(), a.Text)
+		}
+	} else {
+		known := map[string]bool{advice.FallbackEcho: true, advice.FallbackRepetition: true, advice.FallbackTooShort: true, advice.FallbackSlow: true}
+		if a.Generator != "extractive" || !known[a.Fallback] || text.String() != a.Text || resets > 1 {
+			t.Errorf("fallback: generator %q, reason %q, %d resets, stream %q vs answer %q", a.Generator, a.Fallback, resets, text.String(), a.Text)
+		}
+	}
+	for _, c := range a.Citations {
+		if c.Resolved && (c.Statute == nil || (a.Evidence != nil && !a.Evidence[c.ID])) {
+			t.Errorf("citation %s shown as checked: in corpus %v, in evidence %v", c.ID, c.Statute != nil, a.Evidence[c.ID])
+		}
 	}
 }
