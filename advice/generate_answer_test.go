@@ -128,7 +128,7 @@ func TestGeneratedAnswerStreamsAndIsChecked(t *testing.T) {
 		t.Fatal("the test needs 주택임대차보호법 제3조 outside the evidence")
 	}
 	want := map[string]struct{ resolved, inEvidence bool }{
-		"민법 제618조":      {true, true},
+		"민법 제618조":     {true, true},
 		"주택임대차보호법 제3조": {false, false},
 		"없는법 제9조":      {false, false},
 	}

@@ -30,7 +30,7 @@ type ModelConfig struct {
 	// are there, else the LSA), encoder (required), or lsa.
 	Embedder string
 	// Tagger: auto (the statute tagger when it and TensorFlow are there), on (required), off.
-	Tagger string
+	Tagger      string
 	BudgetBytes int64
 	IdleTimeout time.Duration
 	Threads     int // TensorFlow intra-op threads; 0: one per core

@@ -72,4 +72,3 @@ func evalAnswers(opt evalOptions, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
-
