@@ -70,6 +70,13 @@ func (g *scriptedGenerator) Generate(ctx context.Context, prompt string, opt mod
 // the stream's answer events.
 func adviseWith(t *testing.T, gen TextGenerator, tune func(*Params)) (*Result, []Event) {
 	t.Helper()
+	res, evs, _ := adviseOn(t, gen, tune)
+	return res, evs
+}
+
+// adviseOn is adviseWith, returning the pipeline too (its counters).
+func adviseOn(t *testing.T, gen TextGenerator, tune func(*Params)) (*Result, []Event, *Pipeline) {
+	t.Helper()
 	p := NewPipeline(retriever(t), nil)
 	p.Generator = gen
 	if tune != nil {
@@ -84,7 +91,7 @@ func adviseWith(t *testing.T, gen TextGenerator, tune func(*Params)) (*Result, [
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res, evs
+	return res, evs, p
 }
 
 func streamed(evs []Event) string {
@@ -184,17 +191,7 @@ func TestGeneratedAnswerFallsBack(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := NewPipeline(retriever(t), nil)
-			p.Generator = tt.gen
-			var evs []Event
-			res, err := p.Advise(context.Background(), leaseQuestion, func(e Event) {
-				if e.Stage == StageAnswerDelta || e.Stage == StageAnswerReset {
-					evs = append(evs, e)
-				}
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, evs, p := adviseOn(t, tt.gen, nil)
 			a := res.Answer
 			if a.Generator != "extractive" || a.Fallback != tt.reason {
 				t.Fatalf("generator %q fallback %q, want extractive because %q", a.Generator, a.Fallback, tt.reason)

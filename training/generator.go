@@ -99,16 +99,7 @@ func convertGenerator(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	modelsDir := models.Dir(cfg.StateDir)
-	if err := os.MkdirAll(modelsDir, 0o755); err != nil {
-		return err
-	}
-	if stale, _ := filepath.Glob(filepath.Join(modelsDir, "."+name+".tmp-*")); len(stale) > 0 {
-		for _, d := range stale {
-			os.RemoveAll(d)
-		}
-	}
-	tmp, err := os.MkdirTemp(modelsDir, "."+name+".tmp-")
+	tmp, err := scratchDir(cfg.StateDir, name)
 	if err != nil {
 		return err
 	}

@@ -77,17 +77,7 @@ func trainTF(ctx context.Context, name string, opt Config) error {
 	if err := ensureExport(ctx, st, exportDir, stderr); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	modelsDir := models.Dir(opt.StateDir)
-	if err := os.MkdirAll(modelsDir, 0o755); err != nil {
-		return err
-	}
-	// Left by a run that was killed before it could clean up.
-	if stale, _ := filepath.Glob(filepath.Join(modelsDir, "."+name+".tmp-*")); len(stale) > 0 {
-		for _, d := range stale {
-			os.RemoveAll(d)
-		}
-	}
-	tmp, err := os.MkdirTemp(modelsDir, "."+name+".tmp-")
+	tmp, err := scratchDir(opt.StateDir, name)
 	if err != nil {
 		return err
 	}
@@ -288,4 +278,19 @@ func replaceDir(src, dest string) error {
 		return os.RemoveAll(old)
 	}
 	return nil
+}
+
+// scratchDir makes a fresh directory under STATE/models for a model being written, removing
+// those left by runs killed before they could clean up; the model is moved into place from it.
+func scratchDir(stateDir, name string) (string, error) {
+	modelsDir := models.Dir(stateDir)
+	if err := os.MkdirAll(modelsDir, 0o755); err != nil {
+		return "", err
+	}
+	if stale, _ := filepath.Glob(filepath.Join(modelsDir, "."+name+".tmp-*")); len(stale) > 0 {
+		for _, d := range stale {
+			os.RemoveAll(d)
+		}
+	}
+	return os.MkdirTemp(modelsDir, "."+name+".tmp-")
 }

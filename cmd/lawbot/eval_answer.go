@@ -8,22 +8,15 @@ import (
 
 	"github.com/lawbot-kr/lawbot/evaluation"
 	"github.com/lawbot-kr/lawbot/law"
-	"github.com/lawbot-kr/lawbot/service"
 )
 
 func evalAnswers(opt evalOptions, stdout, stderr io.Writer) error {
 	ctx := context.Background()
-	svc, err := service.Open(ctx, service.Config{StateDir: opt.StateDir, VectorStore: opt.VectorStore,
-		Models: opt.Models, NoFilter: true, Stdout: stderr, Stderr: stderr})
+	svc, err := openForEval(ctx, opt, stderr)
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	for _, kv := range opt.Params {
-		if err := svc.Pipeline.Params.Set(kv); err != nil {
-			return err
-		}
-	}
 	st := svc.Pipeline.Retriever.State
 	items := evaluation.AnswerItems(st, law.NewCitationParser(law.NewCatalog(st.Statutes)), opt.N, opt.Seed)
 	source := "Q&A pairs of the corpus, each held out of the search"

@@ -15,18 +15,11 @@ import (
 
 func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 	ctx := context.Background()
-	// The statute ranking alone: every message taken as legal (the filter has its own eval).
-	svc, err := service.Open(ctx, service.Config{StateDir: opt.StateDir, VectorStore: opt.VectorStore,
-		Models: opt.Models, NoFilter: true, Stdout: stderr, Stderr: stderr})
+	svc, err := openForEval(ctx, opt, stderr)
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	for _, kv := range opt.Params {
-		if err := svc.Pipeline.Params.Set(kv); err != nil {
-			return err
-		}
-	}
 	var cases []evaluation.StatuteCase
 	skipped := 0
 	err = law.ReadJSONL(opt.File, law.ReadOptions{OnBad: func(e *law.LineError) {
@@ -88,4 +81,21 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
+}
+
+// openForEval opens the pipeline the API runs, with every message taken as legal (the filter
+// has its own evaluation) and the --param overrides applied.
+func openForEval(ctx context.Context, opt evalOptions, stderr io.Writer) (*service.Service, error) {
+	svc, err := service.Open(ctx, service.Config{StateDir: opt.StateDir, VectorStore: opt.VectorStore,
+		Models: opt.Models, NoFilter: true, Stdout: stderr, Stderr: stderr})
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range opt.Params {
+		if err := svc.Pipeline.Params.Set(kv); err != nil {
+			svc.Close()
+			return nil, err
+		}
+	}
+	return svc, nil
 }
