@@ -139,6 +139,12 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	}, func() float64 {
 		return float64(counter(pipeline.Load(), func(c *advice.Counters) int64 { return c.TaggerFailures.Load() }))
 	}))
+	srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "lawbot_generator_failures_total",
+		Help: "Generations that failed or were refused (busy, prompt too long, too slow); the extractive answer was given instead.",
+	}, func() float64 {
+		return float64(counter(pipeline.Load(), func(c *advice.Counters) int64 { return c.GeneratorFailures.Load() }))
+	}))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

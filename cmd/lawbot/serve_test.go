@@ -183,6 +183,7 @@ func TestServeEndToEnd(t *testing.T) {
 		`lawbot_errors_total{code="REQUEST_TOO_LARGE"} 1`,
 		`lawbot_errors_total{code="EMPTY_QUESTION"} 1`,
 		`lawbot_stage_duration_seconds_count{stage="STATUTES"}`,
+		"lawbot_generator_failures_total 0",
 		"lawbot_ready 1")
 
 	cancel()
