@@ -310,6 +310,9 @@ func TestDecoderRefuses(t *testing.T) {
 	if err != nil || st.Tokens != 1 || st.StopReason != "length" {
 		t.Errorf("a prompt leaving room for one token: %+v, %v", st, err)
 	}
+	if n := f.live.Load(); n != 0 {
+		t.Errorf("%d states live after a refused and a one-token generation", n)
+	}
 	boom := errors.New("gone")
 	d, f = fakeDecoder([]int32{2, 3, 4, 0}, 64, GeneratorLimits{})
 	st, err = d.generate(context.Background(), []int32{1}, GenerateOptions{}, func(string) error { return boom }, nil)
