@@ -65,7 +65,7 @@ func (s generateAnswer) Run(ctx context.Context, req *Request) error {
 	if !ok {
 		return s.fallBack(req, FallbackTooLong, false)
 	}
-	w := &answerWriter{req: req, prompt: prompt.Text}
+	w := &answerWriter{req: req, prompt: compact(prompt.Text)}
 	gctx, cancel := context.WithTimeout(ctx, time.Duration(p.GenTimeoutSeconds)*time.Second)
 	defer cancel()
 	stats, err := s.gen.Generate(gctx, prompt.Text, models.GenerateOptions{
@@ -123,7 +123,7 @@ func (s generateAnswer) fallBack(req *Request, reason string, streamed bool) err
 // (by returning an error) at an echo or a repetition.
 type answerWriter struct {
 	req      *Request
-	prompt   string
+	prompt   string // compacted (compact), as echoesPrompt reads it
 	text     strings.Builder
 	held     int // bytes of text not yet sent
 	streamed bool
@@ -168,24 +168,24 @@ func (w *answerWriter) flush() {
 // promptLabels are the prompt's own markers; an answer that writes them is reciting the prompt.
 var promptLabels = []string{"질문:", "근거:", "답변:", "[상담 사례]", "[판례 "}
 
-// echoesPrompt reports an answer that recites its prompt: it writes the prompt's labels, or most
-// of it (60 % of its 10-character runs, once it has 40 characters) is copied from the prompt.
-func echoesPrompt(text, prompt string) bool {
+// echoesPrompt reports an answer that recites its prompt (given compacted): it writes the
+// prompt's labels, or most of it (60 % of its 10-character runs, once it has 40 characters) is
+// copied from the prompt.
+func echoesPrompt(text, compactPrompt string) bool {
 	for _, l := range promptLabels {
 		if strings.Contains(text, l) {
 			return true
 		}
 	}
-	r := []rune(strings.Join(strings.Fields(text), ""))
+	r := []rune(compact(text))
 	if len(r) < 40 {
 		return false
 	}
-	compact := strings.Join(strings.Fields(prompt), "")
 	const n = 10
 	copied, total := 0, 0
 	for i := 0; i+n <= len(r); i += n / 2 {
 		total++
-		if strings.Contains(compact, string(r[i:i+n])) {
+		if strings.Contains(compactPrompt, string(r[i:i+n])) {
 			copied++
 		}
 	}
@@ -195,7 +195,7 @@ func echoesPrompt(text, prompt string) bool {
 // repeats reports a text stuck in a loop: a 12-character run (spaces aside) that occurs three
 // times, or a sentence of 8 characters or more written twice.
 func repeats(text string) bool {
-	r := []rune(strings.Join(strings.Fields(text), ""))
+	r := []rune(compact(text))
 	const n = 12
 	seen := map[string]int{}
 	for i := 0; i+n <= len(r); i++ {
@@ -239,3 +239,6 @@ func splitKeeping(text string) []string {
 	}
 	return out
 }
+
+// compact is text without white space: copies and loops are found whatever the spacing.
+func compact(text string) string { return strings.Join(strings.Fields(text), "") }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The generator's prompt: the instruction, the question, and the evidence the earlier stages
@@ -37,14 +38,16 @@ type PromptTemplate struct {
 	Stop            []string `json:"stop"`
 }
 
-// DefaultPromptTemplate is the template the generator is served with.
-func DefaultPromptTemplate() PromptTemplate {
+// DefaultPromptTemplate is the template the generator is served with, read once.
+func DefaultPromptTemplate() PromptTemplate { return defaultPromptTemplate() }
+
+var defaultPromptTemplate = sync.OnceValue(func() PromptTemplate {
 	var t PromptTemplate
 	if err := json.Unmarshal(promptJSON, &t); err != nil {
 		panic("advice: prompt.json: " + err.Error()) // embedded at build time; a test reads it
 	}
 	return t
-}
+})
 
 // PromptItem is one piece of evidence: Kind "article" (Law, Article, Title, Text), "qa" (Text:
 // the answer) or "precedent" (CaseNo, Text: the 판시사항).
