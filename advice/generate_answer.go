@@ -177,19 +177,26 @@ func echoesPrompt(text, compactPrompt string) bool {
 			return true
 		}
 	}
-	r := []rune(compact(text))
-	if len(r) < 40 {
+	if utf8.RuneCountInString(compact(text)) < 40 {
 		return false
 	}
+	return copiedFrom(text, compactPrompt)
+}
+
+// copiedFrom reports a text mostly copied from source (given compacted): 60 % of its
+// 10-character runs (spaces aside, taken every 5 characters) occur in source. A text shorter
+// than one run is not.
+func copiedFrom(text, compactSource string) bool {
+	r := []rune(compact(text))
 	const n = 10
 	copied, total := 0, 0
 	for i := 0; i+n <= len(r); i += n / 2 {
 		total++
-		if strings.Contains(compactPrompt, string(r[i:i+n])) {
+		if strings.Contains(compactSource, string(r[i:i+n])) {
 			copied++
 		}
 	}
-	return copied*10 >= total*6
+	return total > 0 && copied*10 >= total*6
 }
 
 // repeats reports a text stuck in a loop: a 12-character run (spaces aside) that occurs three

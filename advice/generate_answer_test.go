@@ -3,12 +3,14 @@ package advice
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/models"
 )
 
@@ -274,5 +276,40 @@ func TestBuildPromptBudget(t *testing.T) {
 		if strings.Contains(strings.TrimPrefix(full.Text, tmpl.Instruction), stop) && !strings.HasPrefix(stop, "\n") {
 			t.Errorf("stop string %q occurs inside the prompt", stop)
 		}
+	}
+}
+
+// Near-duplicate pairs of the corpus (one answer the other's longer or shorter copy) are
+// quoted once; different answers are all quoted, up to promptQA.
+func TestPromptEvidenceSkipsRestatedAnswers(t *testing.T) {
+	const (
+		increase = "올려주지 않아도 됩니다. 임대인의 보증금 증액청구는 약정한 보증금의 증액이 있은 후 1년 이내에는 할 수 없습니다."
+		longer   = increase + " 설사 1년이 지나서 증액을 청구한다 하더라도 20분의 1의 금액을 초과할 수 없습니다."
+		order    = "임대차가 끝난 후 보증금을 돌려받지 못하면 관할 법원에 임차권등기명령을 신청할 수 있습니다."
+		payment  = "보증금반환을 청구하는 지급명령을 신청하거나 소액사건심판을 청구할 수 있습니다."
+	)
+	for _, tc := range []struct {
+		name    string
+		answers []string
+		want    []string
+	}{
+		{"distinct", []string{order, payment, increase}, []string{order, payment}},
+		{"shorter copy after", []string{longer, increase, order}, []string{longer, order}},
+		{"longer copy after", []string{increase, longer, payment}, []string{increase, payment}},
+		{"the same twice", []string{order, order}, []string{order}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := &Result{}
+			for _, a := range tc.answers {
+				res.SimilarQuestions = append(res.SimilarQuestions, QAMatch{QA: &law.QA{Answer: a}})
+			}
+			var got []string
+			for _, it := range PromptEvidence(res) {
+				got = append(got, it.Text)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("quoted %q,\nwant %q", got, tc.want)
+			}
+		})
 	}
 }

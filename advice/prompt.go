@@ -140,8 +140,16 @@ func PromptEvidence(res *Result) []PromptItem {
 		items = append(items, PromptItem{Kind: "article", Law: st.Law, Article: st.Article, Title: st.Title, Text: st.Text, articleID: st.ID()})
 		n++
 	}
-	for _, m := range res.SimilarQuestions[:min(promptQA, len(res.SimilarQuestions))] {
+	var shown []string // the Q&A answers quoted so far, compacted
+	for _, m := range res.SimilarQuestions {
+		if len(shown) == promptQA {
+			break
+		}
+		if restatesAny(m.QA.Answer, shown) {
+			continue // a near-duplicate pair of the corpus: the model would read the same answer twice
+		}
 		items = append(items, PromptItem{Kind: "qa", Text: m.QA.Answer})
+		shown = append(shown, compact(m.QA.Answer))
 	}
 	n = 0
 	for _, m := range res.Precedents {
@@ -154,6 +162,18 @@ func PromptEvidence(res *Result) []PromptItem {
 		}
 	}
 	return items
+}
+
+// restatesAny reports an answer that mostly repeats one of the others (compacted), either way
+// round: the shorter of two near-duplicates is mostly copied from the longer.
+func restatesAny(answer string, others []string) bool {
+	c := compact(answer)
+	for _, o := range others {
+		if copiedFrom(c, o) || copiedFrom(o, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // BuildPrompt writes the prompt for a question from the result so far within budget tokens

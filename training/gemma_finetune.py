@@ -5,7 +5,7 @@ instruction form, and export the result as a drop-in generator directory.
     python training/gemma_finetune.py --data DATA_DIR --out OUT_DIR [--gguf FILE]
         [--rank 8] [--alpha 16] [--max-len 384] [--batch-size 2] [--grad-accum 4]
         [--epochs 1] [--max-steps N] [--lr 2e-4] [--eval-fraction 0.1] [--eval-examples N]
-        [--precedents N] [--qa-neighbours 1] [--seed 1] [--max-context 2048]
+        [--precedents N] [--qa-neighbours 1] [--distractors 0] [--seed 1] [--max-context 2048]
 
 DATA_DIR holds the corpus (qa.jsonl, statutes.jsonl and, with --precedents, precedents.jsonl).
 OUT_DIR/generator/ is what gemma_convert.py writes (the same prefill/decode signatures, cache,
@@ -18,8 +18,15 @@ Examples. Each qa.jsonl pair becomes (question + evidence -> the expert answer).
 built cheaply here, standing in for LawBot's retrieval: the statute articles the expert answer
 cites (「법」 제N조 or 법 제N조, resolved against statutes.jsonl; "같은 법"/"동법" take the previous
 law), then the answers of the --qa-neighbours training-split pairs whose questions share the most
-character bigrams with this one (never the pair itself, never a held-out pair). --precedents N
-adds the first N precedents with both fields as (판시사항 + the articles it cites -> 판결요지).
+character bigrams with this one (never the pair itself, never a held-out pair, never an answer
+that mostly restates this one's: the corpus has near-duplicate pairs). --precedents N adds the
+first N precedents with both fields as (판시사항 + the articles it cites -> 판결요지).
+--distractors N mixes into each example's articles up to N that its expert answer does not cite,
+the best character-bigram matches of its question among the statutes, shuffled: served prompts
+show several retrieved articles, some beside the point, and few Q&A answers cite an article at
+all (the dev set took most that do), so without them the model trains on prompts with no
+articles and meets them first when serving (where the 50- and 150-step fine-tunes began by
+quoting the first one).
 
 Held-out split: by question. A pair is held out when sha256("SEED:qa:" + the question, whitespace
 collapsed) falls in the first --eval-fraction of the hash range (precedents: "SEED:prec:" +
@@ -93,6 +100,7 @@ import hashlib
 import json
 import math
 import os
+import random
 import re
 import sys
 import time
@@ -130,6 +138,8 @@ def parse_args(argv=None):
     p.add_argument("--eval-examples", type=int, default=0,
                    help="held-out (and training-probe) examples the losses run on (0: all held-out)")
     p.add_argument("--precedents", type=int, default=0, help="판시사항 -> 판결요지 pairs to add")
+    p.add_argument("--distractors", type=int, default=0,
+                   help="articles the expert answer does not cite added to each Q&A example's evidence")
     p.add_argument("--qa-neighbours", type=int, default=1, help="Q&A answers added to each example's evidence")
     p.add_argument("--matmul-dtype", default="float32", choices=["float32", "bfloat16"],
                    help="dtype of the layer matmuls while training (the adapters stay float32)")
@@ -283,21 +293,21 @@ def _bigrams(text):
     return {t[i:i + 2] for i in range(len(t) - 1)}
 
 
-def qa_neighbours(questions, pool, k, skip_common=0.1):
-    """For each question, the indices of the k pool questions sharing the most character bigrams
-    (cosine over bigram sets; in a pool of 100 or more, bigrams in more than skip_common of it
-    ignored); fewer when fewer share a bigram; a question never gets itself (the same normalised
-    text)."""
+def bigram_search(queries, docs, k, skip_common=0.1, skip=None):
+    """For each query, the indices of the k docs sharing the most character bigrams with it
+    (cosine over bigram sets; among 100 docs or more, bigrams in more than skip_common of them
+    ignored), best first; fewer when fewer share a bigram. skip(query index, doc index): docs
+    never returned for that query."""
     if k <= 0:
-        return [[] for _ in questions]
-    grams = [_bigrams(questions[i]) for i in pool]
+        return [[] for _ in queries]
+    grams = [_bigrams(d) for d in docs]
     postings = {}
     for j, g in enumerate(grams):
         for b in g:
             postings.setdefault(b, []).append(j)
-    limit = int(skip_common * len(pool)) if len(pool) >= 100 else len(pool)
+    limit = int(skip_common * len(docs)) if len(docs) >= 100 else len(docs)
     out = []
-    for q in questions:
+    for qi, q in enumerate(queries):
         g = _bigrams(q)
         score = {}
         for b in g:
@@ -306,34 +316,73 @@ def qa_neighbours(questions, pool, k, skip_common=0.1):
                 continue
             for j in ps:
                 score[j] = score.get(j, 0) + 1
-        key = collapse(q)
         ranked = sorted(score.items(), key=lambda kv: (-kv[1] / math.sqrt(len(g) * len(grams[kv[0]])), kv[0]))
-        out.append([pool[j] for j, _ in ranked if collapse(questions[pool[j]]) != key][:k])
+        out.append([j for j, _ in ranked if skip is None or not skip(qi, j)][:k])
     return out
 
 
-def build_examples(qa, index, seed, eval_fraction, neighbours=1, precedents=()):
+def qa_neighbours(questions, pool, k, skip_common=0.1):
+    """For each question, the indices of the k pool questions sharing the most character bigrams
+    (bigram_search); a question never gets itself (the same normalised text)."""
+    keys = [collapse(q) for q in questions]
+    found = bigram_search(questions, [questions[i] for i in pool], k, skip_common,
+                          skip=lambda qi, j: keys[pool[j]] == keys[qi])
+    return [[pool[j] for j in js] for js in found]
+
+
+def restates(answer, target, n=10):
+    """Whether answer repeats most of target (60 % of its n-character runs, spaces aside): the
+    corpus holds near-duplicate pairs, and such a neighbour as evidence would teach the model to
+    copy its evidence (the very echo the Go answer stage stops)."""
+    a, t = re.sub(r"\s+", "", answer), re.sub(r"\s+", "", target)
+    runs = [t[i:i + n] for i in range(0, len(t) - n + 1, n // 2)]
+    return bool(runs) and sum(1 for r in runs if r in a) * 10 >= len(runs) * 6
+
+
+def with_distractors(gold, found, n, rng):
+    """The article items of an example: the gold articles (those its expert answer cites) mixed
+    with up to n of the articles found for its question that are not gold, shuffled: LawBot's
+    retrieval shows several articles, some beside the point, and the model is to learn to pick
+    and to write, not to quote whatever comes first."""
+    seen = {(law_key(a["law"]), a["article"]) for a in gold}
+    extra = [r for r in found if (law_key(r["law"]), r["article"]) not in seen][:max(n, 0)]
+    rows = list(gold) + extra
+    if extra:
+        rng.shuffle(rows)
+    return [article_item(a) for a in rows]
+
+
+def build_examples(qa, index, seed, eval_fraction, neighbours=1, precedents=(), distractors=0):
     """(train, held-out) examples: dicts with id, key (the split's group), question, evidence
-    (items) and target."""
+    (items) and target. distractors: articles found for the question (bigram_search over the
+    statutes) that its expert answer does not cite, added to its evidence (with_distractors;
+    the shuffle seeded by the question)."""
     qs = [r["question"] for r in qa]
     held = [is_heldout("qa:" + collapse(q), seed, eval_fraction) for q in qs]
     pool = [i for i in range(len(qa)) if not held[i]]
     near = qa_neighbours(qs, pool, neighbours)
+    rows = sorted(index.values(), key=lambda r: (r["law"], r["article"]))
+    docs = [r["law"] + " " + r.get("title", "") + " " + r["text"] for r in rows]
+    found = bigram_search(qs, docs, distractors + 2) if distractors else [[] for _ in qs]
     train, heldout = [], []
     for i, r in enumerate(qa):
-        ev = [article_item(a) for a in cited_articles(r["answer"], index)]
-        ev += [{"kind": "qa", "text": qa[j]["answer"]} for j in near[i]]
+        rng = random.Random("%d:%s" % (seed, collapse(r["question"])))
+        ev = with_distractors(cited_articles(r["answer"], index), [rows[j] for j in found[i]], distractors, rng)
+        ev += [{"kind": "qa", "text": qa[j]["answer"]} for j in near[i] if not restates(qa[j]["answer"], r["answer"])]
         ex = {"id": "qa:%d" % i, "key": "qa:" + collapse(r["question"]), "question": r["question"],
               "evidence": ev, "target": r["answer"].strip()}
         (heldout if held[i] else train).append(ex)
-    for p in precedents:
+    found = bigram_search([p["holding"] for p in precedents], docs, distractors + 2) if distractors else []
+    for pi, p in enumerate(precedents):
         key = "prec:" + p["case_no"]
-        ev = []
+        gold = []
         for c in p.get("cited_statutes") or []:
             m = re.match(r"(.+?)\s*(제\d+조(?:의\d+)?)$", c)
             row = m and index.get((law_key(m.group(1)), m.group(2)))
             if row:
-                ev.append(article_item(row))
+                gold.append(row)
+        near = [rows[j] for j in found[pi]] if distractors else []
+        ev = with_distractors(gold, near, distractors, random.Random("%d:%s" % (seed, key)))
         ex = {"id": key, "key": key, "question": p["holding"], "evidence": ev, "target": p["summary"].strip()}
         (heldout if is_heldout(key, seed, eval_fraction) else train).append(ex)
     return train, heldout
@@ -648,10 +697,11 @@ def main(argv=None):
     if args.precedents:
         precs = read_jsonl(os.path.join(args.data, "precedents.jsonl"), args.precedents,
                            keep=lambda r: collapse(r.get("holding")) and collapse(r.get("summary")))
-    train_ex, eval_ex = build_examples(qa, index, args.seed, args.eval_fraction, args.qa_neighbours, precs)
-    cited = sum(1 for e in train_ex + eval_ex if any(i["kind"] == "article" for i in e["evidence"]))
-    log("data: %d Q&A pairs (%d with a cited article found in statutes.jsonl), %d precedents: %d train, %d held out"
-        % (len(qa), cited, len(precs), len(train_ex), len(eval_ex)))
+    train_ex, eval_ex = build_examples(qa, index, args.seed, args.eval_fraction, args.qa_neighbours, precs,
+                                       args.distractors)
+    cited = sum(1 for r in qa if cited_articles(r["answer"], index))
+    log("data: %d Q&A pairs (%d citing an article found in statutes.jsonl), %d precedents, %d distractor articles "
+        "per example: %d train, %d held out" % (len(qa), cited, len(precs), args.distractors, len(train_ex), len(eval_ex)))
 
     lora, report = train(tf, cfg, weights, tok, template, train_ex, eval_ex, args)
     with open(args.template, "rb") as f:
@@ -665,6 +715,7 @@ def main(argv=None):
         "seed": args.seed,
         "data": {"qa": {"file": "qa.jsonl", "sha256": gc.sha256_file(qa_path), "pairs": len(qa)},
                  "precedents": len(precs), "qa_neighbours": args.qa_neighbours,
+                 "distractors": args.distractors,
                  "eval_fraction": args.eval_fraction, "split": "sha256(seed:key) by question",
                  "eval_examples_scored": args.eval_examples or report["eval_examples"]},
         "prompt": {"file": "prompt.json", "version": template.get("version"),

@@ -143,6 +143,40 @@ def test_split_deterministic_and_disjoint(data):
     assert (p in p_eval) == ft.is_heldout("prec:2016다235411", 2, 0.3)
 
 
+def test_distractors_mix_found_articles_with_the_gold(data):
+    qa, index = data
+    plain, _ = ft.build_examples(qa, index, seed=2, eval_fraction=0.0)
+    mixed, _ = ft.build_examples(qa, index, seed=2, eval_fraction=0.0, distractors=2)
+    again, _ = ft.build_examples(qa, index, seed=2, eval_fraction=0.0, distractors=2)
+    assert mixed == again  # the shuffle is seeded
+    for p, m in zip(plain, mixed):
+        gold = [(i["law"], i["article"]) for i in p["evidence"] if i["kind"] == "article"]
+        arts = [(i["law"], i["article"]) for i in m["evidence"] if i["kind"] == "article"]
+        # Every gold article stays, at most 2 others join, none twice; Q&A items still come last.
+        assert set(gold) <= set(arts) and len(arts) == len(set(arts)) and len(arts) <= len(gold) + 2
+        kinds = [i["kind"] for i in m["evidence"]]
+        assert kinds == sorted(kinds, key=lambda k: k != "article")
+    # A question about a deposit finds the deposit article though its answer cites none.
+    (deposit,) = [e for e in mixed if e["question"] == "집주인이 보증금을 안 줘요."]
+    assert ("주택임대차보호법", "제3조의3") in [(i.get("law"), i.get("article")) for i in deposit["evidence"]]
+    # Precedents get them too.
+    prec = {"case_no": "2016다235411", "holding": "임대차 보증금 반환", "summary": "반환하여야 한다.",
+            "cited_statutes": ["민법 제618조"]}
+    p_train, _ = ft.build_examples(qa, index, seed=2, eval_fraction=0.0, precedents=[prec], distractors=1)
+    (p,) = [e for e in p_train if e["key"] == "prec:2016다235411"]
+    assert len(p["evidence"]) == 2 and ("민법", "제618조") in [(i["law"], i["article"]) for i in p["evidence"]]
+
+
+def test_restating_neighbour_left_out():
+    answer = "내용증명을 보내고 지급명령을 신청하세요. 그래도 안 되면 소송을 하세요."
+    assert ft.restates(answer + " 덧붙임.", answer)
+    assert not ft.restates("소액사건심판을 이용하세요. 3천만원 이하입니다.", answer)
+    qa = [{"question": "보증금을 못 받았어요 어떻게", "answer": answer},
+          {"question": "보증금을 못 받았어요 어떻게 하죠", "answer": answer}]
+    train, _ = ft.build_examples(qa, {}, seed=1, eval_fraction=0.0)
+    assert all(i["kind"] != "qa" for e in train for i in e["evidence"])
+
+
 def test_loss_masks_the_prompt(tf, template):
     cfg = tiny_config()
     tok = CharTokenizer()
