@@ -8,6 +8,7 @@ import (
 
 	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/internal/testcorpus"
+	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -177,6 +178,33 @@ func TestDenseFailureFallsBackToLexical(t *testing.T) {
 	if got := broken.Counters.DenseFailures.Load(); got != 3 {
 		t.Errorf("failures counted %d, want 3 (one search, then the request's questions and precedents)", got)
 	}
+	if len(res.Degraded) != 1 || res.Degraded[0].Code != DegradedDense {
+		t.Errorf("degraded %+v, want one %s", res.Degraded, DegradedDense)
+	}
+	// An embedder that cannot be reached (a model server down) degrades the same way.
+	unreachable := *r
+	unreachable.Dense = &index.Dense{Embedder: downEncoder{dim: r.Dense.Embedder.Dim()}, Store: r.Dense.Store, Backend: "test"}
+	p := NewPipeline(&unreachable, nil)
+	p.Params.DenseQA, p.Params.DensePrecedents = 0.5, 0.5
+	res, err = p.Advise(ctx, text, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Degraded) != 1 || res.Degraded[0].Code != DegradedDense || len(res.Precedents) == 0 {
+		t.Errorf("embedder down: degraded %+v, %d precedents", res.Degraded, len(res.Precedents))
+	}
+	if res, _ := NewPipeline(&lexical, nil).Advise(ctx, text, nil); len(res.Degraded) != 0 {
+		t.Errorf("nothing failed, yet degraded %+v", res.Degraded)
+	}
+}
+
+// downEncoder is an encoder whose server cannot be reached.
+type downEncoder struct{ dim int }
+
+func (e downEncoder) Dim() int               { return e.dim }
+func (e downEncoder) Embed(string) []float32 { return make([]float32, e.dim) }
+func (e downEncoder) EmbedContext(context.Context, string) ([]float32, error) {
+	return nil, models.ErrModelsUnavailable
 }
 
 func TestQueryEmbeddingReusesTheAnalysis(t *testing.T) {

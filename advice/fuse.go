@@ -48,6 +48,7 @@ func (r *Retriever) denseSearch(ctx context.Context, c *Counters, q Query, kind 
 	if err != nil {
 		if !errors.Is(err, context.Canceled) { // a request that ended is not the store's failure
 			c.denseFailed(r.Dense.Backend, err)
+			degrade(ctx, DegradedDense, "the vector search failed; the results are lexical only")
 		}
 		return nil
 	}

@@ -28,7 +28,9 @@ const (
 	FallbackBusy       = "the generator is busy (MODEL_BUSY)"
 	FallbackTooLong    = "the question and the instructions fill the generator's context"
 	FallbackFailed     = "the generator failed"
-	FallbackSlow       = "the generator took too long"
+	// FallbackUnavailable: no model server could be reached (MODELS_UNAVAILABLE).
+	FallbackUnavailable = "the model servers are unavailable (MODELS_UNAVAILABLE)"
+	FallbackSlow        = "the generator took too long"
 )
 
 // Limits of a generated answer: how much is held back before streaming (to catch a prompt
@@ -78,6 +80,8 @@ func (s generateAnswer) Run(ctx context.Context, req *Request) error {
 	reason := w.stopped
 	switch {
 	case reason != "":
+	case errors.Is(err, models.ErrModelsUnavailable):
+		reason = FallbackUnavailable
 	case errors.Is(err, models.ErrModelBusy):
 		reason = FallbackBusy
 	case errors.Is(err, models.ErrPromptTooLong):
@@ -94,6 +98,7 @@ func (s generateAnswer) Run(ctx context.Context, req *Request) error {
 	if reason != "" {
 		if reason != FallbackEcho && reason != FallbackRepetition && reason != FallbackTooShort {
 			s.counters.GeneratorFailures.Add(1)
+			degrade(ctx, DegradedGenerator, "the language model could not answer ("+reason+"); the answer is extractive")
 		}
 		return s.fallBack(req, reason, w.streamed)
 	}

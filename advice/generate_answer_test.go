@@ -3,6 +3,7 @@ package advice
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -189,6 +190,7 @@ func TestGeneratedAnswerFallsBack(t *testing.T) {
 		{"a loop after a good start", &scriptedGenerator{pieces: append([]string{good}, strings.SplitAfter(loop, " ")...)}, FallbackRepetition, true, false, 10},
 		{"too little", &scriptedGenerator{pieces: []string{"네."}}, FallbackTooShort, false, false, 0},
 		{"busy", &scriptedGenerator{err: models.ErrModelBusy}, FallbackBusy, false, true, 0},
+		{"no model server", &scriptedGenerator{err: fmt.Errorf("pool: %w", models.ErrModelsUnavailable)}, FallbackUnavailable, false, true, 0},
 		{"failed mid-way", &scriptedGenerator{pieces: []string{good}, err: errors.New("session closed")}, FallbackFailed, true, true, 0},
 	}
 	for _, tt := range tests {
@@ -221,6 +223,11 @@ func TestGeneratedAnswerFallsBack(t *testing.T) {
 			}
 			if got := p.Counters.GeneratorFailures.Load(); (got == 1) != tt.failure {
 				t.Errorf("generator failures %d, want counted=%v", got, tt.failure)
+			}
+			// A failure of the model (not its writing) is a coded degradation of the response.
+			degraded := len(res.Degraded) == 1 && res.Degraded[0].Code == DegradedGenerator && strings.Contains(res.Degraded[0].Message, tt.reason)
+			if degraded != tt.failure || (!tt.failure && len(res.Degraded) > 0) {
+				t.Errorf("degraded %+v, want a %s only when the model failed (%v)", res.Degraded, DegradedGenerator, tt.failure)
 			}
 		})
 	}

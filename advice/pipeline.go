@@ -115,12 +115,15 @@ func (p *Pipeline) Advise(ctx context.Context, question string, emit func(Event)
 	if stages == nil {
 		stages = p.StandardStages()
 	}
+	deg := &degradations{}
+	ctx = withDegradations(ctx, deg)
 	for _, s := range stages {
 		d, err := p.runStage(ctx, s, req)
 		if err != nil {
 			return nil, err
 		}
 		res.Timings[s.Name()] = d
+		res.Degraded = deg.snapshot()
 		if s.Name().reportedWhenDone() {
 			out.send(Event{Stage: s.Name(), Result: res})
 		}

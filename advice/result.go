@@ -140,6 +140,8 @@ type Result struct {
 	Statutes         []StatuteMatch
 	Graph            CitationGraph
 	Timings          map[StageName]time.Duration
+	// Degraded are the parts that failed and were worked around (DegradedDense, …), in order.
+	Degraded []Degradation
 }
 
 // Event is one step of a streamed answer: a finished stage (Result holds what is known so far),

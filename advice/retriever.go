@@ -2,6 +2,7 @@ package advice
 
 import (
 	"context"
+	"log/slog"
 	"regexp"
 	"slices"
 
@@ -153,7 +154,11 @@ func (r *Retriever) queryVector(ctx context.Context, q Query) []float32 {
 	var v []float32
 	switch e := r.Dense.Embedder.(type) {
 	case ContextEmbedder:
-		v, _ = e.EmbedContext(ctx, q.Text)
+		var err error
+		if v, err = e.EmbedContext(ctx, q.Text); err != nil && ctx.Err() == nil {
+			slog.Warn("embedding the question failed; lexical results only", "err", err)
+			degrade(ctx, DegradedDense, "the question could not be embedded (the encoder is unavailable); the results are lexical only")
+		}
 	default:
 		if ctx.Done() == nil {
 			v = r.embedQuery(q)

@@ -68,6 +68,7 @@ func (r *Retriever) tagArticles(ctx context.Context, c *Counters, p StatuteParam
 	if err != nil || len(scores) != len(r.tagger.statute) {
 		c.TaggerFailures.Add(1)
 		slog.Warn("statute tagger failed; ranking without it", "err", err, "scores", len(scores))
+		degrade(ctx, DegradedTagger, "the statute tagger failed; the ranking went on without it")
 		return nil
 	}
 	order := make([]int, 0, len(scores))

@@ -58,6 +58,14 @@ func (r *adviceResolver) Timings(ctx context.Context, obj *model.Advice) ([]*mod
 	return timings(obj.Result.Timings), nil
 }
 
+func (r *adviceResolver) Degraded(ctx context.Context, obj *model.Advice) ([]*model.Degradation, error) {
+	out := make([]*model.Degradation, len(obj.Result.Degraded))
+	for i, d := range obj.Result.Degraded {
+		out[i] = &model.Degradation{Code: d.Code, Message: d.Message}
+	}
+	return out, nil
+}
+
 func (r *precedentResolver) Disposition(ctx context.Context, obj *law.Precedent) (*string, error) {
 	return optional(obj.Disposition), nil
 }

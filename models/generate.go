@@ -53,3 +53,8 @@ var ErrModelBusy = errors.New("the generator is busy: its queue is full")
 
 // ErrPromptTooLong is a prompt with no room left in the context for a single generated token.
 var ErrPromptTooLong = errors.New("the prompt fills the generator's context")
+
+// ErrModelsUnavailable is a call no model server could take: none is healthy (all down,
+// ejected or loading). The caller serves without the model (the extractive answer, lexical
+// retrieval) and says so.
+var ErrModelsUnavailable = errors.New("no model server is available")

@@ -265,6 +265,7 @@ type ManagedGenerator struct {
 	model      string
 	maxContext int
 	count      func(string) int
+	tokenize   func(string) []int32 // nil when the model does not give its ids
 }
 
 // NewManagedGenerator acquires the named generator once (loading it if it is not loaded, so
@@ -276,7 +277,11 @@ func NewManagedGenerator(ctx context.Context, res Residency, name string) (*Mana
 		return nil, err
 	}
 	defer release()
-	return &ManagedGenerator{models: res, name: name, model: m.Name(), maxContext: m.MaxContext(), count: m.CountTokens}, nil
+	g := &ManagedGenerator{models: res, name: name, model: m.Name(), maxContext: m.MaxContext(), count: m.CountTokens}
+	if t, ok := m.(interface{ Tokenize(string) []int32 }); ok {
+		g.tokenize = t.Tokenize
+	}
+	return g, nil
 }
 
 // Generate continues prompt on the generator, emitting the text as it comes (see
@@ -296,6 +301,15 @@ func (g *ManagedGenerator) CountTokens(text string) int { return g.count(text) }
 
 // MaxContext is the most tokens a prompt and its continuation may hold together.
 func (g *ManagedGenerator) MaxContext() int { return g.maxContext }
+
+// Tokenize is text's token ids (without the start token); when the model does not give its
+// ids, as many zeros as it has tokens.
+func (g *ManagedGenerator) Tokenize(text string) []int32 {
+	if g.tokenize == nil {
+		return make([]int32, g.count(text))
+	}
+	return g.tokenize(text)
+}
 
 // Name names the model and its version, e.g. "gemma3-270m-tf@9170c1f5a595".
 func (g *ManagedGenerator) Name() string { return g.model }

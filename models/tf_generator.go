@@ -300,6 +300,9 @@ func (g *TFGenerator) promptIDs(prompt string) []int32 {
 // CountTokens is the number of tokens text takes in a prompt (without the BOS).
 func (g *TFGenerator) CountTokens(text string) int { return len(g.tok.Encode(text)) }
 
+// Tokenize is text's token ids (without the BOS).
+func (g *TFGenerator) Tokenize(text string) []int32 { return g.tok.Encode(text) }
+
 // MaxContext is the most tokens a prompt and its continuation may hold together.
 func (g *TFGenerator) MaxContext() int { return g.info.MaxContext }
 

@@ -42,7 +42,9 @@ func New(opts Options) *Server {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", orUnavailable(opts.GraphQL, s.RecordError))
+	if opts.GraphQL != nil || opts.Root == nil { // a model server has a root and no GraphQL
+		mux.Handle("/graphql", orUnavailable(opts.GraphQL, s.RecordError))
+	}
 	if opts.GraphiQL != nil {
 		mux.Handle("/graphiql", opts.GraphiQL)
 	}

@@ -36,8 +36,12 @@ type ModelConfig struct {
 	Threads     int // TensorFlow intra-op threads; 0: one per core
 	// Generator writes the answer: extractive or "" (the grounded composer; the generator is not
 	// loaded), tf (the language model in STATE/models/generator.v1, through TensorFlow, required),
-	// or tf:NAME (the model in STATE/models/NAME.v1 instead, e.g. a fine-tuned one).
+	// or tf:NAME (the model in STATE/models/NAME.v1 instead, e.g. a fine-tuned one), or
+	// openai://HOST:PORT/MODEL (an engine speaking the OpenAI-compatible API, e.g. llama.cpp's
+	// server). With Remote.Servers, tf is the model servers' generator.
 	Generator string
+	// Remote: the model servers to call instead of loading the TensorFlow models here.
+	Remote RemoteConfig
 }
 
 // Models are the models in use, every one held through the residency manager as its policy
@@ -50,6 +54,9 @@ type Models struct {
 	Tagger    *models.ManagedTagger    // nil when the statute tagger does not serve
 	Generator *models.ManagedGenerator // nil when the generator does not serve
 	Filter    *models.OnDemandFilter   // nil when the state has no filter
+	// Remote are the model servers' models (serve --models, --generator openai://…), used in
+	// place of the in-process ones; nil when none are configured.
+	Remote *Remote
 	// lsa is the state's LSA file, registered once the dense side turns out to use it (ManageLSA).
 	lsa *StateModel
 	dev gpu.Devices
@@ -60,6 +67,7 @@ func (t *Models) Close() error {
 	if t == nil {
 		return nil
 	}
+	t.Remote.Close()
 	return t.Manager.Close()
 }
 
@@ -74,9 +82,19 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	genName, err := GeneratorModel(o.Generator)
+	_, _, external, err := OpenAIGenerator(o.Generator)
 	if err != nil {
 		return nil, err
+	}
+	genName := ""
+	if !external {
+		if genName, err = GeneratorModel(o.Generator); err != nil {
+			return nil, err
+		}
+	}
+	remote := len(o.Remote.Servers) > 0
+	if remote && genName != "" && genName != models.GeneratorModelName {
+		return nil, errRemoteName
 	}
 	if genName != "" && genName != models.GeneratorModelName {
 		if found, err = withGenerator(found, models.SavedModelDir(stateDir, genName)); err != nil {
@@ -99,6 +117,12 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 	want := map[string]bool{models.EncoderModelName: o.Embedder != "lsa",
 		models.TaggerModelName:    o.Tagger == "on" || (o.Tagger == "auto" && advice.DefaultParams().Tagger > 0),
 		models.GeneratorModelName: genName != ""}
+	if t.Remote, err = connectRemote(ctx, o, genName != "", want[models.TaggerModelName], log); err != nil {
+		return nil, err
+	}
+	if remote { // the model servers host the TensorFlow models; only the filter and the LSA are here
+		want = map[string]bool{}
+	}
 	have := map[string]bool{}
 	for _, sm := range found {
 		spec := gpu.Spec{Name: sm.Name, Backend: sm.Backend, Device: devs.For(sm.Backend), Resident: sm.Resident, Bytes: sm.Bytes}
@@ -160,13 +184,16 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 			return "no trained " + name + " in " + stateDir + " (lawbot train --only " + name + ")"
 		}
 	}
-	if t.Encoder == nil && o.Embedder == "encoder" {
+	if remote {
+		why = func(name string) string { return "the model servers serve no " + name + " (or none was ready in time)" }
+	}
+	if t.Encoder == nil && o.Embedder == "encoder" && (t.Remote == nil || t.Remote.Encoder == nil) {
 		return nil, fmt.Errorf("--embedder encoder: %s", why("encoder"))
 	}
-	if t.Tagger == nil && o.Tagger == "on" {
+	if t.articleTagger() == nil && o.Tagger == "on" {
 		return nil, fmt.Errorf("--tagger on: %s", why("tagger"))
 	}
-	if t.Generator == nil && genName != "" {
+	if t.TextGenerator() == nil && genName != "" {
 		return nil, fmt.Errorf("--generator %s: %s", o.Generator, why(genName))
 	}
 	if log != nil {
@@ -214,35 +241,32 @@ func UseModels(ctx context.Context, p *advice.Pipeline, t *Models, vectorStore s
 			r.Dense.Embedder = managed
 		}
 	}
-	if t.Tagger != nil {
+	if tg := t.articleTagger(); tg != nil {
 		if p.Params.Tagger == 0 {
 			// Asked for by --tagger on while the default gives it no weight: the setting tuned
 			// on the holding dev set (README, "TensorFlow models").
 			p.Params.Tagger, p.Params.TaggerConfidence = TaggerOnWeight, TaggerOnConfidence
 		}
-		known := r.SetTagger(t.Tagger)
+		known := r.SetTagger(tg)
 		if known == 0 {
 			r.SetTagger(nil)
-			return fmt.Errorf("statute tagger: none of its %d articles is in the state (labels.txt of another corpus?)", len(t.Tagger.Labels()))
+			return fmt.Errorf("statute tagger: none of its %d articles is in the state (labels.txt of another corpus?)", len(tg.Labels()))
 		}
-		fmt.Fprintf(stderr, "statute tagger: %d of its %d articles are in the state\n", known, len(t.Tagger.Labels()))
+		fmt.Fprintf(stderr, "statute tagger: %d of its %d articles are in the state\n", known, len(tg.Labels()))
 	}
-	if t.Encoder == nil || vectorStore == "none" {
-		return nil
-	}
-	version, err := index.EncoderVersion(t.Encoder.Dir())
-	if err != nil {
+	enc, version, err := t.denseEncoder()
+	if err != nil || enc == nil || vectorStore == "none" {
 		return err
 	}
 	if vectorStore == "" || vectorStore == "embedded" {
 		if ok, why := index.EncoderVectorsCurrent(r.State, version); !ok {
 			fmt.Fprintf(stdout, "encoding the corpus with the trained encoder: %s\n", why)
-			if err := index.BuildEncoderVectors(ctx, r.State, t.Encoder, version, stderr); err != nil {
+			if err := index.BuildEncoderVectors(ctx, r.State, enc, version, stderr); err != nil {
 				return err
 			}
 		}
 	}
-	d, err := index.OpenEncoderDense(ctx, r.State, t.Encoder, version, vectorStore, stderr)
+	d, err := index.OpenEncoderDense(ctx, r.State, enc, version, vectorStore, stderr)
 	if err != nil {
 		return err
 	}
@@ -291,8 +315,16 @@ func CheckModelConfig(o ModelConfig) error {
 	default:
 		return fmt.Errorf("--tagger %q: want auto, on or off", o.Tagger)
 	}
-	if _, err := GeneratorModel(o.Generator); err != nil {
+	if _, _, external, err := OpenAIGenerator(o.Generator); err != nil {
 		return err
+	} else if !external {
+		name, err := GeneratorModel(o.Generator)
+		if err != nil {
+			return err
+		}
+		if len(o.Remote.Servers) > 0 && name != "" && name != models.GeneratorModelName {
+			return errRemoteName
+		}
 	}
 	if o.BudgetBytes < 0 || o.Threads < 0 {
 		return errors.New("--model-budget and --tf-threads cannot be negative")
@@ -311,7 +343,7 @@ func GeneratorModel(choice string) (string, error) {
 	case strings.HasPrefix(choice, "tf:") && len(choice) > 3 && !strings.ContainsAny(choice[3:], `/\.`):
 		return choice[3:], nil
 	}
-	return "", fmt.Errorf("--generator %q: want extractive, tf or tf:NAME", choice)
+	return "", fmt.Errorf("--generator %q: want extractive, tf, tf:NAME or openai://HOST:PORT/MODEL", choice)
 }
 
 // withGenerator puts the model at dir in the generator's place (--generator tf:NAME).

@@ -88,7 +88,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}()
 	// The LSA's vectors are opened only when the trained encoder does not replace them.
 	lsaStore := cfg.VectorStore
-	if trained.Encoder != nil {
+	if enc, _, _ := trained.denseEncoder(); enc != nil {
 		lsaStore = "none"
 	}
 	status("loading the state, the indexes, the dictionary and the vector store " + cfg.VectorStore)
@@ -102,8 +102,8 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	s.Pipeline = advice.NewPipeline(r, nil)
-	if trained.Generator != nil { // --generator tf: the language model writes the answer
-		s.Pipeline.Generator = trained.Generator
+	if g := trained.TextGenerator(); g != nil { // --generator tf: the language model writes the answer
+		s.Pipeline.Generator = g
 	}
 	status("putting the trained models to work (the first time, encoding the corpus)")
 	if err := UseModels(ctx, s.Pipeline, trained, cfg.VectorStore, cfg.Stdout, cfg.Stderr); err != nil {

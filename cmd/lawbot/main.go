@@ -18,17 +18,18 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"version":   {"print build information (--json)", runVersion},
-	"ingest":    {"parse the corpus into the state directory", runIngest},
-	"import":    {"convert legalize-kr / precedent-kr markdown into corpus JSONL", runImport},
-	"cite":      {"parse statute citations (--jsonl: {\"raw\":...} lines on stdin)", runCite},
-	"statute":   {`print one article, e.g. lawbot statute "민법 제618조"`, runStatute},
-	"precedent": {"print one precedent, e.g. lawbot precedent 2016다235411", runPrecedent},
-	"eval":      {"run a dev set: --task holding|question|filter", runEval},
-	"train":     {"train the models LawBot learns from the corpus (the legal-question filter)", runTrain},
-	"serve":     {"serve the GraphQL API, GraphiQL, /healthz, /readyz and /metrics (--addr HOST:PORT)", runServe},
-	"bench":     {"load-test a local server: lawbot bench advice --addr URL --n N --c C", runBench},
-	"models":    {"list the state directory's models: backend, device, residency, size (--json, --budget)", runModels},
+	"version":      {"print build information (--json)", runVersion},
+	"ingest":       {"parse the corpus into the state directory", runIngest},
+	"import":       {"convert legalize-kr / precedent-kr markdown into corpus JSONL", runImport},
+	"cite":         {"parse statute citations (--jsonl: {\"raw\":...} lines on stdin)", runCite},
+	"statute":      {`print one article, e.g. lawbot statute "민법 제618조"`, runStatute},
+	"precedent":    {"print one precedent, e.g. lawbot precedent 2016다235411", runPrecedent},
+	"eval":         {"run a dev set: --task holding|question|filter", runEval},
+	"train":        {"train the models LawBot learns from the corpus (the legal-question filter)", runTrain},
+	"serve":        {"serve the GraphQL API, GraphiQL, /healthz, /readyz and /metrics (--addr HOST:PORT; --models URL,… calls model servers)", runServe},
+	"model-server": {"host the TensorFlow models over the OpenAI-compatible API (/v1/completions, /v1/embeddings, …) for lawbot serve --models", runModelServer},
+	"bench":        {"load-test a local server: lawbot bench advice --addr URL --n N --c C", runBench},
+	"models":       {"list the state directory's models: backend, device, residency, size (--json, --budget)", runModels},
 }
 
 // errUsage marks an error already explained by a usage message (exit code 2).

@@ -20,7 +20,7 @@ func modelFlags(fs interface {
 	fs.StringVar(&budget, "model-budget", "", "memory bound for the loaded models (e.g. 2GiB; empty: none)")
 	fs.DurationVar(&o.IdleTimeout, "model-idle", gpu.DefaultIdleTimeout, "on-demand models are released after this long unused")
 	fs.IntVar(&o.Threads, "tf-threads", 0, "TensorFlow threads per op (0: one per core)")
-	fs.StringVar(&o.Generator, "generator", "extractive", "who writes the answer: extractive (the grounded composer), tf (the language model in STATE/models/generator.v1), tf:NAME")
+	fs.StringVar(&o.Generator, "generator", "extractive", "who writes the answer: extractive (the grounded composer), tf (the language model in STATE/models/generator.v1, or the model servers' with --models), tf:NAME, openai://HOST:PORT/MODEL (an OpenAI-compatible engine, e.g. llama.cpp's server)")
 	return func() error {
 		if budget != "" {
 			b, err := parseBytes(budget)

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/lawbot-kr/lawbot/graph"
 	"github.com/lawbot-kr/lawbot/law"
@@ -52,9 +53,18 @@ func parseServeFlags(args []string, stderr io.Writer) (service.ServeConfig, erro
 	fs.BoolVar(&o.LogJSON, "log-json", false, "write logs as JSON lines instead of text")
 	fs.StringVar(&o.VectorStore, "vector-store", "embedded", service.VectorStoreUsage)
 	finishModels := modelFlags(fs, &o.Models)
+	servers := fs.String("models", "", "model servers' base `URLs`, comma-separated (lawbot model-server or any OpenAI-compatible engine): the TensorFlow models run there, not here")
+	fs.StringVar(&o.Models.Remote.CAFile, "models-ca", "", "CA certificate (PEM `file`) the model servers' TLS certificates are checked against")
+	fs.DurationVar(&o.Models.Remote.Wait, "models-wait", 60*time.Second, "how long the start waits for a ready model server (then serves without the models until one is)")
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
+	for _, u := range strings.Split(*servers, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			o.Models.Remote.Servers = append(o.Models.Remote.Servers, u)
+		}
+	}
+	o.Models.Remote.APIKey = os.Getenv("LAWBOT_MODELS_API_KEY")
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "lawbot serve: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()

@@ -42,6 +42,7 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	Advice struct {
 		Answer           func(childComplexity int) int
+		Degraded         func(childComplexity int) int
 		Graph            func(childComplexity int) int
 		Legal            func(childComplexity int) int
 		Precedents       func(childComplexity int, first *int) int
@@ -95,6 +96,11 @@ type ComplexityRoot struct {
 	CitationGraph struct {
 		Edges func(childComplexity int) int
 		Nodes func(childComplexity int) int
+	}
+
+	Degradation struct {
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
 	}
 
 	GraphEdge struct {
@@ -208,6 +214,7 @@ type AdviceResolver interface {
 	Statutes(ctx context.Context, obj *model.Advice, first *int) ([]*model.StatuteMatch, error)
 	Graph(ctx context.Context, obj *model.Advice) (*model.CitationGraph, error)
 	Timings(ctx context.Context, obj *model.Advice) ([]*model.StageTiming, error)
+	Degraded(ctx context.Context, obj *model.Advice) ([]*model.Degradation, error)
 }
 type PrecedentResolver interface {
 	Disposition(ctx context.Context, obj *law.Precedent) (*string, error)
@@ -268,6 +275,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Advice.Answer(childComplexity), true
+	case "Advice.degraded":
+		if e.ComplexityRoot.Advice.Degraded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Advice.Degraded(childComplexity), true
 	case "Advice.graph":
 		if e.ComplexityRoot.Advice.Graph == nil {
 			break
@@ -499,6 +512,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CitationGraph.Nodes(childComplexity), true
+
+	case "Degradation.code":
+		if e.ComplexityRoot.Degradation.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Degradation.Code(childComplexity), true
+	case "Degradation.message":
+		if e.ComplexityRoot.Degradation.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Degradation.Message(childComplexity), true
 
 	case "GraphEdge.from":
 		if e.ComplexityRoot.GraphEdge.From == nil {
@@ -1033,6 +1059,15 @@ type Advice {
   graph: CitationGraph!
   "Milliseconds each stage took."
   timings: [StageTiming!]!
+  "The parts that failed and were worked around (e.g. GENERATOR_UNAVAILABLE: the model servers are down, the answer is extractive; DENSE_UNAVAILABLE: lexical results only), in the order they happened; empty when nothing was."
+  degraded: [Degradation!]!
+}
+
+"One part of the request path that failed and was worked around."
+type Degradation {
+  "DENSE_UNAVAILABLE, TAGGER_UNAVAILABLE or GENERATOR_UNAVAILABLE."
+  code: String!
+  message: String!
 }
 
 type LegalCheck {
@@ -1269,6 +1304,8 @@ func (ec *executionContext) childFields_Advice(ctx context.Context, field graphq
 		return ec.fieldContext_Advice_graph(ctx, field)
 	case "timings":
 		return ec.fieldContext_Advice_timings(ctx, field)
+	case "degraded":
+		return ec.fieldContext_Advice_degraded(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Advice", field.Name)
 }
@@ -1363,6 +1400,16 @@ func (ec *executionContext) childFields_CitationGraph(ctx context.Context, field
 		return ec.fieldContext_CitationGraph_edges(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CitationGraph", field.Name)
+}
+
+func (ec *executionContext) childFields_Degradation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Degradation_code(ctx, field)
+	case "message":
+		return ec.fieldContext_Degradation_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Degradation", field.Name)
 }
 
 func (ec *executionContext) childFields_GraphEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2200,6 +2247,38 @@ func (ec *executionContext) fieldContext_Advice_timings(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Advice_degraded(ctx context.Context, field graphql.CollectedField, obj *model.Advice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Advice_degraded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Advice().Degraded(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Degradation) graphql.Marshaler {
+			return ec.marshalNDegradation2ᚕᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐDegradationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Advice_degraded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Advice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Degradation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AdviceError_code(ctx context.Context, field graphql.CollectedField, obj *model.AdviceError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2959,6 +3038,52 @@ func (ec *executionContext) fieldContext_CitationGraph_edges(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Degradation_code(ctx context.Context, field graphql.CollectedField, obj *model.Degradation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Degradation_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Degradation_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Degradation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Degradation_message(ctx context.Context, field graphql.CollectedField, obj *model.Degradation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Degradation_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Degradation_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Degradation", field, false, false, "String")
 }
 
 func (ec *executionContext) _GraphEdge_from(ctx context.Context, field graphql.CollectedField, obj *model.GraphEdge) (ret graphql.Marshaler) {
@@ -5787,6 +5912,12 @@ func (ec *executionContext) _Advice(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Advice_timings(ctx, field, obj)
 				})
+		case "degraded":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Advice_degraded(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -6092,6 +6223,44 @@ func (ec *executionContext) _CitationGraph(ctx context.Context, sel ast.Selectio
 			}
 		case "edges":
 			out.Values[i] = ec._CitationGraph_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var degradationImplementors = []string{"Degradation"}
+
+func (ec *executionContext) _Degradation(ctx context.Context, sel ast.SelectionSet, obj *model.Degradation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, degradationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Degradation")
+		case "code":
+			out.Values[i] = ec._Degradation_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._Degradation_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7252,6 +7421,30 @@ func (ec *executionContext) marshalNCitationGraph2ᚖgithubᚗcomᚋlawbotᚑkr�
 		return graphql.Null
 	}
 	return ec._CitationGraph(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDegradation2ᚕᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐDegradationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Degradation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDegradation2ᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐDegradation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDegradation2ᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐDegradation(ctx context.Context, sel ast.SelectionSet, v *model.Degradation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Degradation!")
+		return graphql.Null
+	}
+	return ec._Degradation(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {

@@ -75,6 +75,13 @@ type CitationGraph struct {
 	Edges []*GraphEdge `json:"edges"`
 }
 
+// One part of the request path that failed and was worked around.
+type Degradation struct {
+	// DENSE_UNAVAILABLE, TAGGER_UNAVAILABLE or GENERATOR_UNAVAILABLE.
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
 type GraphEdge struct {
 	From string `json:"from"`
 	To   string `json:"to"`

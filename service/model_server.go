@@ -1,0 +1,194 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/lawbot-kr/lawbot/gpu"
+	"github.com/lawbot-kr/lawbot/index"
+	"github.com/lawbot-kr/lawbot/internal/syncio"
+	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/openai"
+	"github.com/lawbot-kr/lawbot/server"
+)
+
+// ModelServerConfig is lawbot model-server: the state whose models it hosts, where it listens,
+// and its limits.
+type ModelServerConfig struct {
+	StateDir string
+	// Addr is HOST:PORT to listen on (port 0: any free port).
+	Addr            string
+	TLSCert, TLSKey string
+	// Generator: tf (STATE/models/generator.v1), tf:NAME, or extractive/"" for none.
+	Generator string
+	// Encoder and Tagger: auto (hosted when the state has them) or off.
+	Encoder, Tagger string
+	BudgetBytes     int64
+	Threads         int
+	MaxBody         int64
+	ShutdownTimeout time.Duration
+	// MaxRunning/MaxWaiting bound embedding and tagging requests (openai.HandlerOptions).
+	MaxRunning, MaxWaiting int
+	LogJSON                bool
+	// OnListen gets the bound address (tests listen on port 0).
+	OnListen       func(net.Addr)
+	Stdout, Stderr io.Writer
+}
+
+// ModelServe hosts the state's TensorFlow models under the residency manager and serves them
+// over the OpenAI-compatible API (package openai), with /healthz at once, /readyz once the
+// resident models are loaded, and /metrics (requests in flight by endpoint, refusals, tokens,
+// decode speed, time to first token, each model's memory). It returns when ctx ends and the
+// requests in flight have finished.
+func ModelServe(ctx context.Context, cfg ModelServerConfig) error {
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
+	stdout, stderr := &syncio.Writer{W: cfg.Stdout}, &syncio.Writer{W: cfg.Stderr}
+	var h slog.Handler = slog.NewTextHandler(stderr, nil)
+	if cfg.LogJSON {
+		h = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(server.NewRedactingHandler(h))
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = 4 << 20 // a batch of texts to embed
+	}
+	var api struct {
+		sync.RWMutex
+		h *openai.Handler
+	}
+	root := func(w http.ResponseWriter, r *http.Request) {
+		api.RLock()
+		h := api.h
+		api.RUnlock()
+		if h == nil {
+			writeLoading(w)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}
+	var mm *gpu.Manager
+	var mmu sync.Mutex
+	srv := server.New(server.Options{
+		Addr:              cfg.Addr,
+		Root:              http.HandlerFunc(root),
+		Models:            gpu.StatusHandler(func() *gpu.Manager { mmu.Lock(); defer mmu.Unlock(); return mm }),
+		MaxBodyBytes:      cfg.MaxBody,
+		Rate:              -1, // its clients are the API servers: no per-IP limit
+		MaxConnsPerClient: -1,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		TLSCert:           cfg.TLSCert,
+		TLSKey:            cfg.TLSKey,
+		Logger:            log,
+	})
+	srv.SetNotReady("loading the models")
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if cfg.OnListen != nil {
+		cfg.OnListen(ln.Addr())
+	}
+	url := baseURL(ln.Addr(), srv.TLS())
+	fmt.Fprintf(stdout, "model server listening on %s (loading; /readyz once the models are loaded)\n", url)
+
+	var loaded struct {
+		sync.Mutex
+		m *Models
+	}
+	defer func() {
+		loaded.Lock()
+		defer loaded.Unlock()
+		loaded.m.Close()
+	}()
+	go func() {
+		start := time.Now()
+		m, served, err := loadServed(ctx, cfg, log)
+		if err != nil {
+			srv.SetNotReady("loading failed: " + err.Error())
+			log.Error("loading the models failed; /readyz stays 503", "err", err)
+			return
+		}
+		loaded.Lock()
+		loaded.m = m
+		loaded.Unlock()
+		handler := openai.NewHandler(served, openai.HandlerOptions{MaxRunning: cfg.MaxRunning, MaxWaiting: cfg.MaxWaiting})
+		srv.MustRegister(handler.Collectors()...)
+		srv.MustRegister(gpu.NewCollector(m.Manager))
+		api.Lock()
+		api.h = handler
+		api.Unlock()
+		mmu.Lock()
+		mm = m.Manager
+		mmu.Unlock()
+		srv.SetReady(true)
+		l := handler.Models()
+		ids := make([]string, len(l.Data))
+		for i, c := range l.Data {
+			ids[i] = c.Lawbot.Kind + " " + c.ID
+		}
+		log.Info("ready", "took", time.Since(start).Round(time.Millisecond), "models", ids)
+		fmt.Fprintf(stdout, "model server ready at %s: %v\n", url, ids)
+	}()
+	return srv.Serve(ctx, ln)
+}
+
+// loadServed loads the models the model server hosts, resident ones first (LoadModels).
+func loadServed(ctx context.Context, cfg ModelServerConfig, log *slog.Logger) (*Models, openai.Served, error) {
+	found, err := StateModels(cfg.StateDir, TensorFlowAvailable())
+	if err != nil {
+		return nil, openai.Served{}, err
+	}
+	has := map[string]bool{}
+	for _, sm := range found {
+		has[sm.Name] = true
+	}
+	mc := ModelConfig{Embedder: "lsa", Tagger: "off", Generator: cfg.Generator, BudgetBytes: cfg.BudgetBytes, Threads: cfg.Threads}
+	if cfg.Encoder != "off" && has[models.EncoderModelName] {
+		mc.Embedder = "encoder"
+	}
+	if cfg.Tagger != "off" && has[models.TaggerModelName] {
+		mc.Tagger = "on"
+	}
+	m, err := LoadModels(ctx, cfg.StateDir, mc, log)
+	if err != nil {
+		return nil, openai.Served{}, err
+	}
+	var s openai.Served
+	if m.Generator != nil {
+		s.Generator = m.Generator
+	}
+	if m.Encoder != nil {
+		v, err := index.EncoderVersion(m.Encoder.Dir())
+		if err != nil {
+			m.Close()
+			return nil, openai.Served{}, err
+		}
+		s.Encoder, s.EncoderID = m.Encoder, models.EncoderModelName+"@"+v
+	}
+	if m.Tagger != nil {
+		s.Tagger, s.TaggerID = m.Tagger, models.TaggerModelName
+	}
+	if s.Generator == nil && s.Encoder == nil && s.Tagger == nil {
+		m.Close()
+		return nil, openai.Served{}, fmt.Errorf("no model to serve in %s (train them, or give --generator tf)", cfg.StateDir)
+	}
+	return m, s, nil
+}
+
+// writeLoading answers a model call that came before the models were loaded: busy, retry.
+func writeLoading(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	w.Write([]byte(`{"error":{"message":"the model server is loading its models","type":"server_busy","code":"MODEL_BUSY"}}` + "\n"))
+}
