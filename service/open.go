@@ -30,6 +30,8 @@ type Config struct {
 	// Warmup answers one question before Open returns, so the first person asking does not pay
 	// for cold caches.
 	Warmup bool
+	// Params override pipeline parameters, name=value (advice.Params.Set), before the warm-up.
+	Params []string
 	// Status, when set, hears what Open is doing ("loading the trained models"), for /readyz.
 	Status func(string)
 	// Log receives notes and warnings; Stdout and Stderr the progress of long steps (encoding the
@@ -102,6 +104,11 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 		return nil, err
 	}
 	s.Pipeline = advice.NewPipeline(r, nil)
+	for _, p := range cfg.Params {
+		if err := s.Pipeline.Params.Set(p); err != nil {
+			return nil, fmt.Errorf("--param: %w", err)
+		}
+	}
 	if g := trained.TextGenerator(); g != nil { // --generator tf: the language model writes the answer
 		s.Pipeline.Generator = g
 	}

@@ -59,6 +59,8 @@ type ServeConfig struct {
 	LogJSON     bool
 	VectorStore string
 	Models      ModelConfig
+	// Params override pipeline parameters, name=value (advice.Params.Set).
+	Params []string
 	// Stdout receives the few lines a person starting the server reads (where it listens, when
 	// it is ready, what loading built); Stderr the logs and the progress bars. Nil: discarded.
 	Stdout, Stderr io.Writer
@@ -218,7 +220,7 @@ func load(ctx context.Context, cfg ServeConfig, srv *server.Server, log *slog.Lo
 	srv.SetNotReady("checking the legal-question filter")
 	ensureFilter(ctx, cfg.StateDir, dataDir, dataErr == nil, log, stdout, stderr)
 	svc, err := Open(ctx, Config{StateDir: cfg.StateDir, State: st, Indexes: ix,
-		VectorStore: cfg.VectorStore, Models: cfg.Models, Warmup: true, Status: srv.SetNotReady,
+		VectorStore: cfg.VectorStore, Models: cfg.Models, Params: cfg.Params, Warmup: true, Status: srv.SetNotReady,
 		Log: log, Stdout: stdout, Stderr: stderr})
 	if err != nil {
 		return nil, err

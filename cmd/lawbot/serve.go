@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/graph"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/server"
@@ -53,6 +54,8 @@ func parseServeFlags(args []string, stderr io.Writer) (service.ServeConfig, erro
 	fs.BoolVar(&o.LogJSON, "log-json", false, "write logs as JSON lines instead of text")
 	fs.StringVar(&o.VectorStore, "vector-store", "embedded", service.VectorStoreUsage)
 	finishModels := modelFlags(fs, &o.Models)
+	var params listFlag
+	fs.Var(&params, "param", "override a pipeline parameter, name=value (repeatable; the names of lawbot eval --param, e.g. gen_max_tokens=64)")
 	servers := fs.String("models", "", "model servers' base `URLs`, comma-separated (lawbot model-server or any OpenAI-compatible engine): the TensorFlow models run there, not here")
 	fs.StringVar(&o.Models.Remote.CAFile, "models-ca", "", "CA certificate (PEM `file`) the model servers' TLS certificates are checked against")
 	fs.DurationVar(&o.Models.Remote.Wait, "models-wait", 60*time.Second, "how long the start waits for a ready model server (then serves without the models until one is)")
@@ -65,6 +68,14 @@ func parseServeFlags(args []string, stderr io.Writer) (service.ServeConfig, erro
 		}
 	}
 	o.Models.Remote.APIKey = os.Getenv("LAWBOT_MODELS_API_KEY")
+	check := advice.DefaultParams()
+	for _, p := range params {
+		if err := check.Set(p); err != nil {
+			fmt.Fprintf(stderr, "lawbot serve: --param: %v\n", err)
+			return o, errUsage
+		}
+	}
+	o.Params = params
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "lawbot serve: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
