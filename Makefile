@@ -81,6 +81,14 @@ test: setup
 	$(GO) test -count=1 ./...
 	@if [ -n "$(TF_READY)" ]; then $(MAKE) --no-print-directory test-tf; fi
 	$(MAKE) --no-print-directory test-abuse
+	@if [ -n "$(TF_READY)" ] && [ -n "$$LAWBOT_GENERATOR_DIR" ]; then $(MAKE) --no-print-directory test-failover; fi
+
+## test-failover: the split deployment for real (deploy/failover_test.go): 2 model servers + 2 API
+## servers (--models) + HAProxy (deploy/haproxy/haproxy.cfg) on loopback, lawbot bench advice
+## through it, kill -9 of one of each mid-run, restart; needs bin/lawbot with TensorFlow, haproxy
+## and LAWBOT_GENERATOR_DIR (~3 min on 2 cores)
+test-failover: build
+	LAWBOT_BIN=$(CURDIR)/bin/lawbot LAWBOT_REQUIRE_FAILOVER=1 $(GO) test -count=1 -v -timeout 15m ./deploy
 
 ## test-abuse: the adversarial suite (test/abuse, build tag `abuse`) against a real lawbot serve
 ## on the fixture corpus: every shape the probe of issue 11 found, with its bound. Run alone,

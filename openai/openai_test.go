@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -431,5 +433,62 @@ func TestReadStreamCut(t *testing.T) {
 		case tc.want == "" && n != 1:
 			t.Errorf("%q: no chunk read", tc.body)
 		}
+	}
+}
+
+// A host name that resolves to several addresses is one replica per address (a headless
+// Service's pods), looked up again with every round of checks.
+func TestPoolResolvesNamesToReplicas(t *testing.T) {
+	h := NewHandler(Served{Generator: &scripted{name: "gemma@1", pieces: []string{"ok"}}}, HandlerOptions{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ready\n") })
+	mux.Handle("/", h)
+	a := httptest.NewServer(mux)
+	defer a.Close()
+	port := a.Listener.Addr().(*net.TCPAddr).Port
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.2:%d", port))
+	if err != nil {
+		t.Skipf("no second loopback address here: %v", err)
+	}
+	b := httptest.NewUnstartedServer(mux)
+	b.Listener.Close()
+	b.Listener = ln
+	b.Start()
+	defer b.Close()
+
+	var addrs atomic.Value
+	addrs.Store([]string{"127.0.0.1", "127.0.0.2"})
+	p, err := NewPool([]string{fmt.Sprintf("http://models.test:%d", port)}, PoolOptions{CheckEvery: 50 * time.Millisecond,
+		LookupHost: func(ctx context.Context, host string) ([]string, error) {
+			if host != "models.test" {
+				return nil, fmt.Errorf("no such host %q", host)
+			}
+			return addrs.Load().([]string), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start(context.Background())
+	defer p.Close()
+	if n := len(p.Replicas()); n != 2 {
+		t.Fatalf("%d replicas for a name with 2 addresses", n)
+	}
+	for range 20 {
+		if _, err := p.Models(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range p.Replicas() {
+		if r.Requests() == 0 {
+			t.Errorf("replica %s got no call of 20", r)
+		}
+	}
+	addrs.Store([]string{"127.0.0.2"})
+	deadline := time.Now().Add(2 * time.Second)
+	for len(p.Replicas()) != 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if rs := p.Replicas(); len(rs) != 1 || rs[0].Addr != fmt.Sprintf("127.0.0.2:%d", port) {
+		t.Errorf("after the name lost an address: %v", rs)
 	}
 }

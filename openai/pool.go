@@ -11,9 +11,11 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +36,8 @@ type PoolOptions struct {
 	CAFile string
 	// APIKey, when set, is sent as "Authorization: Bearer KEY" (external engines may want one).
 	APIKey string
+	// LookupHost resolves a URL's host name (default net.DefaultResolver.LookupHost).
+	LookupHost func(ctx context.Context, host string) ([]string, error)
 	// HealthPath is the readiness check's path (default /readyz, LawBot's model server; other
 	// engines answer /health).
 	HealthPath string
@@ -56,6 +60,9 @@ func (o PoolOptions) withDefaults() PoolOptions {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.LookupHost == nil {
+		o.LookupHost = net.DefaultResolver.LookupHost
+	}
 	if o.HealthPath == "" {
 		o.HealthPath = "/readyz"
 	}
@@ -64,13 +71,25 @@ func (o PoolOptions) withDefaults() PoolOptions {
 
 // Replica is one model server.
 type Replica struct {
-	URL         string // base, e.g. http://10.0.0.5:8081
+	URL string // base, e.g. http://10.0.0.5:8081 or https://lawbot-model-server:8081
+	// Addr is the address dialled when URL's host is a name that resolves to several (a
+	// headless Service: one replica per pod); "" dials URL's host.
+	Addr        string
+	client      *http.Client
 	outstanding atomic.Int64
 	ready       atomic.Bool // the last /readyz check passed
 	mu          sync.Mutex
 	ejected     time.Time // left out until then
 	failures    int       // server errors in a row
 	requests    atomic.Int64
+}
+
+// String names the replica in logs: its URL, and the address it dials when that differs.
+func (r *Replica) String() string {
+	if r.Addr == "" {
+		return r.URL
+	}
+	return r.URL + " (" + r.Addr + ")"
 }
 
 // Outstanding is how many calls are in flight on the replica.
@@ -87,14 +106,19 @@ func (r *Replica) Healthy(now time.Time) bool {
 }
 
 // Pool spreads calls over model server replicas: to the healthy one with the fewest calls in
-// flight (ties at random), checking each on /readyz in the background and ejecting one that
-// fails until it passes again.
+// flight (ties at random), checking each on its readiness path in the background and ejecting
+// one that fails until it passes again. A URL whose host is a name is looked up again on every
+// round of checks, one replica per address (a Kubernetes headless Service lists every ready
+// pod), so that replicas that come and go are balanced over one by one.
 type Pool struct {
+	targets []*url.URL
+	tr      *http.Transport // the template each replica's transport is cloned from
+	o       PoolOptions
+	stop    context.CancelFunc
+	done    chan struct{}
+
+	mu       sync.RWMutex
 	replicas []*Replica
-	http     *http.Client
-	o        PoolOptions
-	stop     context.CancelFunc
-	done     chan struct{}
 }
 
 // NewPool makes a pool over base URLs (http:// or https://); nothing is called until Start.
@@ -116,25 +140,93 @@ func NewPool(urls []string, o PoolOptions) (*Pool, error) {
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	}
-	p := &Pool{http: &http.Client{Transport: tr}, o: o}
+	p := &Pool{tr: tr, o: o}
 	seen := map[string]bool{}
 	for _, raw := range urls {
 		raw = strings.TrimRight(strings.TrimSpace(raw), "/")
 		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			return nil, fmt.Errorf("model server %q: want http://HOST:PORT or https://HOST:PORT", raw)
 		}
 		if seen[raw] {
 			continue
 		}
 		seen[raw] = true
-		p.replicas = append(p.replicas, &Replica{URL: raw})
+		p.targets = append(p.targets, u)
+		if ip := net.ParseIP(u.Hostname()); ip != nil || u.Hostname() == "localhost" {
+			p.replicas = append(p.replicas, p.newReplica(raw, ""))
+		}
 	}
 	return p, nil
 }
 
-// Replicas are the pool's model servers.
-func (p *Pool) Replicas() []*Replica { return p.replicas }
+// newReplica makes a replica with its own connections; addr, when set, is dialled instead of
+// the URL's host (TLS still checks the URL's host name).
+func (p *Pool) newReplica(base, addr string) *Replica {
+	tr := p.tr.Clone()
+	if addr != "" {
+		d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+		tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		}
+	}
+	return &Replica{URL: base, Addr: addr, client: &http.Client{Transport: tr}}
+}
+
+// resolve looks the names among the URLs up again: a replica per address, keeping the state of
+// those already known; a name that does not resolve keeps its replicas of the last time.
+func (p *Pool) resolve(ctx context.Context) {
+	p.mu.RLock()
+	old := p.replicas
+	p.mu.RUnlock()
+	byKey := map[string]*Replica{}
+	for _, r := range old {
+		byKey[r.URL+"|"+r.Addr] = r
+	}
+	var next []*Replica
+	for _, u := range p.targets {
+		base := u.Scheme + "://" + u.Host
+		host, port := u.Hostname(), u.Port()
+		if net.ParseIP(host) != nil || host == "localhost" {
+			if r := byKey[base+"|"]; r != nil {
+				next = append(next, r)
+			}
+			continue
+		}
+		if port == "" {
+			port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+		}
+		lctx, cancel := context.WithTimeout(ctx, p.o.CheckTimeout)
+		addrs, err := p.o.LookupHost(lctx, host)
+		cancel()
+		if err != nil {
+			for _, r := range old {
+				if r.URL == base {
+					next = append(next, r)
+				}
+			}
+			continue
+		}
+		for _, a := range addrs {
+			addr := net.JoinHostPort(a, port)
+			r := byKey[base+"|"+addr]
+			if r == nil {
+				r = p.newReplica(base, addr)
+			}
+			next = append(next, r)
+		}
+	}
+	p.mu.Lock()
+	p.replicas = next
+	p.mu.Unlock()
+}
+
+// Replicas are the pool's model servers now.
+func (p *Pool) Replicas() []*Replica {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return slices.Clone(p.replicas)
+}
 
 // Start checks every replica once (so that the first calls find the ready ones), then keeps
 // checking them until Close or ctx ends.
@@ -163,12 +255,15 @@ func (p *Pool) Close() {
 		p.stop()
 		<-p.done
 	}
-	p.http.CloseIdleConnections()
+	for _, r := range p.Replicas() {
+		r.client.CloseIdleConnections()
+	}
 }
 
 func (p *Pool) checkAll(ctx context.Context) {
+	p.resolve(ctx)
 	var wg sync.WaitGroup
-	for _, r := range p.replicas {
+	for _, r := range p.Replicas() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -186,14 +281,14 @@ func (p *Pool) check(ctx context.Context, r *Replica) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL+p.o.HealthPath, nil)
 	if err == nil {
 		p.authorize(req)
-		if resp, err := p.http.Do(req); err == nil {
+		if resp, err := r.client.Do(req); err == nil {
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 			resp.Body.Close()
 			ok = resp.StatusCode == http.StatusOK
 		}
 	}
 	if was := r.ready.Swap(ok); was != ok {
-		p.o.Logger.Info("model server readiness changed", "replica", r.URL, "ready", ok)
+		p.o.Logger.Info("model server readiness changed", "replica", r.String(), "ready", ok)
 	}
 }
 
@@ -208,7 +303,7 @@ func (p *Pool) pick(tried map[*Replica]bool) *Replica {
 	now := time.Now()
 	var best []*Replica
 	var least int64
-	for _, r := range p.replicas {
+	for _, r := range p.Replicas() {
 		if tried[r] || !r.Healthy(now) {
 			continue
 		}
@@ -247,12 +342,12 @@ func (p *Pool) record(r *Replica, o outcome) {
 		if r.failures >= p.o.FailuresToEject {
 			r.ejected = time.Now().Add(p.o.EjectFor)
 			r.failures = 0
-			p.o.Logger.Warn("model server ejected after errors in a row", "replica", r.URL, "for", p.o.EjectFor)
+			p.o.Logger.Warn("model server ejected after errors in a row", "replica", r.String(), "for", p.o.EjectFor)
 		}
 	case outcomeConnError:
 		r.ejected = time.Now().Add(p.o.EjectFor)
 		r.ready.Store(false) // until a check passes again
-		p.o.Logger.Warn("model server unreachable; ejected", "replica", r.URL, "for", p.o.EjectFor)
+		p.o.Logger.Warn("model server unreachable; ejected", "replica", r.String(), "for", p.o.EjectFor)
 	}
 }
 
@@ -293,7 +388,7 @@ func (p *Pool) do(ctx context.Context, call func(ctx context.Context, r *Replica
 			if last != nil && errors.As(last, &e) {
 				return last // the replicas' own answer (busy, failed)
 			}
-			msg := fmt.Sprintf("no model server is ready (%d configured)", len(p.replicas))
+			msg := fmt.Sprintf("no model server is ready (%d known)", len(p.Replicas()))
 			if last != nil {
 				msg += "; the last one tried: " + last.Error()
 			}
@@ -316,7 +411,7 @@ func (p *Pool) do(ctx context.Context, call func(ctx context.Context, r *Replica
 		if !again || (retry != nil && !retry()) {
 			return err
 		}
-		p.o.Logger.Info("model call failed; trying another replica", "replica", r.URL, "err", err)
+		p.o.Logger.Info("model call failed; trying another replica", "replica", r.String(), "err", err)
 	}
 }
 
@@ -345,7 +440,7 @@ func (p *Pool) send(ctx context.Context, r *Replica, path string, in any) (*http
 	}
 	req.Header.Set("Content-Type", "application/json")
 	p.authorize(req)
-	resp, err := p.http.Do(req)
+	resp, err := r.client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +474,7 @@ func (p *Pool) Models(ctx context.Context) (ModelList, error) {
 			return err
 		}
 		p.authorize(req)
-		resp, err := p.http.Do(req)
+		resp, err := r.client.Do(req)
 		if err != nil {
 			return err
 		}
@@ -396,14 +491,14 @@ func (p *Pool) Models(ctx context.Context) (ModelList, error) {
 func (p *Pool) WaitReady(ctx context.Context) error {
 	for {
 		now := time.Now()
-		for _, r := range p.replicas {
+		for _, r := range p.Replicas() {
 			if r.Healthy(now) {
 				return nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return &Error{Code: CodeUnavailable, Message: fmt.Sprintf("no model server became ready (%d configured): %v", len(p.replicas), ctx.Err())}
+			return &Error{Code: CodeUnavailable, Message: fmt.Sprintf("no model server became ready (%d known): %v", len(p.Replicas()), ctx.Err())}
 		case <-time.After(p.o.CheckEvery / 2):
 		}
 		p.checkAll(ctx)
