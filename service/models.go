@@ -13,6 +13,7 @@ import (
 	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/models"
+	"github.com/lawbot-kr/lawbot/openai"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -325,6 +326,13 @@ func CheckModelConfig(o ModelConfig) error {
 		if len(o.Remote.Servers) > 0 && name != "" && name != models.GeneratorModelName {
 			return errRemoteName
 		}
+	}
+	if len(o.Remote.Servers) > 0 { // the URLs and the CA file, checked before anything starts
+		p, err := openai.NewPool(o.Remote.Servers, openai.PoolOptions{CAFile: o.Remote.CAFile})
+		if err != nil {
+			return fmt.Errorf("--models: %w", err)
+		}
+		p.Close()
 	}
 	if o.BudgetBytes < 0 || o.Threads < 0 {
 		return errors.New("--model-budget and --tf-threads cannot be negative")

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -61,6 +63,9 @@ type ServeConfig struct {
 	Models      ModelConfig
 	// Params override pipeline parameters, name=value (advice.Params.Set).
 	Params []string
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client (per-client
+	// limits); none: the remote address is the client.
+	TrustedProxies []netip.Prefix
 	// Stdout receives the few lines a person starting the server reads (where it listens, when
 	// it is ready, what loading built); Stderr the logs and the progress bars. Nil: discarded.
 	Stdout, Stderr io.Writer
@@ -127,6 +132,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		TLSKey:            cfg.TLSKey,
 		Logger:            log,
 		OnShutdown:        gql.Shutdown,
+		ClientKey:         clientKey(cfg.TrustedProxies),
 	})
 	srv.SetNotReady("loading")
 	srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -272,4 +278,13 @@ func baseURL(addr net.Addr, tls bool) string {
 		host = "localhost"
 	}
 	return scheme + "://" + net.JoinHostPort(host, port) + "/"
+}
+
+// clientKey is how the per-client limits name a client: behind trusted proxies, the address
+// they forward; else the remote address (nil: the server's default).
+func clientKey(trusted []netip.Prefix) func(*http.Request) string {
+	if len(trusted) == 0 {
+		return nil
+	}
+	return server.ForwardedClient(trusted)
 }

@@ -54,6 +54,7 @@ func parseServeFlags(args []string, stderr io.Writer) (service.ServeConfig, erro
 	fs.BoolVar(&o.LogJSON, "log-json", false, "write logs as JSON lines instead of text")
 	fs.StringVar(&o.VectorStore, "vector-store", "embedded", service.VectorStoreUsage)
 	finishModels := modelFlags(fs, &o.Models)
+	trustedProxies := fs.String("trusted-proxies", "", "comma-separated proxy `CIDRs` (e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For names the client the per-client limits count (HAProxy, an ingress in front)")
 	var params listFlag
 	fs.Var(&params, "param", "override a pipeline parameter, name=value (repeatable; the names of lawbot eval --param, e.g. gen_max_tokens=64)")
 	servers := fs.String("models", "", "model servers' base `URLs`, comma-separated (lawbot model-server or any OpenAI-compatible engine): the TensorFlow models run there, not here")
@@ -76,6 +77,11 @@ func parseServeFlags(args []string, stderr io.Writer) (service.ServeConfig, erro
 		}
 	}
 	o.Params = params
+	var err error
+	if o.TrustedProxies, err = server.ParsePrefixes(*trustedProxies); err != nil {
+		fmt.Fprintf(stderr, "lawbot serve: --trusted-proxies: %v\n", err)
+		return o, errUsage
+	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "lawbot serve: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()

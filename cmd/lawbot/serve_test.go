@@ -266,6 +266,11 @@ func TestServeFlags(t *testing.T) {
 	}{
 		{"cert without key", []string{"--tls-cert", "cert.pem"}, "--tls-cert and --tls-key go together"},
 		{"stray argument", []string{"extra"}, `unexpected argument "extra"`},
+		{"bad proxy", []string{"--trusted-proxies", "10.0.0.0/33"}, "--trusted-proxies"},
+		{"unknown parameter", []string{"--param", "no_such=1"}, `unknown parameter "no_such"`},
+		{"model servers choose the generator", []string{"--models", "http://127.0.0.1:1", "--generator", "tf:generator-ft"}, "the model servers choose"},
+		{"bad model server", []string{"--models", "ftp://x:1", "--generator", "tf"}, "want http://HOST:PORT"},
+		{"bad external engine", []string{"--generator", "openai://no-port/gemma"}, "openai://HOST:PORT/MODEL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
