@@ -142,6 +142,18 @@ func openStore(ctx context.Context, dir, source string, dim, want int, spec stri
 			store.Close()
 			return nil, "", err
 		}
+		// Sealed and indexed before it serves: Milvus searches unsealed rows by brute force.
+		if f, ok := store.(flusher); ok {
+			if err := f.Flush(ctx); err != nil {
+				store.Close()
+				return nil, "", err
+			}
+		}
 	}
 	return store, spec, nil
+}
+
+// flusher is a store that indexes what it was given only once told to (Milvus).
+type flusher interface {
+	Flush(ctx context.Context) error
 }

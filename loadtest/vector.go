@@ -25,7 +25,12 @@ const (
 )
 
 // newMilvusStore opens the Milvus backend; a variable so that a build without it could say so.
-var newMilvusStore func(ctx context.Context, addr, collection string, dim int) (search.Store, error) = search.NewMilvus
+var newMilvusStore func(ctx context.Context, addr, collection string, dim int, opt search.MilvusOptions) (search.Store, error) = search.NewMilvusWith
+
+// flusher is a store that indexes what it was given only once told to (Milvus).
+type flusher interface {
+	Flush(ctx context.Context) error
+}
 
 // VectorReport is what lawbot bench vector prints (--json: this object).
 type VectorReport struct {
@@ -44,8 +49,9 @@ type VectorBackend struct {
 	Recall     float64 `json:"recall_at_10"` // recall@k against exact search; k is 10 unless --k says otherwise
 	P50        float64 `json:"p50_ms"`
 	P99        float64 `json:"p99_ms"`
-	BuildS     float64 `json:"build_s"`
-	RSSMB      float64 `json:"rss_mb"` // growth of this process's resident memory over the build: the store's own cost in process
+	BuildS     float64 `json:"build_s"`            // until every vector is indexed and searchable
+	InsertS    float64 `json:"insert_s,omitempty"` // the upserts alone, where indexing comes after (Milvus)
+	RSSMB      float64 `json:"rss_mb"`             // growth of this process's resident memory over the build: the store's own cost in process
 	Params     string  `json:"params,omitempty"`
 	BuildRSSMB float64 `json:"peak_rss_mb,omitempty"` // the process's peak, data and ground truth included
 }
@@ -62,8 +68,10 @@ type VectorConfig struct {
 	Seed     uint64
 	// M, EfConstruction and EfSearch tune the HNSW graph (0: the store's defaults).
 	M, EfConstruction, EfSearch int
-	// Milvus is a Milvus server's host:port to bench as well ("": none).
-	Milvus string
+	// Milvus is a Milvus server's host:port to bench as well ("": none), loaded once and then
+	// searched at each of MilvusConsistency ("bounded", "strong"; none: bounded).
+	Milvus            string
+	MilvusConsistency []string
 }
 
 // Check reports a configuration out of bounds.
@@ -71,6 +79,11 @@ func (c VectorConfig) Check() error {
 	if c.N < 1 || c.N > MaxVectors || c.Dim < 2 || c.Dim > MaxVectorDim || c.Queries < 1 || c.Queries > 10_000 ||
 		c.K < 1 || c.K > 1000 || c.Clusters < 1 || c.Spread < 0 {
 		return fmt.Errorf("need 1 ≤ n ≤ %d, 2 ≤ dim ≤ %d, 1 ≤ queries ≤ 10000, 1 ≤ k ≤ 1000, clusters ≥ 1, spread ≥ 0", MaxVectors, MaxVectorDim)
+	}
+	for _, l := range c.MilvusConsistency {
+		if l != "bounded" && l != "strong" {
+			return fmt.Errorf("milvus consistency %q: bounded or strong", l)
+		}
 	}
 	return nil
 }
@@ -94,7 +107,10 @@ func Vectors(ctx context.Context, cfg VectorConfig) (VectorReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	b, err := benchStore(ctx, "embedded", emb, data, qs, truth, cfg.K)
+	b, err := loadStore(ctx, "embedded", emb, data)
+	if err == nil {
+		err = queryStore(ctx, &b, emb, qs, truth, cfg.K)
+	}
 	emb.Close()
 	if err != nil {
 		return rep, err
@@ -103,20 +119,76 @@ func Vectors(ctx context.Context, cfg VectorConfig) (VectorReport, error) {
 	rep.Backends = append(rep.Backends, b)
 
 	if cfg.Milvus != "" {
-		// A collection of its own, which the run leaves on the server (the store has no drop).
-		coll := fmt.Sprintf("lawbot_bench_%d", time.Now().UnixNano())
-		st, err := newMilvusStore(ctx, cfg.Milvus, coll, cfg.Dim)
+		bs, err := benchMilvus(ctx, cfg, data, qs, truth)
 		if err != nil {
 			return rep, fmt.Errorf("milvus %s: %w", cfg.Milvus, err)
 		}
-		b, err := benchStore(ctx, "milvus", st, data, qs, truth, cfg.K)
-		st.Close()
-		if err != nil {
-			return rep, err
-		}
-		rep.Backends = append(rep.Backends, b)
+		rep.Backends = append(rep.Backends, bs...)
 	}
 	return rep, nil
+}
+
+// benchMilvus loads the data once into a collection of its own (which the run leaves on the
+// server: the store has no drop), waits until it is indexed, then searches it through a fresh
+// store at each consistency level: a store that has not written reads at its level alone.
+func benchMilvus(ctx context.Context, cfg VectorConfig, data, qs [][]float32, truth [][]int) ([]VectorBackend, error) {
+	coll := fmt.Sprintf("lawbot_bench_%d", time.Now().UnixNano())
+	loader, err := newMilvusStore(ctx, cfg.Milvus, coll, cfg.Dim, search.MilvusOptions{})
+	if err != nil {
+		return nil, err
+	}
+	load, err := loadStore(ctx, "milvus", loader, data)
+	lastWrite := time.Now()
+	if err == nil {
+		if f, ok := loader.(flusher); ok {
+			err = f.Flush(ctx)
+		}
+	}
+	loader.Close()
+	if err != nil {
+		return nil, err
+	}
+	load.InsertS, load.BuildS = load.BuildS, time.Since(lastWrite).Seconds()+load.BuildS
+	// A bounded read may lag by the server's grace time; past it, every row is visible to one.
+	settle := search.DefaultMilvusOptions().StrongAfterWrite
+	if err := sleepCtx(ctx, time.Until(lastWrite.Add(settle))); err != nil {
+		return nil, err
+	}
+	levels := cfg.MilvusConsistency
+	if len(levels) == 0 {
+		levels = []string{"bounded"}
+	}
+	var out []VectorBackend
+	for _, level := range levels {
+		st, err := newMilvusStore(ctx, cfg.Milvus, coll, cfg.Dim, search.MilvusOptions{Consistency: level})
+		if err != nil {
+			return out, err
+		}
+		b := load
+		b.Name = "milvus"
+		b.Params = fmt.Sprintf("consistency=%s M=16 efConstruction=200 ef=max(64,k)", level)
+		err = queryStore(ctx, &b, st, qs, truth, cfg.K)
+		st.Close()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func or(v, def int) int {
@@ -126,8 +198,8 @@ func or(v, def int) int {
 	return def
 }
 
-// benchStore loads data into st in batches, then times each query alone.
-func benchStore(ctx context.Context, name string, st search.Store, data, qs [][]float32, truth [][]int, k int) (VectorBackend, error) {
+// loadStore upserts data into st in batches of a thousand.
+func loadStore(ctx context.Context, name string, st search.Store, data [][]float32) (VectorBackend, error) {
 	b := VectorBackend{Name: name}
 	rss0 := settledRSS()
 	start := time.Now()
@@ -143,23 +215,29 @@ func benchStore(ctx context.Context, name string, st search.Store, data, qs [][]
 	}
 	b.BuildS = time.Since(start).Seconds()
 	b.RSSMB = max(settledRSS()-rss0, 0)
+	return b, nil
+}
+
+// queryStore times each query alone and scores it against the exact top k.
+func queryStore(ctx context.Context, b *VectorBackend, st search.Store, qs [][]float32, truth [][]int, k int) error {
+	name := b.Name
 	// Warm caches and pools so that the first timed queries are not the slow ones.
 	for _, q := range qs[:min(len(qs), 20)] {
 		if _, err := st.Search(ctx, q, k, search.Filter{}); err != nil {
-			return b, fmt.Errorf("%s: search: %w", name, err)
+			return fmt.Errorf("%s: search: %w", name, err)
 		}
 	}
 	lat := make([]float64, len(qs))
 	hits := 0
 	for i, q := range qs {
 		if err := ctx.Err(); err != nil {
-			return b, err
+			return err
 		}
 		t := time.Now()
 		ms, err := st.Search(ctx, q, k, search.Filter{})
 		lat[i] = float64(time.Since(t).Microseconds()) / 1000
 		if err != nil {
-			return b, fmt.Errorf("%s: search: %w", name, err)
+			return fmt.Errorf("%s: search: %w", name, err)
 		}
 		want := map[string]bool{}
 		for _, j := range truth[i] {
@@ -175,7 +253,7 @@ func benchStore(ctx context.Context, name string, st search.Store, data, qs [][]
 	b.Recall = float64(hits) / float64(len(qs)*k)
 	b.P50, b.P99 = floorPercentile(lat, 0.50), floorPercentile(lat, 0.99)
 	b.BuildRSSMB = procStatusMB("VmHWM")
-	return b, nil
+	return nil
 }
 
 // floorPercentile is the p-th of sorted values at index ⌊p·n⌋ (not the nearest rank of

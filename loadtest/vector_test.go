@@ -3,7 +3,9 @@ package loadtest
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -66,5 +68,40 @@ func TestFloorPercentile(t *testing.T) {
 		if got := floorPercentile(sorted, c.p); got != c.want {
 			t.Errorf("floorPercentile(%v) = %v, want %v", c.p, got, c.want)
 		}
+	}
+}
+
+// TestVectorsMilvus loads a real Milvus server once and searches it at both consistency
+// levels; without LAWBOT_MILVUS_ADDR it skips.
+func TestVectorsMilvus(t *testing.T) {
+	addr := os.Getenv("LAWBOT_MILVUS_ADDR")
+	if addr == "" {
+		t.Skip("LAWBOT_MILVUS_ADDR not set: no Milvus server to bench against")
+	}
+	cfg := VectorConfig{N: 1500, Dim: 16, Queries: 10, K: 10, Clusters: 10, Spread: 0.5, Seed: 1,
+		Milvus: addr, MilvusConsistency: []string{"bounded", "strong"}}
+	rep, err := Vectors(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Backends) != 3 {
+		t.Fatalf("backends = %+v, want embedded and milvus twice", rep.Backends)
+	}
+	for i, level := range cfg.MilvusConsistency {
+		b := rep.Backends[1+i]
+		if b.Name != "milvus" || !strings.Contains(b.Params, "consistency="+level) {
+			t.Errorf("backend %d = %+v, want milvus at %s", 1+i, b, level)
+		}
+		// Every vector was loaded and indexed before the queries: recall is that of HNSW.
+		if b.Recall < 0.9 || b.P50 <= 0 || b.P99 < b.P50 || b.InsertS <= 0 || b.BuildS < b.InsertS {
+			t.Errorf("implausible figures at %s: %+v", level, b)
+		}
+	}
+}
+
+func TestVectorConfigRefusesConsistency(t *testing.T) {
+	c := VectorConfig{N: 10, Dim: 4, Queries: 1, K: 1, Clusters: 1, MilvusConsistency: []string{"eventually"}}
+	if c.Check() == nil {
+		t.Error("consistency eventually accepted")
 	}
 }

@@ -64,9 +64,93 @@ func TestMilvusContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) search.Store { return newTestMilvus(t, addr, storetest.Dim, search.MilvusOptions{}) })
 }
 
+// TestMilvusContractStrong: the contract holds when every read is strong too.
+func TestMilvusContractStrong(t *testing.T) {
+	addr := milvusAddr(t)
+	storetest.Run(t, func(t *testing.T) search.Store {
+		return newTestMilvus(t, addr, storetest.Dim, search.MilvusOptions{Consistency: "strong"})
+	})
+}
+
+// TestMilvusReadsOwnWrites: at the default (bounded) level, each count and search right after
+// an upsert or delete sees it, over many writes in a row (a bounded read would lag them).
+func TestMilvusReadsOwnWrites(t *testing.T) {
+	addr := milvusAddr(t)
+	s := newTestMilvus(t, addr, 4, search.MilvusOptions{})
+	ctx := context.Background()
+	for i := range 8 {
+		id := fmt.Sprintf("w%d", i)
+		v := search.Vector{1, float32(i + 1), 0, 0}
+		if err := s.Upsert(ctx, []search.Record{{ID: id, Vector: v, Fields: search.Fields{Kind: "qa"}}}); err != nil {
+			t.Fatalf("Upsert %s: %v", id, err)
+		}
+		if n, err := s.Count(ctx); err != nil || n != i+1 {
+			t.Fatalf("Count right after upserting %s = %d, %v; want %d", id, n, err, i+1)
+		}
+		ms, err := s.Search(ctx, search.Vector{0, 1, 0, 0}, 1, search.Filter{Kind: "qa"})
+		if err != nil || len(ms) != 1 || ms[0].ID != id {
+			t.Fatalf("Search right after upserting %s = %+v, %v; want %s first", id, ms, err, id)
+		}
+	}
+	if err := s.Delete(ctx, []string{"w7"}); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	ms, err := s.Search(ctx, search.Vector{0, 1, 0, 0}, 1, search.Filter{})
+	if err != nil || len(ms) != 1 || ms[0].ID != "w6" {
+		t.Errorf("Search right after deleting w7 = %+v, %v; want w6 first", ms, err)
+	}
+}
+
+// TestMilvusFlush: Flush seals and indexes what was written; everything stays searchable,
+// and a store with nothing new flushes at once.
+func TestMilvusFlush(t *testing.T) {
+	addr := milvusAddr(t)
+	s := newTestMilvus(t, addr, 8, search.MilvusOptions{})
+	f, ok := s.(interface{ Flush(context.Context) error })
+	if !ok {
+		t.Fatalf("the Milvus store %T has no Flush(ctx)", s)
+	}
+	ctx := context.Background()
+	if err := f.Flush(ctx); err != nil {
+		t.Fatalf("Flush of an empty collection: %v", err)
+	}
+	var rs []search.Record
+	for i := range 300 {
+		v := make(search.Vector, 8)
+		v[i%8] = 1
+		v[(i/8)%8] += 0.5
+		rs = append(rs, search.Record{ID: fmt.Sprintf("r%d", i), Vector: v})
+	}
+	if err := s.Upsert(ctx, rs); err != nil {
+		t.Fatalf("Upsert: %v", err)
+	}
+	if err := f.Flush(ctx); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	if n, err := s.Count(ctx); err != nil || n != len(rs) {
+		t.Errorf("Count after Flush = %d, %v; want %d", n, err, len(rs))
+	}
+	for _, i := range []int{0, 9, 299} {
+		ms, err := s.Search(ctx, rs[i].Vector, 300, search.Filter{})
+		if err != nil || len(ms) == 0 {
+			t.Fatalf("Search after Flush: %v, %v", ms, err)
+		}
+		found := false
+		for _, m := range ms {
+			found = found || m.ID == rs[i].ID
+		}
+		if !found {
+			t.Errorf("Search for %s's own vector (k=300) after Flush does not find it", rs[i].ID)
+		}
+	}
+	if err := f.Flush(ctx); err != nil {
+		t.Errorf("second Flush: %v", err)
+	}
+}
+
 func TestMilvusAddressWithScheme(t *testing.T) {
 	addr := milvusAddr(t)
-	s := newTestMilvus(t, "milvus://"+strings.TrimPrefix(addr, "milvus://"), 4, search.MilvusOptions{Consistency: "bounded"})
+	s := newTestMilvus(t, "milvus://"+strings.TrimPrefix(addr, "milvus://"), 4, search.MilvusOptions{Consistency: "strong"})
 	if _, err := s.Count(context.Background()); err != nil {
 		t.Fatalf("Count: %v", err)
 	}

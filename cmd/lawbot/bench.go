@@ -19,7 +19,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return benchVector(args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "advice" {
-		fmt.Fprintln(stderr, "usage: lawbot bench advice --addr URL [--n N] [--c C] [--stream S] [--json]\n       lawbot bench vector --n N --dim D [--milvus ADDR] [--json]")
+		fmt.Fprintln(stderr, "usage: lawbot bench advice --addr URL [--n N] [--c C] [--stream S] [--json]\n       lawbot bench vector --n N --dim D [--milvus ADDR [--milvus-consistency bounded,strong]] [--json]")
 		return errUsage
 	}
 	return benchAdvice(args[1:], stdout, stderr)
