@@ -31,7 +31,7 @@ TF_READY    = $(shell [ "$(TENSORFLOW)" != 0 ] && $(TF_ENV) check && echo 1)
 TF_TAGS     = $(if $(TF_READY),-tags tensorflow)
 TF_RUN      = $(if $(TF_READY),$(TF_ENV))
 
-.PHONY: all setup setup-tf ui test-ui build test test-tf test-abuse run serve ingest train models eval fuzz bench bench-tf bench-advice vet clean milvus milvus-stop
+.PHONY: all setup setup-tf ui test-ui build test test-tf test-abuse run serve ingest train models eval fuzz bench bench-tf bench-advice vet clean milvus milvus-stop test-failover bench-milvus
 
 all: build
 
@@ -109,6 +109,13 @@ test-tf:
 ## LAWBOT_GENERATOR_DIR)
 bench-tf:
 	$(TF_ENV) $(GO) test -tags tensorflow -run x -bench 'TFEncoder|TFGenerator' ./models
+
+## bench-milvus: lawbot bench vector at 100k × 256 beside a real Milvus 2.3.5 standalone (loopback-only netns)
+MILVUS_SA_RUN ?= var/milvus-standalone-run
+bench-milvus: build
+	.ci/milvus-standalone install
+	.ci/milvus-standalone start $(MILVUS_SA_RUN)
+	.ci/milvus-standalone exec $(MILVUS_SA_RUN) bin/lawbot bench vector --n 100000 --dim 256 --milvus 127.0.0.1:19540 --milvus-consistency bounded,strong; rc=$$?; .ci/milvus-standalone stop $(MILVUS_SA_RUN); exit $$rc
 
 ## run: the main job — install, ingest the corpus and build the indexes into $(STATE), train
 ## the legal-question filter, then serve at $(ADDR) (prints its URL; Ctrl-C stops it gracefully)
