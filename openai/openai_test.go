@@ -330,6 +330,11 @@ func TestPoolBalancesAndFailsOver(t *testing.T) {
 			t.Fatalf("call %d with one replica dead: %v", i, err)
 		}
 	}
+	// Ejected by the call that found it dead, or marked not ready by the next check.
+	deadline := time.Now().Add(2 * time.Second)
+	for p.Replicas()[0].Healthy(time.Now()) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if p.Replicas()[0].Healthy(time.Now()) {
 		t.Error("the dead replica is still healthy")
 	}
