@@ -21,13 +21,7 @@ func TestTFGeneratorUnderManager(t *testing.T) {
 	if src == "" {
 		t.Skip("LAWBOT_GENERATOR_DIR not set (python training/gemma_convert.py --out D; then D/generator)")
 	}
-	dir := t.TempDir()
-	if err := os.MkdirAll(models.Dir(dir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(src, models.SavedModelDir(dir, models.GeneratorModelName)); err != nil {
-		t.Fatal(err)
-	}
+	dir := withGeneratorModel(t, t.TempDir(), src)
 	ctx := context.Background()
 	m, err := LoadModels(ctx, dir, ModelConfig{Embedder: "lsa", Tagger: "off", Generator: "tf"}, nil)
 	if err != nil {
@@ -71,13 +65,7 @@ func TestTFGeneratedAnswer(t *testing.T) {
 	if src == "" {
 		t.Skip("LAWBOT_GENERATOR_DIR not set (python training/gemma_convert.py --out D; then D/generator)")
 	}
-	dir := fixture.StateDir(t)
-	if err := os.MkdirAll(models.Dir(dir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(src, models.SavedModelDir(dir, models.GeneratorModelName)); err != nil {
-		t.Fatal(err)
-	}
+	dir := withGeneratorModel(t, fixture.StateDir(t), src)
 	ctx := context.Background()
 	svc, err := Open(ctx, Config{StateDir: dir, VectorStore: "none", NoFilter: true,
 		Models: ModelConfig{Embedder: "lsa", Tagger: "off", Generator: "tf"}})
@@ -124,4 +112,17 @@ func TestTFGeneratedAnswer(t *testing.T) {
 			t.Errorf("citation %s shown as checked: in corpus %v, in evidence %v", c.ID, c.Statute != nil, a.Evidence[c.ID])
 		}
 	}
+}
+
+// withGeneratorModel links the converted generator at src into dir's models as
+// STATE/models/generator.v1 and returns dir.
+func withGeneratorModel(t *testing.T, dir, src string) string {
+	t.Helper()
+	if err := os.MkdirAll(models.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(src, models.SavedModelDir(dir, models.GeneratorModelName)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/index"
-	"github.com/lawbot-kr/lawbot/internal/syncio"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/openai"
 	"github.com/lawbot-kr/lawbot/server"
@@ -47,18 +46,7 @@ type ModelServerConfig struct {
 // decode speed, time to first token, each model's memory). It returns when ctx ends and the
 // requests in flight have finished.
 func ModelServe(ctx context.Context, cfg ModelServerConfig) error {
-	if cfg.Stdout == nil {
-		cfg.Stdout = io.Discard
-	}
-	if cfg.Stderr == nil {
-		cfg.Stderr = io.Discard
-	}
-	stdout, stderr := &syncio.Writer{W: cfg.Stdout}, &syncio.Writer{W: cfg.Stderr}
-	var h slog.Handler = slog.NewTextHandler(stderr, nil)
-	if cfg.LogJSON {
-		h = slog.NewJSONHandler(stderr, nil)
-	}
-	log := slog.New(server.NewRedactingHandler(h))
+	stdout, _, log := serverOutput(cfg.Stdout, cfg.Stderr, cfg.LogJSON)
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 4 << 20 // a batch of texts to embed
 	}

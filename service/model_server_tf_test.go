@@ -26,13 +26,7 @@ func TestTFModelServerMatchesInProcess(t *testing.T) {
 	if src == "" {
 		t.Skip("LAWBOT_GENERATOR_DIR not set (python training/gemma_convert.py --out D; then D/generator)")
 	}
-	dir := t.TempDir()
-	if err := os.MkdirAll(models.Dir(dir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(src, models.SavedModelDir(dir, models.GeneratorModelName)); err != nil {
-		t.Fatal(err)
-	}
+	dir := withGeneratorModel(t, t.TempDir(), src)
 	ctx, stop := context.WithCancel(context.Background())
 	addr := make(chan net.Addr, 1)
 	served := make(chan error, 1)

@@ -77,19 +77,7 @@ type ServeConfig struct {
 // returns when ctx ends and the server has shut down; the models are closed after the requests
 // and streams in flight have finished.
 func Serve(ctx context.Context, cfg ServeConfig) error {
-	if cfg.Stdout == nil {
-		cfg.Stdout = io.Discard
-	}
-	if cfg.Stderr == nil {
-		cfg.Stderr = io.Discard
-	}
-	// The loader, the server's logs and the progress bars write concurrently.
-	stdout, stderr := &syncio.Writer{W: cfg.Stdout}, &syncio.Writer{W: cfg.Stderr}
-	var h slog.Handler = slog.NewTextHandler(stderr, nil)
-	if cfg.LogJSON {
-		h = slog.NewJSONHandler(stderr, nil)
-	}
-	log := slog.New(server.NewRedactingHandler(h))
+	stdout, stderr, log := serverOutput(cfg.Stdout, cfg.Stderr, cfg.LogJSON)
 
 	rate := cfg.Rate
 	if rate <= 0 {
@@ -287,4 +275,22 @@ func clientKey(trusted []netip.Prefix) func(*http.Request) string {
 		return nil
 	}
 	return server.ForwardedClient(trusted)
+}
+
+// serverOutput is a server's output: stdout and stderr safe for concurrent writers (the loader,
+// the logs and the progress bars write at once; nil discards) and the redacting logger on
+// stderr, as text or JSON lines.
+func serverOutput(out, errOut io.Writer, logJSON bool) (stdout, stderr io.Writer, log *slog.Logger) {
+	if out == nil {
+		out = io.Discard
+	}
+	if errOut == nil {
+		errOut = io.Discard
+	}
+	stdout, stderr = &syncio.Writer{W: out}, &syncio.Writer{W: errOut}
+	var h slog.Handler = slog.NewTextHandler(stderr, nil)
+	if logJSON {
+		h = slog.NewJSONHandler(stderr, nil)
+	}
+	return stdout, stderr, slog.New(server.NewRedactingHandler(h))
 }
