@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -495,5 +498,38 @@ func TestPoolResolvesNamesToReplicas(t *testing.T) {
 	}
 	if rs := p.Replicas(); len(rs) != 1 || rs[0].Addr != fmt.Sprintf("127.0.0.2:%d", port) {
 		t.Errorf("after the name lost an address: %v", rs)
+	}
+}
+
+// A model server on TLS is reached through the CA given to the pool, and refused without it.
+func TestPoolOverTLS(t *testing.T) {
+	h := NewHandler(Served{Generator: &scripted{name: "gemma@1", pieces: []string{"ok"}}}, HandlerOptions{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {})
+	mux.Handle("/", h)
+	srv := httptest.NewTLSServer(mux)
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	trusted, err := NewPool([]string{srv.URL}, PoolOptions{CAFile: ca})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted.Start(context.Background())
+	defer trusted.Close()
+	if _, err := trusted.Models(context.Background()); err != nil {
+		t.Errorf("with the CA: %v", err)
+	}
+	untrusted, _ := NewPool([]string{srv.URL}, PoolOptions{})
+	untrusted.Start(context.Background())
+	defer untrusted.Close()
+	var e *Error
+	if _, err := untrusted.Models(context.Background()); !errors.As(err, &e) || e.Code != CodeUnavailable {
+		t.Errorf("without the CA: %v, want %s (its certificate is not trusted, so it never checks ready)", err, CodeUnavailable)
+	}
+	if _, err := NewPool([]string{srv.URL}, PoolOptions{CAFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
+		t.Error("a missing CA file was accepted")
 	}
 }
