@@ -32,8 +32,9 @@ type ModelServerConfig struct {
 	Threads         int
 	MaxBody         int64
 	ShutdownTimeout time.Duration
-	// MaxRunning/MaxWaiting bound embedding and tagging requests (openai.HandlerOptions).
-	MaxRunning, MaxWaiting int
+	// MaxRunning/MaxWaiting bound embedding and tagging requests (openai.HandlerOptions);
+	// GenWaiting the generations waiting for the one decoding (MODEL_BUSY beyond).
+	MaxRunning, MaxWaiting, GenWaiting int
 	LogJSON                bool
 	// OnListen gets the bound address (tests listen on port 0).
 	OnListen       func(net.Addr)
@@ -140,7 +141,8 @@ func loadServed(ctx context.Context, cfg ModelServerConfig, log *slog.Logger) (*
 	for _, sm := range found {
 		has[sm.Name] = true
 	}
-	mc := ModelConfig{Embedder: "lsa", Tagger: "off", Generator: cfg.Generator, BudgetBytes: cfg.BudgetBytes, Threads: cfg.Threads}
+	mc := ModelConfig{Embedder: "lsa", Tagger: "off", Generator: cfg.Generator, BudgetBytes: cfg.BudgetBytes, Threads: cfg.Threads,
+		GeneratorLimits: models.GeneratorLimits{Waiting: cfg.GenWaiting}}
 	if cfg.Encoder != "off" && has[models.EncoderModelName] {
 		mc.Embedder = "encoder"
 	}

@@ -43,6 +43,8 @@ type ModelConfig struct {
 	Generator string
 	// Remote: the model servers to call instead of loading the TensorFlow models here.
 	Remote RemoteConfig
+	// GeneratorLimits bound the generator's queue (zero: models.DefaultGeneratorWaiting).
+	GeneratorLimits models.GeneratorLimits
 }
 
 // Models are the models in use, every one held through the residency manager as its policy
@@ -146,7 +148,7 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 			})
 		case sm.Name == models.GeneratorModelName:
 			path := sm.Path // the generator carries its own tokeniser (tokenizer.model)
-			spec.Load = func(context.Context) (gpu.Model, error) { return models.LoadTFGenerator(path, opts) }
+			spec.Load = func(context.Context) (gpu.Model, error) { return models.LoadTFGeneratorWith(path, opts, o.GeneratorLimits) }
 		default:
 			continue
 		}

@@ -43,6 +43,7 @@ func parseModelServerFlags(args []string, stderr io.Writer) (service.ModelServer
 	budget := fs.String("model-budget", "", "memory bound for the loaded models (e.g. 2GiB; empty: none)")
 	fs.IntVar(&o.Threads, "tf-threads", 0, "TensorFlow threads per op (0: one per core)")
 	fs.IntVar(&o.MaxRunning, "max-running", 2, "embedding and tagging requests run at once")
+	fs.IntVar(&o.GenWaiting, "gen-waiting", 16, "generations that may wait for the one decoding (MODEL_BUSY beyond; each API server sends at most its --pipeline-slots)")
 	fs.IntVar(&o.MaxWaiting, "max-waiting", 32, "embedding and tagging requests that may wait (MODEL_BUSY beyond; generations queue in the generator)")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "how long a shutdown waits for requests and streams in flight")
 	fs.BoolVar(&o.LogJSON, "log-json", false, "write logs as JSON lines instead of text")
