@@ -5,7 +5,7 @@ import "github.com/prometheus/client_golang/prometheus"
 // Collector exposes the Manager's models in /metrics: the same facts as `lawbot models`, read
 // at scrape time so they are never stale.
 type Collector struct {
-	m *Manager
+	m func() *Manager // nil or returning nil: no models to report
 
 	loaded, resident, bytes, inUse, loads, evictions *prometheus.Desc
 	budget, used                                     *prometheus.Desc
@@ -13,9 +13,15 @@ type Collector struct {
 
 // NewCollector returns a collector of m's models; register it with the server's registry.
 func NewCollector(m *Manager) *Collector {
+	return NewCollectorOf(func() *Manager { return m })
+}
+
+// NewCollectorOf collects the models of whichever manager current returns at scrape time (a
+// server that swaps state versions swaps managers); nil reports nothing.
+func NewCollectorOf(current func() *Manager) *Collector {
 	labels := []string{"name", "backend", "device"}
 	return &Collector{
-		m: m,
+		m: current,
 		loaded: prometheus.NewDesc("lawbot_model_loaded",
 			"1 while the model is loaded.", labels, nil),
 		resident: prometheus.NewDesc("lawbot_model_resident",
@@ -45,7 +51,11 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	for _, s := range c.m.Status() {
+	m := c.m()
+	if m == nil {
+		return
+	}
+	for _, s := range m.Status() {
 		l := []string{s.Name, s.Backend, s.Device}
 		ch <- prometheus.MustNewConstMetric(c.loaded, prometheus.GaugeValue, boolValue(s.Loaded), l...)
 		ch <- prometheus.MustNewConstMetric(c.resident, prometheus.GaugeValue, boolValue(s.Resident), l...)
@@ -55,7 +65,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(s.Evictions), append(l, "budget")...)
 		ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(s.IdleReleases), append(l, "idle")...)
 	}
-	used, budget := c.m.Usage()
+	used, budget := m.Usage()
 	ch <- prometheus.MustNewConstMetric(c.budget, prometheus.GaugeValue, float64(budget))
 	ch <- prometheus.MustNewConstMetric(c.used, prometheus.GaugeValue, float64(used))
 }

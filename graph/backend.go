@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/law"
@@ -12,6 +13,16 @@ import (
 type Backend struct {
 	Advisor Advisor
 	Lookup  Lookup
+	// Version describes the state version that answers (the status query); nil: unversioned.
+	Version func() VersionStatus
+}
+
+// VersionStatus is the status query's answer.
+type VersionStatus struct {
+	ID                       string
+	BuiltAt                  time.Time // zero: unknown
+	Statutes, Precedents, QA int
+	Changes, Metrics         map[string]any
 }
 
 // Advisor answers a legal question: the advice query and the adviceStream subscription. emit,
@@ -52,7 +63,14 @@ func PipelineBackend(load func() *advice.Pipeline) func() *Backend {
 		if p == nil {
 			return nil
 		}
-		return &Backend{Advisor: p, Lookup: pipelineLookup{Corpus: lookup.New(p.Retriever.State), p: p}}
+		st := p.Retriever.State
+		return &Backend{Advisor: p, Lookup: pipelineLookup{Corpus: lookup.New(st), p: p}, Version: func() VersionStatus {
+			v := VersionStatus{ID: "unversioned"}
+			if st != nil {
+				v.Statutes, v.Precedents, v.QA = len(st.Statutes), len(st.Precedents), len(st.QA)
+			}
+			return v
+		}}
 	}
 }
 

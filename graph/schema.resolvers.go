@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/graph/generated"
@@ -193,6 +194,23 @@ func (r *queryResolver) SearchPrecedents(ctx context.Context, query string, firs
 		return []*model.PrecedentMatch{}, err
 	}
 	return precedentMatches(b.Lookup.SearchPrecedents(ctx, q, n, f)), nil
+}
+
+func (r *queryResolver) Status(ctx context.Context) (*model.Status, error) {
+	b, err := r.backend()
+	if err != nil {
+		return nil, err
+	}
+	v := VersionStatus{ID: "unversioned"}
+	if b.Version != nil {
+		v = b.Version()
+	}
+	out := &model.Status{Version: v.ID, Corpus: &model.CorpusCounts{Statutes: v.Statutes, Precedents: v.Precedents, Qa: v.QA},
+		Changes: v.Changes, Metrics: v.Metrics}
+	if !v.BuiltAt.IsZero() {
+		out.BuiltAt = optional(v.BuiltAt.UTC().Format(time.RFC3339))
+	}
+	return out, nil
 }
 
 func (r *statuteResolver) ID(ctx context.Context, obj *law.Statute) (string, error) {

@@ -39,6 +39,8 @@ type Options struct {
 	Root http.Handler
 	// Models serves /models, the models loaded now (gpu.StatusHandler); nil answers 404.
 	Models http.Handler
+	// Admin serves /admin/ (the reload; it checks its own token); nil answers 404.
+	Admin http.Handler
 
 	// MaxBodyBytes caps a request body; a larger one is refused with 413 REQUEST_TOO_LARGE
 	// before the handler reads it. 0 means DefaultMaxBodyBytes, a negative value no limit.

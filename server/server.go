@@ -56,6 +56,9 @@ func New(opts Options) *Server {
 	if opts.Models != nil {
 		mux.Handle("/models", opts.Models)
 	}
+	if opts.Admin != nil {
+		mux.Handle("/admin/", opts.Admin)
+	}
 	mux.Handle("/metrics", s.metrics.handler())
 	if opts.Root != nil {
 		mux.Handle("/", opts.Root)

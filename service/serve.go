@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,15 @@ type ServeConfig struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client (per-client
 	// limits); none: the remote address is the client.
 	TrustedProxies []netip.Prefix
+	// Reload, when it receives, loads the state again (the version `current` points at in a
+	// versioned state root) and swaps it in without dropping a request (SIGHUP).
+	Reload <-chan struct{}
+	// AdminToken turns on POST /admin/reload for requests with "Authorization: Bearer TOKEN";
+	// empty: no admin endpoint.
+	AdminToken string
+	// DrainTimeout bounds how long a replaced version waits for its requests before it is
+	// closed (default 2 minutes).
+	DrainTimeout time.Duration
 	// Stdout receives the few lines a person starting the server reads (where it listens, when
 	// it is ready, what loading built); Stderr the logs and the progress bars. Nil: discarded.
 	Stdout, Stderr io.Writer
@@ -84,11 +94,28 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		rate = -1 // no limit
 	}
 	var srv *server.Server // the GraphQL hooks below run on requests, after srv is set
-	var pipeline atomic.Pointer[advice.Pipeline]
-	var modelManager atomic.Pointer[gpu.Manager]
+	vs := &versions{drain: cfg.DrainTimeout, reloads: newReloadsTotal()}
+	vs.released = func(v Version, abandoned int64) {
+		log.Info("released a replaced state version", "version", v.ID, "requests_cut", abandoned)
+	}
+	if vs.drain <= 0 {
+		vs.drain = 2 * time.Minute
+	}
+	pipeline := func() *advice.Pipeline {
+		if l := vs.current(); l != nil {
+			return l.svc.Pipeline
+		}
+		return nil
+	}
+	modelManager := func() *gpu.Manager {
+		if l := vs.current(); l != nil {
+			return l.svc.Models.Manager
+		}
+		return nil
+	}
 	var loadFailed atomic.Bool
 	gql := graph.NewHandler(graph.Config{
-		Backend:         graph.PipelineBackend(pipeline.Load),
+		Backend:         vs.backend(),
 		LoadFailed:      loadFailed.Load,
 		MaxDepth:        cfg.MaxDepth,
 		MaxComplexity:   cfg.MaxComplexity,
@@ -109,7 +136,8 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		GraphQL:           gql,
 		GraphiQL:          graph.GraphiQLHandler("/graphql"),
 		Root:              ui.Handler(), // the web app (ui/dist), / and its shareable routes
-		Models:            gpu.StatusHandler(modelManager.Load),
+		Models:            gpu.StatusHandler(modelManager),
+		Admin:             adminHandler(cfg.AdminToken, func(ctx context.Context) (Version, error) { return reload(ctx, cfg, vs, log) }),
 		MaxBodyBytes:      cfg.MaxBody,
 		BodyTimeout:       cfg.BodyTimeout,
 		MaxConnsPerClient: cfg.MaxConnsPerClient,
@@ -127,19 +155,19 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		Name: "lawbot_dense_search_failures_total",
 		Help: "Dense (vector store) searches that failed or timed out and fell back to lexical results.",
 	}, func() float64 {
-		return float64(counter(pipeline.Load(), func(c *advice.Counters) int64 { return c.DenseFailures.Load() }))
+		return float64(counter(pipeline(), func(c *advice.Counters) int64 { return c.DenseFailures.Load() }))
 	}))
 	srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lawbot_tagger_failures_total",
 		Help: "Statute tagger runs that failed; the ranking went on without the tagger.",
 	}, func() float64 {
-		return float64(counter(pipeline.Load(), func(c *advice.Counters) int64 { return c.TaggerFailures.Load() }))
+		return float64(counter(pipeline(), func(c *advice.Counters) int64 { return c.TaggerFailures.Load() }))
 	}))
 	srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "lawbot_generator_failures_total",
 		Help: "Generations that failed or were refused (busy, prompt too long, too slow); the extractive answer was given instead.",
 	}, func() float64 {
-		return float64(counter(pipeline.Load(), func(c *advice.Counters) int64 { return c.GeneratorFailures.Load() }))
+		return float64(counter(pipeline(), func(c *advice.Counters) int64 { return c.GeneratorFailures.Load() }))
 	}))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -149,36 +177,44 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	url := baseURL(ln.Addr(), srv.TLS())
 	fmt.Fprintf(stdout, "listening on %s (loading; /healthz answers now, /readyz once the indexes are loaded)\n", url)
 
+	srv.MustRegister(gpu.NewCollectorOf(modelManager))
+	srv.MustRegister(versionMetrics(vs))
+	srv.MustRegister(vs.reloads)
+
 	// The trained models are closed after the server has finished the requests and streams in
-	// flight, not when the shutdown begins.
-	var loaded struct {
-		sync.Mutex
-		svc *Service
-	}
+	// flight, not when the shutdown begins; a version replaced by a reload, once its own
+	// requests have finished.
+	var loading sync.WaitGroup
 	defer func() {
-		loaded.Lock()
-		defer loaded.Unlock()
-		loaded.svc.Close()
+		loading.Wait()
+		vs.close()
 	}()
+	loading.Add(1)
 	go func() {
+		defer loading.Done()
 		start := time.Now()
-		svc, err := load(ctx, cfg, srv, log, stdout, stderr)
-		if svc != nil {
-			loaded.Lock()
-			loaded.svc = svc
-			loaded.Unlock()
-		}
+		svc, dir, err := load(ctx, cfg, srv, log, stdout, stderr)
 		if err != nil {
 			loadFailed.Store(true)
 			srv.SetNotReady("loading failed: " + err.Error())
 			log.Error("loading failed; /readyz stays 503", "err", err)
 			return
 		}
-		pipeline.Store(svc.Pipeline)
-		modelManager.Store(svc.Models.Manager)
+		vs.install(svc, describeVersion(dir, svc.Pipeline))
 		srv.SetReady(true)
-		log.Info("ready", "took", time.Since(start).Round(time.Millisecond))
+		log.Info("ready", "took", time.Since(start).Round(time.Millisecond), "version", vs.current().version.ID)
 		fmt.Fprintf(stdout, "LawBot is ready at %s (GraphiQL at /graphiql)\n", url)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-cfg.Reload:
+				if !ok {
+					return
+				}
+				reload(ctx, cfg, vs, log) // logged; the old version serves on a failure
+			}
+		}
 	}()
 	return srv.Serve(ctx, ln)
 }
@@ -186,28 +222,38 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 // load brings the state up to date with the corpus (when there is one), trains the filter when
 // there is none, then opens the service, saying on /readyz what it is doing. The service comes
 // back for the caller to close once the server has stopped; on an error it is already closed.
-func load(ctx context.Context, cfg ServeConfig, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (*Service, error) {
+func load(ctx context.Context, cfg ServeConfig, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (*Service, string, error) {
+	dir, err := ResolveStateDir(cfg.StateDir)
+	if err != nil {
+		return nil, "", err
+	}
+	if dir != cfg.StateDir { // a versioned root: lawbot update built the version, complete
+		srv.SetNotReady("loading state version " + filepath.Base(dir))
+		svc, err := openVersion(ctx, cfg, dir, srv.SetNotReady, log, stdout, stderr)
+		return svc, dir, err
+	}
 	dataDir, dataErr := law.ResolveDataDir(cfg.DataDir)
 	var st *state.State
 	var ix *index.Lexical
 	if dataErr == nil {
 		srv.SetNotReady("checking the state against the corpus")
-		rep, err := state.Ingest(state.IngestOptions{DataDir: dataDir, StateDir: cfg.StateDir, Log: stderr, Progress: stderr})
+		var rep *state.IngestReport
+		rep, err = state.Ingest(state.IngestOptions{DataDir: dataDir, StateDir: cfg.StateDir, Log: stderr, Progress: stderr})
 		if err != nil {
-			return nil, fmt.Errorf("ingest: %w", err)
+			return nil, "", fmt.Errorf("ingest: %w", err)
 		}
 		if !rep.UpToDate {
 			rep.Print(stdout, dataDir)
 		}
 		srv.SetNotReady("checking the search indexes (building them takes a minute or two)")
 		if st, ix, err = EnsureIndexes(ctx, cfg.StateDir, !rep.UpToDate, stdout, stderr); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	} else {
 		log.Warn("no corpus to check the state against; serving the state as it is", "err", dataErr)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// The filter is trained first when the state has none, so that the residency manager
 	// finds it with the other models.
@@ -216,17 +262,13 @@ func load(ctx context.Context, cfg ServeConfig, srv *server.Server, log *slog.Lo
 	svc, err := Open(ctx, Config{StateDir: cfg.StateDir, State: st, Indexes: ix,
 		VectorStore: cfg.VectorStore, Models: cfg.Models, Params: cfg.Params, Warmup: true, Status: srv.SetNotReady,
 		Log: log, Stdout: stdout, Stderr: stderr})
-	if err != nil {
-		return nil, err
-	}
-	srv.MustRegister(gpu.NewCollector(svc.Models.Manager))
-	if f := svc.Models.Filter; f != nil {
-		srv.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "lawbot_filter_failures_total",
-			Help: "Questions let through as legal because the legal-question filter could not be loaded.",
-		}, func() float64 { return float64(f.Failures()) }))
-	}
-	return svc, nil
+	return svc, cfg.StateDir, err
+}
+
+// openVersion opens an already built state version (a reload, or a versioned root's current).
+func openVersion(ctx context.Context, cfg ServeConfig, dir string, status func(string), log *slog.Logger, stdout, stderr io.Writer) (*Service, error) {
+	return Open(ctx, Config{StateDir: dir, VectorStore: cfg.VectorStore, Models: cfg.Models, Params: cfg.Params,
+		Warmup: true, Status: status, Log: log, Stdout: stdout, Stderr: stderr})
 }
 
 // ensureFilter trains the legal-question filter (as lawbot train --only filter does) when the

@@ -25,7 +25,20 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		<-ctx.Done()
 		stop() // a second Ctrl-C during the graceful shutdown quits at once
 	}()
-	return serve(ctx, args, stdout, stderr)
+	// SIGHUP reloads the state (the version `current` points at) without dropping a request.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default: // one already waiting
+			}
+		}
+	}()
+	return serveWith(ctx, args, reload, stdout, stderr)
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (service.ServeConfig, error) {
@@ -55,6 +68,7 @@ func parseServeFlags(args []string, stderr io.Writer) (service.ServeConfig, erro
 	fs.StringVar(&o.VectorStore, "vector-store", "embedded", service.VectorStoreUsage)
 	finishModels := modelFlags(fs, &o.Models)
 	trustedProxies := fs.String("trusted-proxies", "", "comma-separated proxy `CIDRs` (e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For names the client the per-client limits count (HAProxy, an ingress in front)")
+	tokenFile := fs.String("admin-token-file", "", "`file` holding the token that POST /admin/reload requires (or $LAWBOT_ADMIN_TOKEN; neither: no admin endpoint)")
 	var params listFlag
 	fs.Var(&params, "param", "override a pipeline parameter, name=value (repeatable; the names of lawbot eval --param, e.g. gen_max_tokens=64)")
 	servers := fs.String("models", "", "model servers' base `URLs`, comma-separated (lawbot model-server or any OpenAI-compatible engine): the TensorFlow models run there, not here")
@@ -78,6 +92,10 @@ func parseServeFlags(args []string, stderr io.Writer) (service.ServeConfig, erro
 	}
 	o.Params = params
 	var err error
+	if o.AdminToken, err = adminToken(*tokenFile); err != nil {
+		fmt.Fprintf(stderr, "lawbot serve: --admin-token-file: %v\n", err)
+		return o, errUsage
+	}
 	if o.TrustedProxies, err = server.ParsePrefixes(*trustedProxies); err != nil {
 		fmt.Fprintf(stderr, "lawbot serve: --trusted-proxies: %v\n", err)
 		return o, errUsage
@@ -106,10 +124,33 @@ func parseServeFlags(args []string, stderr io.Writer) (service.ServeConfig, erro
 
 // serve parses lawbot serve's flags and serves until ctx ends (see service.Serve).
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return serveWith(ctx, args, nil, stdout, stderr)
+}
+
+// serveWith is serve, reloading the state whenever reload receives.
+func serveWith(ctx context.Context, args []string, reload <-chan struct{}, stdout, stderr io.Writer) error {
 	cfg, err := parseServeFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	cfg.Stdout, cfg.Stderr = stdout, stderr
+	cfg.Stdout, cfg.Stderr, cfg.Reload = stdout, stderr, reload
 	return service.Serve(ctx, cfg)
+}
+
+// adminToken reads the admin token: the file's first line, else $LAWBOT_ADMIN_TOKEN; "" when
+// neither is set. A token file that is empty or shorter than 16 characters is refused.
+func adminToken(file string) (string, error) {
+	tok := os.Getenv("LAWBOT_ADMIN_TOKEN")
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		tok, _, _ = strings.Cut(string(b), "\n")
+	}
+	tok = strings.TrimSpace(tok)
+	if tok != "" && len(tok) < 16 {
+		return "", fmt.Errorf("the admin token has %d characters; use at least 16", len(tok))
+	}
+	return tok, nil
 }

@@ -98,6 +98,12 @@ type ComplexityRoot struct {
 		Nodes func(childComplexity int) int
 	}
 
+	CorpusCounts struct {
+		Precedents func(childComplexity int) int
+		Qa         func(childComplexity int) int
+		Statutes   func(childComplexity int) int
+	}
+
 	Degradation struct {
 		Code    func(childComplexity int) int
 		Message func(childComplexity int) int
@@ -161,6 +167,7 @@ type ComplexityRoot struct {
 		Precedent        func(childComplexity int, caseNumber string) int
 		SearchPrecedents func(childComplexity int, query string, first *int, filter *model.PrecedentFilter) int
 		SearchStatutes   func(childComplexity int, query string, first *int) int
+		Status           func(childComplexity int) int
 		Statute          func(childComplexity int, id string) int
 	}
 
@@ -174,6 +181,14 @@ type ComplexityRoot struct {
 	StageTiming struct {
 		Ms    func(childComplexity int) int
 		Stage func(childComplexity int) int
+	}
+
+	Status struct {
+		BuiltAt func(childComplexity int) int
+		Changes func(childComplexity int) int
+		Corpus  func(childComplexity int) int
+		Metrics func(childComplexity int) int
+		Version func(childComplexity int) int
 	}
 
 	Statute struct {
@@ -235,6 +250,7 @@ type QueryResolver interface {
 	Precedent(ctx context.Context, caseNumber string) (*law.Precedent, error)
 	SearchStatutes(ctx context.Context, query string, first *int) ([]*model.StatuteMatch, error)
 	SearchPrecedents(ctx context.Context, query string, first *int, filter *model.PrecedentFilter) ([]*model.PrecedentMatch, error)
+	Status(ctx context.Context) (*model.Status, error)
 }
 type StatuteResolver interface {
 	ID(ctx context.Context, obj *law.Statute) (string, error)
@@ -513,6 +529,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CitationGraph.Nodes(childComplexity), true
 
+	case "CorpusCounts.precedents":
+		if e.ComplexityRoot.CorpusCounts.Precedents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorpusCounts.Precedents(childComplexity), true
+	case "CorpusCounts.qa":
+		if e.ComplexityRoot.CorpusCounts.Qa == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorpusCounts.Qa(childComplexity), true
+	case "CorpusCounts.statutes":
+		if e.ComplexityRoot.CorpusCounts.Statutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorpusCounts.Statutes(childComplexity), true
+
 	case "Degradation.code":
 		if e.ComplexityRoot.Degradation.Code == nil {
 			break
@@ -775,6 +810,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SearchStatutes(childComplexity, args["query"].(string), args["first"].(*int)), true
+	case "Query.status":
+		if e.ComplexityRoot.Query.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Status(childComplexity), true
 	case "Query.statute":
 		if e.ComplexityRoot.Query.Statute == nil {
 			break
@@ -824,6 +865,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StageTiming.Stage(childComplexity), true
+
+	case "Status.builtAt":
+		if e.ComplexityRoot.Status.BuiltAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Status.BuiltAt(childComplexity), true
+	case "Status.changes":
+		if e.ComplexityRoot.Status.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Status.Changes(childComplexity), true
+	case "Status.corpus":
+		if e.ComplexityRoot.Status.Corpus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Status.Corpus(childComplexity), true
+	case "Status.metrics":
+		if e.ComplexityRoot.Status.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Status.Metrics(childComplexity), true
+	case "Status.version":
+		if e.ComplexityRoot.Status.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Status.Version(childComplexity), true
 
 	case "Statute.article":
 		if e.ComplexityRoot.Statute.Article == nil {
@@ -1031,6 +1103,29 @@ type Query {
   searchStatutes(query: String!, first: Int = 10): [StatuteMatch!]!
   "Decisions whose title, 판시사항 or 판결요지 match the query, optionally filtered."
   searchPrecedents(query: String!, first: Int = 10, filter: PrecedentFilter): [PrecedentMatch!]!
+  "The state version that answers now: its id, when it was built, its corpus, and what lawbot update recorded about it."
+  status: Status!
+}
+
+"A JSON object, as lawbot update wrote it."
+scalar Map
+
+type Status {
+  "The version's id (its directory's name in a versioned state root, or its version.json's id)."
+  version: String!
+  "When the version was built (RFC 3339), if known."
+  builtAt: String
+  corpus: CorpusCounts!
+  "What changed since the version before (laws and articles added, amended, deleted; precedents added); null without a version.json."
+  changes: Map
+  "The evaluation figures the update's gate read; null without a version.json."
+  metrics: Map
+}
+
+type CorpusCounts {
+  statutes: Int!
+  precedents: Int!
+  qa: Int!
 }
 
 type Subscription {
@@ -1402,6 +1497,18 @@ func (ec *executionContext) childFields_CitationGraph(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type CitationGraph", field.Name)
 }
 
+func (ec *executionContext) childFields_CorpusCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "statutes":
+		return ec.fieldContext_CorpusCounts_statutes(ctx, field)
+	case "precedents":
+		return ec.fieldContext_CorpusCounts_precedents(ctx, field)
+	case "qa":
+		return ec.fieldContext_CorpusCounts_qa(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CorpusCounts", field.Name)
+}
+
 func (ec *executionContext) childFields_Degradation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -1540,6 +1647,22 @@ func (ec *executionContext) childFields_StageTiming(ctx context.Context, field g
 		return ec.fieldContext_StageTiming_ms(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StageTiming", field.Name)
+}
+
+func (ec *executionContext) childFields_Status(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_Status_version(ctx, field)
+	case "builtAt":
+		return ec.fieldContext_Status_builtAt(ctx, field)
+	case "corpus":
+		return ec.fieldContext_Status_corpus(ctx, field)
+	case "changes":
+		return ec.fieldContext_Status_changes(ctx, field)
+	case "metrics":
+		return ec.fieldContext_Status_metrics(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Status", field.Name)
 }
 
 func (ec *executionContext) childFields_Statute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3040,6 +3163,75 @@ func (ec *executionContext) fieldContext_CitationGraph_edges(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _CorpusCounts_statutes(ctx context.Context, field graphql.CollectedField, obj *model.CorpusCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorpusCounts_statutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Statutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorpusCounts_statutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorpusCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CorpusCounts_precedents(ctx context.Context, field graphql.CollectedField, obj *model.CorpusCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorpusCounts_precedents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Precedents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorpusCounts_precedents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorpusCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CorpusCounts_qa(ctx context.Context, field graphql.CollectedField, obj *model.CorpusCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorpusCounts_qa(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Qa, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorpusCounts_qa(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorpusCounts", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Degradation_code(ctx context.Context, field graphql.CollectedField, obj *model.Degradation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4090,6 +4282,38 @@ func (ec *executionContext) fieldContext_Query_searchPrecedents(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_status(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Status(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Status) graphql.Marshaler {
+			return ec.marshalNStatus2ᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Status(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4302,6 +4526,130 @@ func (ec *executionContext) _StageTiming_ms(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_StageTiming_ms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StageTiming", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Status_version(ctx context.Context, field graphql.CollectedField, obj *model.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Status_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Status_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Status", field, false, false, "String")
+}
+
+func (ec *executionContext) _Status_builtAt(ctx context.Context, field graphql.CollectedField, obj *model.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Status_builtAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BuiltAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Status_builtAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Status", field, false, false, "String")
+}
+
+func (ec *executionContext) _Status_corpus(ctx context.Context, field graphql.CollectedField, obj *model.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Status_corpus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Corpus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CorpusCounts) graphql.Marshaler {
+			return ec.marshalNCorpusCounts2ᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐCorpusCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Status_corpus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Status",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CorpusCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Status_changes(ctx context.Context, field graphql.CollectedField, obj *model.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Status_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Status_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Status", field, false, false, "Map")
+}
+
+func (ec *executionContext) _Status_metrics(ctx context.Context, field graphql.CollectedField, obj *model.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Status_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metrics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Status_metrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Status", field, false, false, "Map")
 }
 
 func (ec *executionContext) _Statute_id(ctx context.Context, field graphql.CollectedField, obj *law.Statute) (ret graphql.Marshaler) {
@@ -6243,6 +6591,49 @@ func (ec *executionContext) _CitationGraph(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var corpusCountsImplementors = []string{"CorpusCounts"}
+
+func (ec *executionContext) _CorpusCounts(ctx context.Context, sel ast.SelectionSet, obj *model.CorpusCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, corpusCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CorpusCounts")
+		case "statutes":
+			out.Values[i] = ec._CorpusCounts_statutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "precedents":
+			out.Values[i] = ec._CorpusCounts_precedents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "qa":
+			out.Values[i] = ec._CorpusCounts_qa(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var degradationImplementors = []string{"Degradation"}
 
 func (ec *executionContext) _Degradation(ctx context.Context, sel ast.SelectionSet, obj *model.Degradation) graphql.Marshaler {
@@ -6695,6 +7086,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_searchPrecedents(ctx, field)
 				})
+		case "status":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_status(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -6793,6 +7190,59 @@ func (ec *executionContext) _StageTiming(ctx context.Context, sel ast.SelectionS
 		case "ms":
 			out.Values[i] = ec._StageTiming_ms(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var statusImplementors = []string{"Status"}
+
+func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, obj *model.Status) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Status")
+		case "version":
+			out.Values[i] = ec._Status_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "builtAt":
+			out.Values[i] = ec._Status_builtAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "corpus":
+			out.Values[i] = ec._Status_corpus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changes":
+			out.Values[i] = ec._Status_changes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "metrics":
+			out.Values[i] = ec._Status_metrics(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -7423,6 +7873,14 @@ func (ec *executionContext) marshalNCitationGraph2ᚖgithubᚗcomᚋlawbotᚑkr�
 	return ec._CitationGraph(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCorpusCounts2ᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐCorpusCounts(ctx context.Context, sel ast.SelectionSet, v *model.CorpusCounts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CorpusCounts!")
+		return graphql.Null
+	}
+	return ec._CorpusCounts(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDegradation2ᚕᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐDegradationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Degradation) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -7671,6 +8129,14 @@ func (ec *executionContext) marshalNStageTiming2ᚖgithubᚗcomᚋlawbotᚑkrᚋ
 		return graphql.Null
 	}
 	return ec._StageTiming(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStatus2ᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐStatus(ctx context.Context, sel ast.SelectionSet, v *model.Status) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Status!")
+		return graphql.Null
+	}
+	return ec._Status(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStatute2ᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋlawᚐStatute(ctx context.Context, sel ast.SelectionSet, v *law.Statute) graphql.Marshaler {
@@ -7971,6 +8437,24 @@ func (ec *executionContext) marshalOLegalCheck2ᚖgithubᚗcomᚋlawbotᚑkrᚋl
 		return graphql.Null
 	}
 	return ec._LegalCheck(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMap2map(ctx context.Context, v any) (map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalMap(v)
+	return res
 }
 
 func (ec *executionContext) marshalOPrecedent2ᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋlawᚐPrecedent(ctx context.Context, sel ast.SelectionSet, v *law.Precedent) graphql.Marshaler {

@@ -75,6 +75,12 @@ type CitationGraph struct {
 	Edges []*GraphEdge `json:"edges"`
 }
 
+type CorpusCounts struct {
+	Statutes   int `json:"statutes"`
+	Precedents int `json:"precedents"`
+	Qa         int `json:"qa"`
+}
+
 // One part of the request path that failed and was worked around.
 type Degradation struct {
 	// DENSE_UNAVAILABLE, TAGGER_UNAVAILABLE or GENERATOR_UNAVAILABLE.
@@ -143,6 +149,18 @@ type Reason struct {
 type StageTiming struct {
 	Stage AdviceStage `json:"stage"`
 	Ms    float64     `json:"ms"`
+}
+
+type Status struct {
+	// The version's id (its directory's name in a versioned state root, or its version.json's id).
+	Version string `json:"version"`
+	// When the version was built (RFC 3339), if known.
+	BuiltAt *string       `json:"builtAt,omitempty"`
+	Corpus  *CorpusCounts `json:"corpus"`
+	// What changed since the version before (laws and articles added, amended, deleted; precedents added); null without a version.json.
+	Changes map[string]any `json:"changes,omitempty"`
+	// The evaluation figures the update's gate read; null without a version.json.
+	Metrics map[string]any `json:"metrics,omitempty"`
 }
 
 type StatuteMatch struct {
