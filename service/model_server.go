@@ -35,7 +35,7 @@ type ModelServerConfig struct {
 	// MaxRunning/MaxWaiting bound embedding and tagging requests (openai.HandlerOptions);
 	// GenWaiting the generations waiting for the one decoding (MODEL_BUSY beyond).
 	MaxRunning, MaxWaiting, GenWaiting int
-	LogJSON                bool
+	LogJSON                            bool
 	// OnListen gets the bound address (tests listen on port 0).
 	OnListen       func(net.Addr)
 	Stdout, Stderr io.Writer

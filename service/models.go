@@ -148,7 +148,9 @@ func LoadModels(ctx context.Context, stateDir string, o ModelConfig, log *slog.L
 			})
 		case sm.Name == models.GeneratorModelName:
 			path := sm.Path // the generator carries its own tokeniser (tokenizer.model)
-			spec.Load = func(context.Context) (gpu.Model, error) { return models.LoadTFGeneratorWith(path, opts, o.GeneratorLimits) }
+			spec.Load = func(context.Context) (gpu.Model, error) {
+				return models.LoadTFGeneratorWith(path, opts, o.GeneratorLimits)
+			}
 		default:
 			continue
 		}

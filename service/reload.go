@@ -89,7 +89,7 @@ func adminJSON(w http.ResponseWriter, status int, v any) {
 // corpus) and the filter's failures of the serving version.
 func versionMetrics(vs *versions) prometheus.Collector {
 	return versionCollector{vs: vs,
-		info: prometheus.NewDesc("lawbot_state_version_info", "1 for the state version that serves.", []string{"version"}, nil),
+		info:    prometheus.NewDesc("lawbot_state_version_info", "1 for the state version that serves.", []string{"version"}, nil),
 		records: prometheus.NewDesc("lawbot_state_records", "Records of the serving version's corpus, by kind.", []string{"kind"}, nil),
 		filter: prometheus.NewDesc("lawbot_filter_failures_total",
 			"Questions let through as legal because the legal-question filter could not be loaded (the serving version's).", nil, nil),
@@ -101,7 +101,11 @@ type versionCollector struct {
 	info, records, filter *prometheus.Desc
 }
 
-func (c versionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.info; ch <- c.records; ch <- c.filter }
+func (c versionCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.info
+	ch <- c.records
+	ch <- c.filter
+}
 
 func (c versionCollector) Collect(ch chan<- prometheus.Metric) {
 	l := c.vs.current()
