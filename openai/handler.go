@@ -59,6 +59,9 @@ type HandlerOptions struct {
 	// (default 32); past that a request gets 503 MODEL_BUSY at once. Generations queue in the
 	// generator itself (its own bounded queue answers ErrModelBusy).
 	MaxRunning, MaxWaiting int
+	// Metrics are where the handler counts; nil gives it its own. A server that swaps its
+	// handler (a reload) hands each one the same.
+	Metrics *Metrics
 }
 
 // Handler serves the OpenAI-compatible API over the models of this process.
@@ -69,10 +72,11 @@ type Handler struct {
 	gate    chan struct{} // running embedding/tagging requests
 	waiting atomic.Int64
 	seq     atomic.Int64
-	met     handlerMetrics
+	met     *Metrics
 }
 
-type handlerMetrics struct {
+// Metrics are a model server's counters (see Collectors).
+type Metrics struct {
 	inFlight   *prometheus.GaugeVec
 	busy       *prometheus.CounterVec
 	tokens     prometheus.Counter
@@ -94,20 +98,9 @@ func NewHandler(m Served, o HandlerOptions) *Handler {
 	if m.CreatedUnix == 0 {
 		m.CreatedUnix = time.Now().Unix()
 	}
-	h := &Handler{m: m, o: o, mux: http.NewServeMux(), gate: make(chan struct{}, o.MaxRunning)}
-	h.met = handlerMetrics{
-		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lawbot_modelserver_requests_in_flight",
-			Help: "Model requests running or waiting (the queue's depth), by endpoint."}, []string{"endpoint"}),
-		busy: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lawbot_modelserver_busy_total",
-			Help: "Model requests refused with MODEL_BUSY (queue full), by endpoint."}, []string{"endpoint"}),
-		tokens: prometheus.NewCounter(prometheus.CounterOpts{Name: "lawbot_modelserver_generated_tokens_total",
-			Help: "Tokens generated."}),
-		tokPerSec: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lawbot_modelserver_decode_tokens_per_second",
-			Help:    "Decode speed of each generation (tokens after the first over the time after it).",
-			Buckets: []float64{2, 5, 10, 15, 20, 30, 50, 100, 200, 500}}),
-		firstToken: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lawbot_modelserver_first_token_seconds",
-			Help:    "Time to the first token of each generation (queue wait + prefill + one step).",
-			Buckets: prometheus.ExponentialBuckets(0.05, 2, 10)}),
+	h := &Handler{m: m, o: o, mux: http.NewServeMux(), gate: make(chan struct{}, o.MaxRunning), met: o.Metrics}
+	if h.met == nil {
+		h.met = NewMetrics()
 	}
 	h.mux.HandleFunc("GET /v1/models", h.listModels)
 	h.mux.HandleFunc("POST /v1/completions", func(w http.ResponseWriter, r *http.Request) { h.complete(w, r, false) })
@@ -121,10 +114,28 @@ func NewHandler(m Served, o HandlerOptions) *Handler {
 	return h
 }
 
-// Collectors are the handler's metrics, for the server's registry: requests in flight and
-// refused by endpoint, tokens generated, decode speed, time to the first token.
-func (h *Handler) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{h.met.inFlight, h.met.busy, h.met.tokens, h.met.tokPerSec, h.met.firstToken}
+// NewMetrics makes a model server's counters.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lawbot_modelserver_requests_in_flight",
+			Help: "Model requests running or waiting (the queue's depth), by endpoint."}, []string{"endpoint"}),
+		busy: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lawbot_modelserver_busy_total",
+			Help: "Model requests refused with MODEL_BUSY (queue full), by endpoint."}, []string{"endpoint"}),
+		tokens: prometheus.NewCounter(prometheus.CounterOpts{Name: "lawbot_modelserver_generated_tokens_total",
+			Help: "Tokens generated."}),
+		tokPerSec: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lawbot_modelserver_decode_tokens_per_second",
+			Help:    "Decode speed of each generation (tokens after the first over the time after it).",
+			Buckets: []float64{2, 5, 10, 15, 20, 30, 50, 100, 200, 500}}),
+		firstToken: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lawbot_modelserver_first_token_seconds",
+			Help:    "Time to the first token of each generation (queue wait + prefill + one step).",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 10)}),
+	}
+}
+
+// Collectors are the metrics, for the server's registry: requests in flight and refused by
+// endpoint, tokens generated, decode speed, time to the first token.
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.inFlight, m.busy, m.tokens, m.tokPerSec, m.firstToken}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/lawbot-kr/lawbot/gpu"
 	"github.com/lawbot-kr/lawbot/index"
+	"github.com/lawbot-kr/lawbot/internal/swap"
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/openai"
 	"github.com/lawbot-kr/lawbot/server"
@@ -39,6 +41,13 @@ type ModelServerConfig struct {
 	// OnListen gets the bound address (tests listen on port 0).
 	OnListen       func(net.Addr)
 	Stdout, Stderr io.Writer
+	// Reload, AdminToken and DrainTimeout: as ServeConfig's (SIGHUP, POST /admin/reload, how
+	// long replaced models wait for their requests).
+	Reload       <-chan struct{}
+	AdminToken   string
+	DrainTimeout time.Duration
+
+	metrics *openai.Metrics // shared by every handler a reload makes
 }
 
 // ModelServe hosts the state's TensorFlow models under the residency manager and serves them
@@ -51,26 +60,31 @@ func ModelServe(ctx context.Context, cfg ModelServerConfig) error {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 4 << 20 // a batch of texts to embed
 	}
-	var api struct {
-		sync.RWMutex
-		h *openai.Handler
+	// The loaded models, swapped by a reload: each request pinned to the set it began on, a
+	// replaced set closed once its requests (generations included) have finished.
+	var slot swap.Slot[*hosted]
+	slot.Drain = cfg.DrainTimeout
+	slot.Close = func(h *hosted, cut int64) {
+		h.models.Close()
+		log.Info("released the replaced models", "dir", h.dir, "requests_cut", cut)
 	}
+	defer slot.Shutdown()
 	root := func(w http.ResponseWriter, r *http.Request) {
-		api.RLock()
-		h := api.h
-		api.RUnlock()
-		if h == nil {
+		if !slot.Pin(func(h *hosted) { h.api.ServeHTTP(w, r) }) {
 			writeLoading(w)
-			return
 		}
-		h.ServeHTTP(w, r)
 	}
-	var mm *gpu.Manager
-	var mmu sync.Mutex
+	manager := func() *gpu.Manager {
+		if h, ok := slot.Current(); ok {
+			return h.models.Manager
+		}
+		return nil
+	}
 	srv := server.New(server.Options{
 		Addr:              cfg.Addr,
 		Root:              http.HandlerFunc(root),
-		Models:            gpu.StatusHandler(func() *gpu.Manager { mmu.Lock(); defer mmu.Unlock(); return mm }),
+		Models:            gpu.StatusHandler(manager),
+		Admin:             adminHandler(cfg.AdminToken, func(ctx context.Context) (Version, error) { return reloadModels(ctx, cfg, &slot, log) }),
 		MaxBodyBytes:      cfg.MaxBody,
 		Rate:              -1, // its clients are the API servers: no per-IP limit
 		MaxConnsPerClient: -1,
@@ -79,6 +93,10 @@ func ModelServe(ctx context.Context, cfg ModelServerConfig) error {
 		TLSKey:            cfg.TLSKey,
 		Logger:            log,
 	})
+	metrics := openai.NewMetrics()
+	cfg.metrics = metrics
+	srv.MustRegister(metrics.Collectors()...)
+	srv.MustRegister(gpu.NewCollectorOf(manager))
 	srv.SetNotReady("loading the models")
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -90,45 +108,76 @@ func ModelServe(ctx context.Context, cfg ModelServerConfig) error {
 	url := baseURL(ln.Addr(), srv.TLS())
 	fmt.Fprintf(stdout, "model server listening on %s (loading; /readyz once the models are loaded)\n", url)
 
-	var loaded struct {
-		sync.Mutex
-		m *Models
-	}
-	defer func() {
-		loaded.Lock()
-		defer loaded.Unlock()
-		loaded.m.Close()
-	}()
+	var loading sync.WaitGroup
+	defer loading.Wait() // before the slot's Shutdown (deferred earlier, run later)
+	loading.Add(1)
 	go func() {
+		defer loading.Done()
 		start := time.Now()
-		m, served, err := loadServed(ctx, cfg, log)
+		h, err := loadHosted(ctx, cfg, log)
 		if err != nil {
 			srv.SetNotReady("loading failed: " + err.Error())
 			log.Error("loading the models failed; /readyz stays 503", "err", err)
 			return
 		}
-		loaded.Lock()
-		loaded.m = m
-		loaded.Unlock()
-		handler := openai.NewHandler(served, openai.HandlerOptions{MaxRunning: cfg.MaxRunning, MaxWaiting: cfg.MaxWaiting})
-		srv.MustRegister(handler.Collectors()...)
-		srv.MustRegister(gpu.NewCollector(m.Manager))
-		api.Lock()
-		api.h = handler
-		api.Unlock()
-		mmu.Lock()
-		mm = m.Manager
-		mmu.Unlock()
+		slot.Install(h)
 		srv.SetReady(true)
-		l := handler.Models()
-		ids := make([]string, len(l.Data))
-		for i, c := range l.Data {
-			ids[i] = c.Lawbot.Kind + " " + c.ID
+		log.Info("ready", "took", time.Since(start).Round(time.Millisecond), "models", h.ids)
+		fmt.Fprintf(stdout, "model server ready at %s: %v\n", url, h.ids)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-cfg.Reload:
+				if !ok {
+					return
+				}
+				reloadModels(ctx, cfg, &slot, log)
+			}
 		}
-		log.Info("ready", "took", time.Since(start).Round(time.Millisecond), "models", ids)
-		fmt.Fprintf(stdout, "model server ready at %s: %v\n", url, ids)
 	}()
 	return srv.Serve(ctx, ln)
+}
+
+// hosted is one loaded set of models and the handler over them.
+type hosted struct {
+	dir    string
+	models *Models
+	api    *openai.Handler
+	ids    []string // "kind id" of each model, for the logs
+}
+
+// loadHosted loads the models of the state directory (a versioned root's current version).
+func loadHosted(ctx context.Context, cfg ModelServerConfig, log *slog.Logger) (*hosted, error) {
+	dir, err := ResolveStateDir(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.StateDir = dir
+	m, served, err := loadServed(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	h := &hosted{dir: dir, models: m,
+		api: openai.NewHandler(served, openai.HandlerOptions{MaxRunning: cfg.MaxRunning, MaxWaiting: cfg.MaxWaiting, Metrics: cfg.metrics})}
+	for _, c := range h.api.Models().Data {
+		h.ids = append(h.ids, c.Lawbot.Kind+" "+c.ID)
+	}
+	return h, nil
+}
+
+// reloadModels loads the models again (SIGHUP, POST /admin/reload) beside the serving ones and
+// swaps them in; on an error the serving ones stay.
+func reloadModels(ctx context.Context, cfg ModelServerConfig, slot *swap.Slot[*hosted], log *slog.Logger) (Version, error) {
+	start := time.Now()
+	h, err := loadHosted(ctx, cfg, log)
+	if err != nil {
+		log.Error("reload failed; the serving models stay", "err", err)
+		return Version{}, err
+	}
+	slot.Install(h)
+	log.Info("reloaded the models", "dir", h.dir, "models", h.ids, "took", time.Since(start).Round(time.Millisecond))
+	return Version{ID: filepath.Base(h.dir), Dir: h.dir}, nil
 }
 
 // loadServed loads the models the model server hosts, resident ones first (LoadModels).

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,12 +27,16 @@ func TestTFModelServerMatchesInProcess(t *testing.T) {
 	if src == "" {
 		t.Skip("LAWBOT_GENERATOR_DIR not set (python training/gemma_convert.py --out D; then D/generator)")
 	}
-	dir := withGeneratorModel(t, t.TempDir(), src)
+	root := t.TempDir()
+	dir := withGeneratorModel(t, filepath.Join(root, "versions", "v1"), src)
+	withGeneratorModel(t, filepath.Join(root, "versions", "v2"), src)
+	point(t, root, "v1")
+	const token = "model-server-token-0123456789"
 	ctx, stop := context.WithCancel(context.Background())
 	addr := make(chan net.Addr, 1)
 	served := make(chan error, 1)
 	go func() {
-		served <- ModelServe(ctx, ModelServerConfig{StateDir: dir, Addr: "127.0.0.1:0", Generator: "tf", Threads: 1,
+		served <- ModelServe(ctx, ModelServerConfig{StateDir: root, Addr: "127.0.0.1:0", Generator: "tf", Threads: 1, AdminToken: token,
 			OnListen: func(a net.Addr) { addr <- a }})
 	}()
 	base := "http://" + (<-addr).String()
@@ -79,6 +84,31 @@ func TestTFModelServerMatchesInProcess(t *testing.T) {
 	resp.Body.Close()
 	if len(l.Data) != 1 || l.Data[0].ID != lg.Name() || l.Data[0].Lawbot.Kind != openai.KindGenerator {
 		t.Errorf("/v1/models %+v", l)
+	}
+
+	// A reload while a generation streams: the generation finishes on the models it began on,
+	// the next one runs on the new version's.
+	point(t, root, "v2")
+	var during []string
+	genDone := make(chan error, 1)
+	go func() {
+		_, err := rg.Generate(context.Background(), prompt, models.GenerateOptions{MaxTokens: 24}, func(p string) error {
+			during = append(during, p)
+			return nil
+		})
+		genDone <- err
+	}()
+	time.Sleep(500 * time.Millisecond)
+	if code, body := adminReload(t, base+"/", token); code != http.StatusOK || !strings.Contains(body, `"version":"v2"`) {
+		t.Errorf("reload: %d %s", code, body)
+	}
+	if err := <-genDone; err != nil || len(during) < 2 {
+		t.Errorf("the generation across the reload: %d pieces, %v", len(during), err)
+	}
+	var after []string
+	if _, err := rg.Generate(context.Background(), prompt, opt, func(p string) error { after = append(after, p); return nil }); err != nil ||
+		strings.Join(after, "") != strings.Join(lp, "") {
+		t.Errorf("after the reload: %q %v, want %q", after, err, lp)
 	}
 
 	stop()

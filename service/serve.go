@@ -94,13 +94,9 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		rate = -1 // no limit
 	}
 	var srv *server.Server // the GraphQL hooks below run on requests, after srv is set
-	vs := &versions{drain: cfg.DrainTimeout, reloads: newReloadsTotal()}
-	vs.released = func(v Version, abandoned int64) {
-		log.Info("released a replaced state version", "version", v.ID, "requests_cut", abandoned)
-	}
-	if vs.drain <= 0 {
-		vs.drain = 2 * time.Minute
-	}
+	vs := newVersions(cfg.DrainTimeout, func(v Version, cut int64) {
+		log.Info("released a replaced state version", "version", v.ID, "requests_cut", cut)
+	})
 	pipeline := func() *advice.Pipeline {
 		if l := vs.current(); l != nil {
 			return l.svc.Pipeline

@@ -8,13 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/graph"
+	"github.com/lawbot-kr/lawbot/internal/swap"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/lookup"
 )
@@ -87,88 +87,45 @@ type live struct {
 	svc     *Service
 	lookup  *lookup.Corpus
 	version Version
-	refs    atomic.Int64
-	retired atomic.Bool
 }
 
-// acquire pins the version for one operation; false once it is retired (the caller takes the
-// current one instead). The count goes up before the check, and retire sets the flag before it
-// reads the count, so an operation either sees the flag or is waited for.
-func (l *live) acquire() bool {
-	l.refs.Add(1)
-	if l.retired.Load() {
-		l.refs.Add(-1)
-		return false
-	}
-	return true
-}
-
-func (l *live) release() { l.refs.Add(-1) }
-
-// versions holds the version that serves, swaps in a new one, and releases the old one once the
-// operations pinned to it have finished.
+// versions holds the version that serves (swap.Slot: each advice and search pinned to the
+// version it began on; a replaced one closed once they finish).
 type versions struct {
-	cur     atomic.Pointer[live]
-	reload  sync.Mutex // one load at a time
-	drain   time.Duration
-	retired sync.WaitGroup
+	slot    swap.Slot[*live]
+	reload  sync.Mutex             // one load at a time
 	reloads *prometheus.CounterVec // by result
-	// released is told each retired version once it is closed, with how many operations were
-	// still pinned to it when the drain ran out (0 when they all finished).
-	released func(v Version, abandoned int64)
+}
+
+// newVersions is an empty holder; released is told each replaced version once it is closed.
+func newVersions(drain time.Duration, released func(v Version, cut int64)) *versions {
+	vs := &versions{reloads: newReloadsTotal()}
+	vs.slot.Drain = drain
+	vs.slot.Close = func(l *live, cut int64) {
+		l.svc.Close()
+		if released != nil {
+			released(l.version, cut)
+		}
+	}
+	return vs
 }
 
 // current is the serving version; nil while the first one loads.
-func (vs *versions) current() *live { return vs.cur.Load() }
+func (vs *versions) current() *live {
+	l, _ := vs.slot.Current()
+	return l
+}
 
 // pin runs fn on the serving version, pinned so that it is not closed under fn.
-func (vs *versions) pin(fn func(*live)) bool {
-	for {
-		l := vs.cur.Load()
-		if l == nil {
-			return false
-		}
-		if l.acquire() {
-			defer l.release()
-			fn(l)
-			return true
-		}
-	}
-}
+func (vs *versions) pin(fn func(*live)) bool { return vs.slot.Pin(fn) }
 
-// install makes svc the serving version and retires the one before (in the background: its
-// pinned operations finish on it, then it is closed; past drain it is closed anyway).
+// install makes svc the serving version; the one before is closed once its requests finish.
 func (vs *versions) install(svc *Service, v Version) {
-	l := &live{svc: svc, lookup: lookup.New(svc.Pipeline.Retriever.State), version: v}
-	if old := vs.cur.Swap(l); old != nil {
-		vs.retire(old)
-	}
-}
-
-func (vs *versions) retire(old *live) {
-	old.retired.Store(true)
-	vs.retired.Add(1)
-	go func() {
-		defer vs.retired.Done()
-		deadline := time.Now().Add(vs.drain)
-		for old.refs.Load() > 0 && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		left := old.refs.Load()
-		old.svc.Close()
-		if vs.released != nil {
-			vs.released(old.version, left)
-		}
-	}()
+	vs.slot.Install(&live{svc: svc, lookup: lookup.New(svc.Pipeline.Retriever.State), version: v})
 }
 
 // close retires the serving version and waits until every retired one is closed.
-func (vs *versions) close() {
-	if l := vs.cur.Swap(nil); l != nil {
-		vs.retire(l)
-	}
-	vs.retired.Wait()
-}
+func (vs *versions) close() { vs.slot.Shutdown() }
 
 // backend is the GraphQL backend over whichever version serves: each advice and each search
 // pinned to the version it began on; look-ups by id read the serving version's corpus.

@@ -215,12 +215,12 @@ func TestReplacedVersionWaitsForItsRequests(t *testing.T) {
 		return svc
 	}
 	released := make(chan string, 2)
-	vs := &versions{drain: 10 * time.Second, released: func(v Version, cut int64) {
+	vs := newVersions(10*time.Second, func(v Version, cut int64) {
 		if cut != 0 {
 			t.Errorf("%d operations cut on %s", cut, v.ID)
 		}
 		released <- v.ID
-	}}
+	})
 	vs.install(open(), Version{ID: "v1"})
 	inside, leave := make(chan struct{}), make(chan struct{})
 	go vs.pin(func(l *live) {

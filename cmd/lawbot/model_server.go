@@ -25,7 +25,9 @@ func runModelServer(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg.Stdout, cfg.Stderr = stdout, stderr
+	reload, stopHUP := reloadOnHUP()
+	defer stopHUP()
+	cfg.Stdout, cfg.Stderr, cfg.Reload = stdout, stderr, reload
 	return service.ModelServe(ctx, cfg)
 }
 
@@ -47,6 +49,7 @@ func parseModelServerFlags(args []string, stderr io.Writer) (service.ModelServer
 	fs.IntVar(&o.MaxWaiting, "max-waiting", 32, "embedding and tagging requests that may wait (MODEL_BUSY beyond; generations queue in the generator)")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "how long a shutdown waits for requests and streams in flight")
 	fs.BoolVar(&o.LogJSON, "log-json", false, "write logs as JSON lines instead of text")
+	tokenFile := fs.String("admin-token-file", "", "`file` holding the token that POST /admin/reload requires (or $LAWBOT_ADMIN_TOKEN; neither: no admin endpoint)")
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
@@ -67,6 +70,10 @@ func parseModelServerFlags(args []string, stderr io.Writer) (service.ModelServer
 	}
 	if _, err := service.GeneratorModel(o.Generator); err != nil {
 		return fail("%v", err)
+	}
+	var err error
+	if o.AdminToken, err = adminToken(*tokenFile); err != nil {
+		return fail("--admin-token-file: %v", err)
 	}
 	if *budget != "" {
 		b, err := parseBytes(*budget)

@@ -25,10 +25,16 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		<-ctx.Done()
 		stop() // a second Ctrl-C during the graceful shutdown quits at once
 	}()
-	// SIGHUP reloads the state (the version `current` points at) without dropping a request.
+	reload, stopHUP := reloadOnHUP()
+	defer stopHUP()
+	return serveWith(ctx, args, reload, stdout, stderr)
+}
+
+// reloadOnHUP turns SIGHUP into reloads (the version `current` points at, swapped in without
+// dropping a request); a signal while one is waiting is folded into it.
+func reloadOnHUP() (<-chan struct{}, func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	reload := make(chan struct{}, 1)
 	go func() {
 		for range hup {
@@ -38,7 +44,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}()
-	return serveWith(ctx, args, reload, stdout, stderr)
+	return reload, func() { signal.Stop(hup); close(hup) }
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (service.ServeConfig, error) {
