@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,6 +96,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	}
 	var srv *server.Server // the GraphQL hooks below run on requests, after srv is set
 	vs := newVersions(cfg.DrainTimeout, func(v Version, cut int64) {
+		debug.FreeOSMemory() // the replaced version's indexes go back to the system now, not in minutes
 		log.Info("released a replaced state version", "version", v.ID, "requests_cut", cut)
 	})
 	pipeline := func() *advice.Pipeline {
