@@ -124,17 +124,7 @@ func ModelServe(ctx context.Context, cfg ModelServerConfig) error {
 		srv.SetReady(true)
 		log.Info("ready", "took", time.Since(start).Round(time.Millisecond), "models", h.ids)
 		fmt.Fprintf(stdout, "model server ready at %s: %v\n", url, h.ids)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case _, ok := <-cfg.Reload:
-				if !ok {
-					return
-				}
-				reloadModels(ctx, cfg, &slot, log)
-			}
-		}
+		reloadOn(ctx, cfg.Reload, func() { reloadModels(ctx, cfg, &slot, log) })
 	}()
 	return srv.Serve(ctx, ln)
 }

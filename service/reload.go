@@ -121,3 +121,19 @@ func (c versionCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.filter, prometheus.CounterValue, float64(f.Failures()))
 	}
 }
+
+// reloadOn calls reload each time signals receives, until ctx ends or signals is closed (a nil
+// channel: until ctx ends). A failed reload is logged by reload itself; the old version serves.
+func reloadOn(ctx context.Context, signals <-chan struct{}, reload func()) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-signals:
+			if !ok {
+				return
+			}
+			reload()
+		}
+	}
+}

@@ -202,17 +202,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		srv.SetReady(true)
 		log.Info("ready", "took", time.Since(start).Round(time.Millisecond), "version", vs.current().version.ID)
 		fmt.Fprintf(stdout, "LawBot is ready at %s (GraphiQL at /graphiql)\n", url)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case _, ok := <-cfg.Reload:
-				if !ok {
-					return
-				}
-				reload(ctx, cfg, vs, log) // logged; the old version serves on a failure
-			}
-		}
+		reloadOn(ctx, cfg.Reload, func() { reload(ctx, cfg, vs, log) })
 	}()
 	return srv.Serve(ctx, ln)
 }
