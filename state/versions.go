@@ -50,13 +50,18 @@ type Version struct {
 	// (the rest was carried over from the parent).
 	Models  map[string]string `json:"models,omitempty"`
 	Rebuilt []string          `json:"rebuilt,omitempty"`
+	// ModelInputs names what each trained model was trained from, so the next build can tell
+	// whether it must be trained again.
+	ModelInputs map[string]string `json:"model_inputs,omitempty"`
 	// Eval holds this version's dev-set figures, EvalCurrent those of the version it was
 	// compared with (CurrentID) at evaluate time.
 	Eval        map[string]float64 `json:"eval,omitempty"`
 	EvalCurrent map[string]float64 `json:"eval_current,omitempty"`
 	CurrentID   string             `json:"eval_current_id,omitempty"`
-	Gate        *GateResult        `json:"gate,omitempty"`
-	PublishedAt *time.Time         `json:"published_at,omitempty"`
+	// EvalSets fingerprints the dev sets the figures were taken on.
+	EvalSets    string      `json:"eval_sets,omitempty"`
+	Gate        *GateResult `json:"gate,omitempty"`
+	PublishedAt *time.Time  `json:"published_at,omitempty"`
 }
 
 // CorpusCounts are the record counts of a version's snapshot.
