@@ -57,6 +57,9 @@ func (r *run) fetch(ctx context.Context) (StepResult, error) {
 		if len(removed) > 0 {
 			sum += fmt.Sprintf(" (removed unpublished %v)", removed)
 		}
+		// The report says so too, so a scheduler showing it does not show last week's.
+		atomicfile.WriteFile(filepath.Join(r.root.Dir, ReportFile), []byte(fmt.Sprintf(
+			"# LawBot update: nothing to do\n\n%s; current stays %s.\n", sum, r.curID)))
 		return StepResult{Summary: sum}, nil
 	}
 	if pending != nil && pending.Fingerprint == fp && pending.Parent == r.curID {

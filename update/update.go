@@ -63,7 +63,7 @@ type Options struct {
 	GateFile string
 	// Keep is how many published versions prune keeps (besides current and the previous one).
 	Keep int
-	// Models are the models train builds (training package names); nil means filter.
+	// Models are the models train builds (training package names); nil means filter, empty none.
 	Models []string
 	// Notify are the servers told to reload after publish (their base URLs); AdminToken is sent as
 	// the bearer token. NotifyPIDs get SIGHUP.
@@ -88,7 +88,7 @@ func (o *Options) defaults() {
 	if o.Keep <= 0 {
 		o.Keep = 3
 	}
-	if len(o.Models) == 0 {
+	if o.Models == nil {
 		o.Models = []string{"filter"}
 	}
 }

@@ -66,7 +66,7 @@ func runUpdate(args []string, stdout, stderr io.Writer) error {
 	step := fs.String("step", "", "run one step: "+strings.Join(update.Steps, "|")+" (default: all, in order)")
 	gate := fs.String("gate", "", "gate config (JSON, see deploy/update/gate.json; default: the same tolerances built in)")
 	keep := fs.Int("keep", 3, "published versions to keep for rollback (besides current and the previous one)")
-	modelsFlag := fs.String("models", "filter", "models train builds (training names, comma-separated)")
+	modelsFlag := fs.String("models", "filter", "models train builds (training names, comma-separated; none: carry the parent's over)")
 	notify := addNotifyFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -88,10 +88,16 @@ func runUpdate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	models := []string{}
+	for _, m := range strings.Split(*modelsFlag, ",") {
+		if m = strings.TrimSpace(m); m != "" && m != "none" {
+			models = append(models, m)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := update.Run(ctx, update.Options{Root: *root, Data: dataDir, Step: *step, GateFile: *gate, Keep: *keep,
-		Models: strings.Split(*modelsFlag, ","), Notify: urls, AdminToken: token, NotifyPIDs: pids, Stdout: stdout, Stderr: stderr})
+		Models: models, Notify: urls, AdminToken: token, NotifyPIDs: pids, Stdout: stdout, Stderr: stderr})
 	if err != nil {
 		return err
 	}
