@@ -64,7 +64,7 @@ with DAG(
     default_args={
         "retries": 3,
         "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
+        "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3: 2, 4, 8, 16 min, capped
         "max_retry_delay": timedelta(minutes=30),
         "execution_timeout": timedelta(hours=6),
     },
