@@ -168,6 +168,16 @@ func ResolveStateDir(dir string) (string, error) {
 	return dir, nil
 }
 
+// IsRoot says whether dir is a state root (it has versions/ or a current link), which only
+// lawbot update writes into.
+func IsRoot(dir string) bool {
+	if _, err := os.Lstat(filepath.Join(dir, CurrentLink)); err == nil {
+		return true
+	}
+	fi, err := os.Stat(filepath.Join(dir, VersionsDir))
+	return err == nil && fi.IsDir()
+}
+
 // Root is a state root directory.
 type Root struct{ Dir string }
 

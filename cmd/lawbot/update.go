@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/state"
 	"github.com/lawbot-kr/lawbot/update"
 )
 
@@ -128,4 +129,14 @@ func runRollback(args []string, stdout, stderr io.Writer) error {
 	}
 	_, _, err = update.Rollback(context.Background(), *root, urls, token, pids, stdout)
 	return err
+}
+
+// loadResolved loads a state directory, or a state root's current version, for the commands
+// that only read it.
+func loadResolved(dir string) (*state.State, error) {
+	resolved, err := state.ResolveStateDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return state.Load(resolved)
 }

@@ -40,6 +40,16 @@ func TestRollbackNothingBefore(t *testing.T) {
 	if _, err := os.Readlink(filepath.Join(root, "current")); err != nil {
 		t.Fatalf("no current link: %v", err)
 	}
+	// The read-only commands take the root for its current version.
+	out.Reset()
+	if code := run([]string{"statute", "--state", root, "민법 제618조"}, &out, &errw); code != 0 || !strings.Contains(out.String(), "임대차") {
+		t.Errorf("statute --state ROOT: exit %d, %q", code, out.String())
+	}
+	// Writing into a root by hand is refused: only update builds its versions.
+	errw.Reset()
+	if code := run([]string{"ingest", "--state", root, "--data", data}, &out, &errw); code != 1 || !strings.Contains(errw.String(), "versioned state root") {
+		t.Errorf("ingest --state ROOT: exit %d, %q", code, errw.String())
+	}
 	errw.Reset()
 	if code := run([]string{"rollback", "--state", root}, &out, &errw); code != 1 || !strings.Contains(errw.String(), "no version before") {
 		t.Errorf("rollback: exit %d, %q", code, errw.String())
