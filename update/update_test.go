@@ -145,6 +145,14 @@ func TestWeeklyRun(t *testing.T) {
 	if !slices.Contains(v2.Rebuilt, state.SnapshotFile) || !slices.Contains(v2.Rebuilt, "models/filter.v1.bin") {
 		t.Errorf("rebuilt %v", v2.Rebuilt)
 	}
+	// The parent's files were linked, never written through: it still loads as it was.
+	old, err := state.Load(filepath.Join(root, state.VersionsDir, first))
+	if err != nil || len(old.Precedents) != 11 || old.Manifest == nil || old.Manifest.Snapshot.Checksum != old.Snapshot.Checksum {
+		t.Fatalf("the first version after the second was built: %v", err)
+	}
+	if _, ok := old.Precedent("2099다12345"); ok {
+		t.Error("the new decision leaked into the first version")
+	}
 	if v2.EvalCurrent == nil || v2.CurrentID != first || v2.Gate == nil || !v2.Gate.Passed {
 		t.Errorf("second version's evaluation: current %s %v, gate %+v", v2.CurrentID, v2.EvalCurrent, v2.Gate)
 	}
