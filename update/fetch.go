@@ -62,6 +62,21 @@ func (r *run) fetch(ctx context.Context) (StepResult, error) {
 			"# LawBot update: nothing to do\n\n%s; current stays %s.\n", sum, r.curID)))
 		return StepResult{Summary: sum}, nil
 	}
+	// A version rolled back from is not rebuilt from the same corpus: the rollback stands until
+	// the corpus changes.
+	if ids, err := r.root.Versions(); err == nil {
+		for _, id := range ids {
+			if id == r.curID {
+				continue
+			}
+			if v, err := state.ReadVersion(r.root.VersionDir(id)); err == nil && v.Fingerprint == fp && v.PublishedAt != nil {
+				r.res.NothingToDo = true
+				sum := fmt.Sprintf("nothing to do: the corpus is the one of version %s, which was rolled back from; current stays %s until the corpus changes", id, r.curID)
+				atomicfile.WriteFile(filepath.Join(r.root.Dir, ReportFile), []byte("# LawBot update: nothing to do\n\n"+sum+".\n"))
+				return StepResult{Summary: sum}, nil
+			}
+		}
+	}
 	if pending != nil && pending.Fingerprint == fp && pending.Parent == r.curID {
 		r.v, r.vdir = pending, r.root.VersionDir(pending.ID)
 		r.res.Version = pending.ID

@@ -192,6 +192,11 @@ func TestWeeklyRun(t *testing.T) {
 	if err != nil || from != refused || to != second || current(t, root) != second {
 		t.Fatalf("rollback %s → %s: %v", from, to, err)
 	}
+	// The rollback stands: the same corpus does not build and publish the version again.
+	res, err = Run(ctx, opt)
+	if err != nil || !res.NothingToDo || res.Published || current(t, root) != second {
+		t.Errorf("run after the rollback: %+v %v", res, err)
+	}
 }
 
 // A run killed in the middle of a step leaves current serving; the next run finishes the version.
