@@ -83,6 +83,9 @@ func Ingest(opt IngestOptions) (*IngestReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	if IsRoot(opt.StateDir) {
+		return nil, fmt.Errorf("%s is a versioned state root: lawbot update builds its versions (ingest one with --state %s/%s/ID)", opt.StateDir, opt.StateDir, VersionsDir)
+	}
 	if err := os.MkdirAll(opt.StateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}

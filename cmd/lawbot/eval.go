@@ -78,7 +78,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt := evalOptions{DataDir: dataDir, StateDir: *stateDir, File: *file, K: *k, Explain: *explain, JSON: *asJSON, Params: params,
+	resolved, err := state.ResolveStateDir(*stateDir)
+	if err != nil {
+		return err
+	}
+	opt := evalOptions{DataDir: dataDir, StateDir: resolved, File: *file, K: *k, Explain: *explain, JSON: *asJSON, Params: params,
 		VectorStore: *vectorStore, Models: mo, N: *n, Folds: *folds, Seed: *seed}
 	if opt.File == "" && t.file != "" {
 		opt.File = filepath.Join(dataDir, "eval", t.file)

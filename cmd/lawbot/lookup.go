@@ -53,7 +53,7 @@ func runStatute(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := state.Load(lf.stateDir)
+	st, err := loadResolved(lf.stateDir)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func runPrecedent(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := state.Load(lf.stateDir)
+	st, err := loadResolved(lf.stateDir)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,8 @@ var commands = map[string]command{
 	"statute":      {`print one article, e.g. lawbot statute "민법 제618조"`, runStatute},
 	"precedent":    {"print one precedent, e.g. lawbot precedent 2016다235411", runPrecedent},
 	"eval":         {"run a dev set: --task holding|question|filter", runEval},
+	"update":       {"the weekly update of a state root: fetch, ingest, train, evaluate, gate, publish (--step one)", runUpdate},
+	"rollback":     {"point a state root's current back at the version published before it", runRollback},
 	"train":        {"train the models LawBot learns from the corpus (the legal-question filter)", runTrain},
 	"serve":        {"serve the GraphQL API, GraphiQL, /healthz, /readyz and /metrics (--addr HOST:PORT; --models URL,… calls model servers)", runServe},
 	"model-server": {"host the TensorFlow models over the OpenAI-compatible API (/v1/completions, /v1/embeddings, …) for lawbot serve --models", runModelServer},

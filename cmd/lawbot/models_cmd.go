@@ -38,7 +38,11 @@ func runModels(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "lawbot models: --budget: %v\n", err)
 		return errUsage
 	}
-	report, err := service.ReportModels(*stateDir, budget)
+	dir, err := state.ResolveStateDir(*stateDir)
+	if err != nil {
+		return err
+	}
+	report, err := service.ReportModels(dir, budget)
 	if err != nil {
 		return err
 	}

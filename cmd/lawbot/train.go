@@ -68,7 +68,7 @@ func runTrainExport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "lawbot train export: --max-len, --min-df, --min-cites must be > 0 and --max-vocab ≥ 2")
 		return errUsage
 	}
-	st, err := state.Load(*stateDir)
+	st, err := loadResolved(*stateDir)
 	if err != nil {
 		return err
 	}
