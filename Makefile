@@ -31,7 +31,7 @@ TF_READY    = $(shell [ "$(TENSORFLOW)" != 0 ] && $(TF_ENV) check && echo 1)
 TF_TAGS     = $(if $(TF_READY),-tags tensorflow)
 TF_RUN      = $(if $(TF_READY),$(TF_ENV))
 
-.PHONY: all setup setup-tf ui test-ui build test test-tf test-abuse run serve ingest train models eval fuzz bench bench-tf bench-advice vet clean milvus milvus-stop test-failover bench-milvus
+.PHONY: all setup setup-tf ui test-ui build test test-tf test-abuse run serve ingest train models eval fuzz bench bench-tf bench-advice vet clean milvus milvus-stop test-failover bench-milvus airflow-check
 
 all: build
 
@@ -116,6 +116,10 @@ bench-milvus: build
 	.ci/milvus-standalone install
 	.ci/milvus-standalone start $(MILVUS_SA_RUN)
 	.ci/milvus-standalone exec $(MILVUS_SA_RUN) bin/lawbot bench vector --n 100000 --dim 256 --milvus 127.0.0.1:19540 --milvus-consistency bounded,strong; rc=$$?; .ci/milvus-standalone stop $(MILVUS_SA_RUN); exit $$rc
+
+## airflow-check: the weekly update's Airflow DAG for real (airflow dags test twice on a small corpus)
+airflow-check:
+	.ci/airflow-check
 
 ## run: the main job — install, ingest the corpus and build the indexes into $(STATE), train
 ## the legal-question filter, then serve at $(ADDR) (prints its URL; Ctrl-C stops it gracefully)

@@ -215,7 +215,7 @@ func load(ctx context.Context, cfg ServeConfig, srv *server.Server, log *slog.Lo
 	if err != nil {
 		return nil, "", err
 	}
-	if dir != cfg.StateDir { // a versioned root: lawbot update built the version, complete
+	if state.IsRoot(cfg.StateDir) { // a versioned root: lawbot update built the version, complete
 		srv.SetNotReady("loading state version " + filepath.Base(dir))
 		svc, err := openVersion(ctx, cfg, dir, srv.SetNotReady, log, stdout, stderr)
 		return svc, dir, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/lawbot-kr/lawbot/internal/swap"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/lookup"
+	"github.com/lawbot-kr/lawbot/state"
 )
 
 // Version describes the state version a server answers from: its id (the version directory's
@@ -33,22 +33,9 @@ type Version struct {
 	Metrics map[string]any
 }
 
-// ResolveStateDir is the state directory a root's `current` points at (a versioned state root:
-// versions/<id>/ and a current symlink), or dir itself when it has no `current`.
-func ResolveStateDir(dir string) (string, error) {
-	cur := filepath.Join(dir, "current")
-	if _, err := os.Lstat(cur); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return dir, nil
-		}
-		return "", err
-	}
-	target, err := filepath.EvalSymlinks(cur)
-	if err != nil {
-		return "", fmt.Errorf("state %s: current: %w", dir, err)
-	}
-	return target, nil
-}
+// ResolveStateDir is the state directory a versioned root's `current` points at, or dir itself
+// for a plain state directory (state.ResolveStateDir).
+func ResolveStateDir(dir string) (string, error) { return state.ResolveStateDir(dir) }
 
 // describeVersion reads what a version says about itself.
 func describeVersion(dir string, p *advice.Pipeline) Version {
