@@ -226,7 +226,7 @@ func load(ctx context.Context, cfg ServeConfig, srv *server.Server, log *slog.Lo
 	if dataErr == nil {
 		srv.SetNotReady("checking the state against the corpus")
 		var rep *state.IngestReport
-		rep, err = state.Ingest(state.IngestOptions{DataDir: dataDir, StateDir: cfg.StateDir, Log: stderr, Progress: stderr})
+		rep, err = ingestWhenFree(ctx, state.IngestOptions{DataDir: dataDir, StateDir: cfg.StateDir, Log: stderr, Progress: stderr}, log)
 		if err != nil {
 			return nil, "", fmt.Errorf("ingest: %w", err)
 		}
@@ -323,4 +323,24 @@ func serverOutput(out, errOut io.Writer, logJSON bool) (stdout, stderr io.Writer
 		h = slog.NewJSONHandler(stderr, nil)
 	}
 	return stdout, stderr, slog.New(server.NewRedactingHandler(h))
+}
+
+// ingestWhenFree brings the state up to date, waiting while another process (a second server on
+// the same state, lawbot ingest) holds its lock: once that one is done, the check finds the state
+// current. It gives up when ctx ends.
+func ingestWhenFree(ctx context.Context, opt state.IngestOptions, log *slog.Logger) (*state.IngestReport, error) {
+	for waited := false; ; waited = true {
+		rep, err := state.Ingest(opt)
+		if !errors.Is(err, state.ErrLocked) {
+			return rep, err
+		}
+		if !waited {
+			log.Info("another lawbot is writing this state; waiting for it", "state", opt.StateDir)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }

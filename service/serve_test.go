@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -11,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/internal/fixture"
 	"github.com/lawbot-kr/lawbot/internal/syncio"
+	"github.com/lawbot-kr/lawbot/state"
 )
 
 func TestBaseURL(t *testing.T) {
@@ -112,5 +116,40 @@ func TestServeWithoutState(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Serve did not return after ctx ended")
+	}
+}
+
+// A second server on a state another process is writing waits for it instead of failing.
+func TestIngestWaitsForTheLock(t *testing.T) {
+	dir := fixtureState(t)
+	unlock, err := state.Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := ingestWhenFree(context.Background(), state.IngestOptions{DataDir: fixture.CorpusDir(), StateDir: dir}, slog.New(slog.DiscardHandler))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("returned while the state was locked: %v", err)
+	case <-time.After(700 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("after the lock was released: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still waiting after the lock was released")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	unlock, _ = state.Lock(dir)
+	defer unlock()
+	cancel()
+	if _, err := ingestWhenFree(ctx, state.IngestOptions{DataDir: fixture.CorpusDir(), StateDir: dir}, slog.New(slog.DiscardHandler)); !errors.Is(err, state.ErrLocked) {
+		t.Errorf("a cancelled wait: %v", err)
 	}
 }
