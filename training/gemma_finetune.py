@@ -92,7 +92,10 @@ After 50 steps the model answers instead of echoing the evidence (as the base mo
 greedy decoding loops: a full run belongs on a GPU, e.g. --epochs 3 --max-len 1024
 --min-target 256 --batch-size 8 --grad-accum 2 --rank 16 --alpha 32 --lr 2e-4 --warmup-steps 30
 --precedents 5000 --eval-examples 0 (about 480 steps; tensorflow[and-cuda]==2.18.1 in place of
-tensorflow-cpu).
+tensorflow-cpu). With --distractors 3 --precedents 800 --rank 16 --alpha 32 --max-len 640
+--min-target 160 --max-steps 160 (3,311 training examples): held-out loss 2.236 -> 2.087 on 32,
+25.3 s per step; the model then writes its own answers to served prompts (prompt echo 20-23 %
+of answers, from 53-57 % without distractors) — README, "Generated answers".
 """
 
 import argparse
