@@ -223,6 +223,14 @@ func load(ctx context.Context, cfg ServeConfig, srv *server.Server, log *slog.Lo
 	dataDir, dataErr := law.ResolveDataDir(cfg.DataDir)
 	var st *state.State
 	var ix *index.Lexical
+	// Servers sharing the state prepare it one at a time: the first ingests, builds and trains
+	// what is missing, the next find it done (the lock is held until the service is open).
+	srv.SetNotReady("waiting for another server preparing this state")
+	unlock, err := state.LockWait(ctx, cfg.StateDir, state.PrepareLockFile)
+	if err != nil {
+		return nil, "", err
+	}
+	defer unlock() // after Open, which may still build the encoder's vectors
 	if dataErr == nil {
 		srv.SetNotReady("checking the state against the corpus")
 		var rep *state.IngestReport

@@ -153,3 +153,37 @@ func TestIngestWaitsForTheLock(t *testing.T) {
 		t.Errorf("a cancelled wait: %v", err)
 	}
 }
+
+// Two servers started at once on one state that lacks its vectors: one builds them, the other
+// waits for it, and both become ready.
+func TestTwoServersPrepareOneState(t *testing.T) {
+	dir := fixtureState(t) // indexes built, vectors not yet
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type run struct {
+		out  syncio.Buffer
+		done chan error
+	}
+	runs := []*run{{done: make(chan error, 1)}, {done: make(chan error, 1)}}
+	for _, r := range runs {
+		go func() {
+			r.done <- Serve(ctx, ServeConfig{DataDir: fixture.CorpusDir(), StateDir: dir, Addr: "127.0.0.1:0", Rate: -1,
+				Models: ModelConfig{Embedder: "lsa", Tagger: "off"}, VectorStore: "embedded", Stdout: &r.out, Stderr: &r.out})
+		}()
+	}
+	for i, r := range runs {
+		deadline := time.Now().Add(90 * time.Second)
+		for !strings.Contains(r.out.String(), "is ready at") && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !strings.Contains(r.out.String(), "is ready at") {
+			t.Errorf("server %d not ready:\n%s", i+1, r.out.String())
+		}
+	}
+	cancel()
+	for _, r := range runs {
+		if err := <-r.done; err != nil {
+			t.Error(err)
+		}
+	}
+}
