@@ -146,7 +146,7 @@ func serveWith(ctx context.Context, args []string, reload <-chan struct{}, stdou
 // adminToken reads the admin token: the file's first line, else $LAWBOT_ADMIN_TOKEN; "" when
 // neither is set. A token file that is empty or shorter than 16 characters is refused.
 func adminToken(file string) (string, error) {
-	tok := os.Getenv("LAWBOT_ADMIN_TOKEN")
+	tok := os.Getenv(AdminTokenEnv)
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {

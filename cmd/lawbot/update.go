@@ -49,13 +49,8 @@ func (n notifyFlags) resolve() (urls []string, token string, pids []int, err err
 		}
 		pids = append(pids, pid)
 	}
-	token = os.Getenv(AdminTokenEnv)
-	if *n.tokenFile != "" {
-		b, err := os.ReadFile(*n.tokenFile)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("--admin-token-file: %w", err)
-		}
-		token = strings.TrimSpace(string(b))
+	if token, err = adminToken(*n.tokenFile); err != nil {
+		return nil, "", nil, fmt.Errorf("--admin-token-file: %w", err)
 	}
 	return urls, token, pids, nil
 }
