@@ -533,3 +533,23 @@ func TestPoolOverTLS(t *testing.T) {
 		t.Error("a missing CA file was accepted")
 	}
 }
+
+// A generation its reader stops (the answer stage at an echo) is not the replica's failure: the
+// replica stays in the pool, and the caller gets its own error back.
+func TestStoppedGenerationKeepsTheReplica(t *testing.T) {
+	srv, _ := modelServer(t, &scripted{name: "gemma@1", pieces: []string{"근거:", " 첫째", " 둘째", " 셋째"}})
+	p := startPool(t, srv.URL)
+	g, err := NewRemoteGenerator(context.Background(), p, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("echo")
+	n := 0
+	st, err := g.Generate(context.Background(), "q", models.GenerateOptions{}, func(string) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 || st.StopReason != "emit" {
+		t.Errorf("stopped: err %v, %d pieces read, stop %q", err, n, st.StopReason)
+	}
+	if !p.Replicas()[0].Healthy(time.Now()) {
+		t.Error("the replica was ejected for a generation its reader stopped")
+	}
+}

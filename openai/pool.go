@@ -321,6 +321,10 @@ func (p *Pool) pick(tried map[*Replica]bool) *Replica {
 	return best[rand.IntN(len(best))]
 }
 
+// errCallerStopped ends a call the caller stopped (a generation its reader did not want to go
+// on): the replica did nothing wrong.
+var errCallerStopped = errors.New("the caller stopped the call")
+
 // outcome tells the pool how a call went on a replica.
 type outcome int
 
@@ -356,7 +360,7 @@ func (p *Pool) record(r *Replica, o outcome) {
 func classify(err error) (o outcome, retry bool) {
 	var e *Error
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errCallerStopped):
 		return outcomeOK, false
 	case errors.As(err, &e):
 		switch {

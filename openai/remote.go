@@ -175,7 +175,7 @@ func (g *RemoteGenerator) Generate(ctx context.Context, prompt string, opt model
 						emitted = true
 					}
 					if emitErr = emit(ch.Text); emitErr != nil {
-						return emitErr
+						return errCallerStopped // the caller's choice, not the replica's failure
 					}
 				}
 				if ch.FinishReason != nil {
