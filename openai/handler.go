@@ -109,7 +109,7 @@ func NewHandler(m Served, o HandlerOptions) *Handler {
 	h.mux.HandleFunc("POST /v1/lawbot/tag", h.tag)
 	h.mux.HandleFunc("POST /tokenize", h.tokenize)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeErr(w, &Error{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+		WriteError(w, &Error{Status: http.StatusNotFound, Code: "NOT_FOUND", Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
 	})
 	return h
 }
@@ -163,7 +163,7 @@ func (h *Handler) listModels(w http.ResponseWriter, r *http.Request) { writeJSON
 // decode reads a JSON request body into v; a body that is not one is a 400 BAD_REQUEST.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
-		writeErr(w, &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: "the body is not this endpoint's JSON request: " + err.Error()})
+		WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: "the body is not this endpoint's JSON request: " + err.Error()})
 		return false
 	}
 	return true
@@ -176,7 +176,7 @@ func pick(w http.ResponseWriter, asked, id string, have bool, kind string) bool 
 		if have {
 			msg += fmt.Sprintf(" (this server's %s is %q)", kind, id)
 		}
-		writeErr(w, &Error{Status: http.StatusNotFound, Code: CodeModelNotFound, Message: msg})
+		WriteError(w, &Error{Status: http.StatusNotFound, Code: CodeModelNotFound, Message: msg})
 		return false
 	}
 	return true
@@ -266,19 +266,19 @@ func (h *Handler) complete(w http.ResponseWriter, r *http.Request, chat bool) {
 	if chat {
 		var err error
 		if prompt, err = chatPrompt(req.Messages); err != nil {
-			writeErr(w, &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: err.Error()})
+			WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: err.Error()})
 			return
 		}
 	} else {
 		if len(req.Prompt) != 1 {
-			writeErr(w, &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: fmt.Sprintf("prompt: one string (got %d)", len(req.Prompt))})
+			WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: fmt.Sprintf("prompt: one string (got %d)", len(req.Prompt))})
 			return
 		}
 		prompt = req.Prompt[0]
 	}
 	opt, err := generateOptions(&req.CompletionRequest, gen.MaxContext())
 	if err != nil {
-		writeErr(w, &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: err.Error()})
+		WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: err.Error()})
 		return
 	}
 	id := fmt.Sprintf("cmpl-%d-%d", time.Now().UnixNano(), h.seq.Add(1))
@@ -348,7 +348,7 @@ func (h *Handler) gated(w http.ResponseWriter, r *http.Request, endpoint string,
 		if h.waiting.Add(1) > int64(h.o.MaxWaiting) {
 			h.waiting.Add(-1)
 			h.met.busy.WithLabelValues(endpoint).Inc()
-			writeErr(w, &Error{Status: http.StatusServiceUnavailable, Code: CodeModelBusy, Message: "the model server's queue is full; retry shortly"})
+			WriteError(w, &Error{Status: http.StatusServiceUnavailable, Code: CodeModelBusy, Message: "the model server's queue is full; retry shortly"})
 			return
 		}
 		select {
@@ -365,7 +365,7 @@ func (h *Handler) gated(w http.ResponseWriter, r *http.Request, endpoint string,
 
 func (h *Handler) inputs(w http.ResponseWriter, in Strings) bool {
 	if len(in) == 0 || len(in) > h.o.MaxInputs {
-		writeErr(w, &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: fmt.Sprintf("input: 1 to %d texts (got %d)", h.o.MaxInputs, len(in))})
+		WriteError(w, &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: fmt.Sprintf("input: 1 to %d texts (got %d)", h.o.MaxInputs, len(in))})
 		return false
 	}
 	return true
@@ -380,7 +380,7 @@ func (h *Handler) embed(w http.ResponseWriter, r *http.Request) {
 		vecs, err := h.m.Encoder.EmbedBatchContext(r.Context(), req.Input)
 		if err != nil {
 			if r.Context().Err() == nil {
-				writeErr(w, &Error{Status: http.StatusInternalServerError, Code: CodeFailed, Message: "the encoder failed: " + err.Error()})
+				WriteError(w, &Error{Status: http.StatusInternalServerError, Code: CodeFailed, Message: "the encoder failed: " + err.Error()})
 			}
 			return
 		}
@@ -408,7 +408,7 @@ func (h *Handler) tag(w http.ResponseWriter, r *http.Request) {
 		scores, err := h.m.Tagger.TagBatchContext(r.Context(), req.Input)
 		if err != nil {
 			if r.Context().Err() == nil {
-				writeErr(w, &Error{Status: http.StatusInternalServerError, Code: CodeFailed, Message: "the tagger failed: " + err.Error()})
+				WriteError(w, &Error{Status: http.StatusInternalServerError, Code: CodeFailed, Message: "the tagger failed: " + err.Error()})
 			}
 			return
 		}
@@ -444,8 +444,8 @@ func errorType(status int) string {
 	}
 }
 
-// writeErr answers an error; a 503 says when to retry.
-func writeErr(w http.ResponseWriter, e *Error) {
+// WriteError answers an error in OpenAI's shape; a 503 says when to retry.
+func WriteError(w http.ResponseWriter, e *Error) {
 	if e.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
@@ -533,7 +533,7 @@ func (s *stream) end(finish string, usage Usage, timings *Timings, withUsage boo
 // event (no [DONE] follows, so the client knows it was cut).
 func (s *stream) fail(e *Error) {
 	if !s.started {
-		writeErr(s.w, e)
+		WriteError(s.w, e)
 		return
 	}
 	s.event(ErrorBody{Error: ErrorDetail{Message: e.Message, Type: errorType(e.Status), Code: e.Code}})

@@ -17,6 +17,7 @@ import (
 	"github.com/lawbot-kr/lawbot/models"
 	"github.com/lawbot-kr/lawbot/openai"
 	"github.com/lawbot-kr/lawbot/server"
+	"github.com/lawbot-kr/lawbot/state"
 )
 
 // ModelServerConfig is lawbot model-server: the state whose models it hosts, where it listens,
@@ -71,7 +72,8 @@ func ModelServe(ctx context.Context, cfg ModelServerConfig) error {
 	defer slot.Shutdown()
 	root := func(w http.ResponseWriter, r *http.Request) {
 		if !slot.Pin(func(h *hosted) { h.api.ServeHTTP(w, r) }) {
-			writeLoading(w)
+			openai.WriteError(w, &openai.Error{Status: http.StatusServiceUnavailable, Code: openai.CodeModelBusy,
+				Message: "the model server is loading its models"})
 		}
 	}
 	manager := func() *gpu.Manager {
@@ -139,7 +141,7 @@ type hosted struct {
 
 // loadHosted loads the models of the state directory (a versioned root's current version).
 func loadHosted(ctx context.Context, cfg ModelServerConfig, log *slog.Logger) (*hosted, error) {
-	dir, err := ResolveStateDir(cfg.StateDir)
+	dir, err := state.ResolveStateDir(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -212,12 +214,4 @@ func loadServed(ctx context.Context, cfg ModelServerConfig, log *slog.Logger) (*
 		return nil, openai.Served{}, fmt.Errorf("no model to serve in %s (train them, or give --generator tf)", cfg.StateDir)
 	}
 	return m, s, nil
-}
-
-// writeLoading answers a model call that came before the models were loaded: busy, retry.
-func writeLoading(w http.ResponseWriter) {
-	w.Header().Set("Retry-After", "1")
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusServiceUnavailable)
-	w.Write([]byte(`{"error":{"message":"the model server is loading its models","type":"server_busy","code":"MODEL_BUSY"}}` + "\n"))
 }

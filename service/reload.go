@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/state"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -32,7 +33,7 @@ func reload(ctx context.Context, cfg ServeConfig, vs *versions, log *slog.Logger
 		log.Error("reload failed; the serving version stays", "err", err)
 		return Version{}, err
 	}
-	dir, err := ResolveStateDir(cfg.StateDir)
+	dir, err := state.ResolveStateDir(cfg.StateDir)
 	if err != nil {
 		return fail(err)
 	}

@@ -211,7 +211,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 // there is none, then opens the service, saying on /readyz what it is doing. The service comes
 // back for the caller to close once the server has stopped; on an error it is already closed.
 func load(ctx context.Context, cfg ServeConfig, srv *server.Server, log *slog.Logger, stdout, stderr io.Writer) (*Service, string, error) {
-	dir, err := ResolveStateDir(cfg.StateDir)
+	dir, err := state.ResolveStateDir(cfg.StateDir)
 	if err != nil {
 		return nil, "", err
 	}

@@ -33,40 +33,41 @@ type Version struct {
 	Metrics map[string]any
 }
 
-// ResolveStateDir is the state directory a versioned root's `current` points at, or dir itself
-// for a plain state directory (state.ResolveStateDir).
-func ResolveStateDir(dir string) (string, error) { return state.ResolveStateDir(dir) }
-
-// describeVersion reads what a version says about itself.
+// describeVersion reads what a version says about itself: its corpus from the loaded state,
+// and what lawbot update recorded (state.ReadVersion) when it has a version.json.
 func describeVersion(dir string, p *advice.Pipeline) Version {
 	v := Version{ID: filepath.Base(dir), Dir: dir}
 	if st := p.Retriever.State; st != nil {
 		v.Corpus.Statutes, v.Corpus.Precedents, v.Corpus.QA = len(st.Statutes), len(st.Precedents), len(st.QA)
 	}
-	if fi, err := os.Stat(filepath.Join(dir, "corpus.snapshot")); err == nil {
+	if fi, err := os.Stat(filepath.Join(dir, state.SnapshotFile)); err == nil {
 		v.BuiltAt = fi.ModTime().UTC()
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "version.json"))
+	m, err := state.ReadVersion(dir)
 	if err != nil {
 		return v
 	}
-	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
-		return v
+	if m.ID != "" {
+		v.ID = m.ID
 	}
-	if id, ok := m["id"].(string); ok && id != "" {
-		v.ID = id
+	if !m.BuiltAt.IsZero() {
+		v.BuiltAt = m.BuiltAt.UTC()
 	}
-	if s, ok := m["built_at"].(string); ok {
-		if t, err := time.Parse(time.RFC3339, s); err == nil {
-			v.BuiltAt = t.UTC()
-		}
-	}
-	v.Changes, _ = m["changes"].(map[string]any)
-	if v.Metrics, _ = m["metrics"].(map[string]any); v.Metrics == nil {
-		v.Metrics, _ = m["eval"].(map[string]any)
-	}
+	v.Changes, v.Metrics = asObject(m.Changes), asObject(m.Eval)
 	return v
+}
+
+// asObject is v as a JSON object (GraphQL's Map); nil for nil or an empty one.
+func asObject(v any) map[string]any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil || len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // live is one loaded version while it serves, and while the requests that began on it finish.

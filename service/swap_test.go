@@ -30,7 +30,7 @@ func versionedRoot(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	vj := `{"id": "v2", "built_at": "2026-11-29T12:00:00Z", "changes": {"precedents_added": 1}, "metrics": {"question_r10": 0.59}}`
+	vj := `{"id": "v2", "built_at": "2026-11-29T12:00:00Z", "changes": {"precedents_added": 1}, "eval": {"question.recall_at_10": 0.59}}`
 	if err := os.WriteFile(filepath.Join(root, "versions", "v2", "version.json"), []byte(vj), 0o644); err != nil {
 		t.Fatal(err)
 	}

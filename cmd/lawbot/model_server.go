@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/lawbot-kr/lawbot/server"
 	"github.com/lawbot-kr/lawbot/service"
@@ -15,19 +11,13 @@ import (
 )
 
 func runModelServer(args []string, stdout, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := serverSignals()
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C during the graceful shutdown quits at once
-	}()
 	cfg, err := parseModelServerFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	reload, stopHUP := reloadOnHUP()
-	defer stopHUP()
-	cfg.Stdout, cfg.Stderr, cfg.Reload = stdout, stderr, reload
+	cfg.Stdout, cfg.Stderr, cfg.Reload = stdout, stderr, reloadSignals(ctx)
 	return service.ModelServe(ctx, cfg)
 }
 

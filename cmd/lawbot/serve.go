@@ -19,32 +19,43 @@ import (
 )
 
 func runServe(args []string, stdout, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := serverSignals()
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C during the graceful shutdown quits at once
-	}()
-	reload, stopHUP := reloadOnHUP()
-	defer stopHUP()
-	return serveWith(ctx, args, reload, stdout, stderr)
+	return serveWith(ctx, args, reloadSignals(ctx), stdout, stderr)
 }
 
-// reloadOnHUP turns SIGHUP into reloads (the version `current` points at, swapped in without
-// dropping a request); a signal while one is waiting is folded into it.
-func reloadOnHUP() (<-chan struct{}, func()) {
+// serverSignals is a long-running server's context: Ctrl-C or SIGTERM begins the graceful
+// shutdown, a second Ctrl-C during it quits at once (the signal is let go after the first).
+func serverSignals() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
+}
+
+// reloadSignals turns SIGHUP into reloads (the version `current` points at, swapped in without
+// dropping a request) until ctx ends; a signal while one is waiting is folded into it.
+func reloadSignals(ctx context.Context) <-chan struct{} {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	reload := make(chan struct{}, 1)
 	go func() {
-		for range hup {
+		defer signal.Stop(hup)
+		for {
 			select {
-			case reload <- struct{}{}:
-			default: // one already waiting
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default: // one already waiting
+				}
 			}
 		}
 	}()
-	return reload, func() { signal.Stop(hup); close(hup) }
+	return reload
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (service.ServeConfig, error) {
