@@ -2,12 +2,14 @@ package index
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -101,18 +103,66 @@ func QueryTerms(a *search.Analyzer, text string) []string {
 // into the state directory, tagged with the snapshot they were built from. Progress goes to w.
 // It stops, with ctx's error, between windows of documents once ctx ends.
 func BuildLexical(ctx context.Context, st *state.State, w io.Writer) (*Lexical, error) {
+	ix, _, err := BuildLexicalFrom(ctx, st, nil, w)
+	return ix, err
+}
+
+// Parent is a version an index build may take unchanged documents from: its state and the
+// indexes built from it (with the same analyzer).
+type Parent struct {
+	State   *state.State
+	Lexical *Lexical
+	// MaxDrift overrides the package's MaxDrift for BuildVectorsFrom (0: MaxDrift).
+	MaxDrift float64
+}
+
+// Reuse counts what an incremental build took from its parent.
+type Reuse struct {
+	Analysed, Copied int
+}
+
+// BuildLexicalFrom is BuildLexical that copies, instead of analysing again, every document
+// whose analysed texts are those of a document of parent (nil: none): the morpheme analysis is
+// nearly all of an index build's time, and a weekly corpus changes a few percent of it. The
+// indexes it writes hold the same terms, frequencies and lengths as a full build.
+func BuildLexicalFrom(ctx context.Context, st *state.State, parent *Parent, w io.Writer) (*Lexical, Reuse, error) {
 	a := search.DefaultAnalyzer()
 	dir := filepath.Join(st.Dir, IndexDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return nil, Reuse{}, err
 	}
 	specs := indexSpecs(st)
+	var parentSpecs []indexSpec
+	if parent != nil {
+		parentSpecs = indexSpecs(parent.State)
+	}
+	// Which parent document each document copies (-1: analyse it).
+	from := make([][]int32, len(specs))
+	var reuse Reuse
 	var totalBytes int64
-	for _, f := range specs {
-		for i := range f.n {
-			for _, t := range f.texts(i) {
-				totalBytes += int64(len(t))
+	for s, f := range specs {
+		from[s] = make([]int32, f.n)
+		var known map[textsKey]int32
+		if parent != nil && *parentSpecs[s].slot(parent.Lexical) != nil {
+			p := parentSpecs[s]
+			known = make(map[textsKey]int32, p.n)
+			for j := p.n - 1; j >= 0; j-- {
+				known[keyOf(p.texts(j))] = int32(j)
 			}
+		}
+		for i := range f.n {
+			texts := f.texts(i)
+			j, ok := known[keyOf(texts)]
+			if !ok {
+				j = -1
+				for _, t := range texts {
+					totalBytes += int64(len(t))
+				}
+				reuse.Analysed++
+			} else {
+				reuse.Copied++
+			}
+			from[s][i] = j
 		}
 	}
 	var bar *progress.Bar
@@ -121,34 +171,67 @@ func BuildLexical(ctx context.Context, st *state.State, w io.Writer) (*Lexical, 
 	}
 	var doneBytes, docs int64
 	var out Lexical
-	for _, f := range specs {
+	for s, f := range specs {
 		b := search.NewBuilder(f.fields...)
-		err := analyzeInOrder(ctx, f.n, func(i int) [][]string { return analyze(a, f.texts(i)) }, func(i int, terms [][]string) {
-			b.Add(terms...)
-			for _, t := range f.texts(i) {
-				doneBytes += int64(len(t))
+		var fw *search.Forward
+		if parent != nil && slices.ContainsFunc(from[s], func(j int32) bool { return j >= 0 }) {
+			fw = (*parentSpecs[s].slot(parent.Lexical)).Forward()
+		}
+		var copyErr error
+		err := analyzeInOrder(ctx, f.n, func(i int) [][]string {
+			if from[s][i] >= 0 {
+				return nil
+			}
+			return analyze(a, f.texts(i))
+		}, func(i int, terms [][]string) {
+			if j := from[s][i]; j >= 0 {
+				if _, err := b.AddFrom(fw, j); err != nil && copyErr == nil {
+					copyErr = err
+				}
+			} else {
+				b.Add(terms...)
+				for _, t := range f.texts(i) {
+					doneBytes += int64(len(t))
+				}
 			}
 			docs++
 			if bar != nil {
 				bar.Update(doneBytes, docs)
 			}
 		})
+		if err == nil {
+			err = copyErr
+		}
 		if err != nil {
 			if bar != nil {
 				bar.Break()
 			}
-			return nil, fmt.Errorf("build index %s: %w", f.name, err)
+			return nil, Reuse{}, fmt.Errorf("build index %s: %w", f.name, err)
 		}
 		ix := b.Build()
 		if err := ix.Save(filepath.Join(dir, f.name), indexSource(st)); err != nil {
-			return nil, fmt.Errorf("save index %s: %w", f.name, err)
+			return nil, Reuse{}, fmt.Errorf("save index %s: %w", f.name, err)
 		}
 		*f.slot(&out) = ix
 	}
 	if bar != nil {
 		bar.Finish()
 	}
-	return &out, nil
+	return &out, reuse, nil
+}
+
+// textsKey identifies a document by the texts the index analyses of it.
+type textsKey [16]byte
+
+func keyOf(texts []string) textsKey {
+	h := sha256.New()
+	for _, t := range texts {
+		h.Write([]byte(t))
+		h.Write([]byte{0})
+	}
+	var k textsKey
+	copy(k[:], h.Sum(nil))
+	return k
 }
 
 // analyzeInOrder runs work over 0..n-1 on every core and hands the results to add in order,

@@ -67,14 +67,63 @@ func upsertAll(ctx context.Context, store search.Store, records []search.Record,
 type vectorSourceInfo struct {
 	Source  string `json:"source"`
 	Records int    `json:"records"`
+	// Drift counts the documents embedded since the embedding was fitted (incremental builds).
+	Drift int `json:"drift,omitempty"`
 }
 
 func writeVectorSource(dir, source string, records int) error {
-	data, err := json.Marshal(vectorSourceInfo{source, records})
+	return writeVectorSourceInfo(dir, vectorSourceInfo{Source: source, Records: records})
+}
+
+func writeVectorSourceInfo(dir string, info vectorSourceInfo) error {
+	data, err := json.Marshal(info)
 	if err != nil {
 		return err
 	}
 	return atomicfile.WriteFile(filepath.Join(dir, vectorSourceFile), data)
+}
+
+// readVectorSource reads the source file of the store in dir.
+func readVectorSource(dir string) (vectorSourceInfo, error) {
+	var src vectorSourceInfo
+	data, err := os.ReadFile(filepath.Join(dir, vectorSourceFile))
+	if err != nil {
+		return src, err
+	}
+	if err := json.Unmarshal(data, &src); err != nil {
+		return src, fmt.Errorf("unreadable %s: %w", vectorSourceFile, err)
+	}
+	return src, nil
+}
+
+// carryStore makes dst hold src's store file: hard-linked (every store write replaces the file
+// by rename, so the parent's stays intact) or copied where links are refused. dst's source
+// file is removed until the update writes its own.
+func carryStore(src, dst string) error {
+	if err := os.RemoveAll(dst); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	from, to := filepath.Join(src, search.EmbeddedFile), filepath.Join(dst, search.EmbeddedFile)
+	if err := os.Link(from, to); err == nil {
+		return nil
+	}
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := atomicfile.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Abort()
+		return err
+	}
+	return out.Commit()
 }
 
 // vectorsCurrent reports whether the store in dir was built, to the end, from source.

@@ -358,3 +358,95 @@ func (ix *Index) EachPosting(field string, fn func(term string, doc int32, tf in
 	}
 	return nil
 }
+
+// Forward is an index turned around: each document's terms and frequencies per field, so that
+// documents an update left unchanged can be copied into a new index without analysing their
+// text again.
+type Forward struct {
+	src *Index
+	// per field: document d's postings are at[f][d]..at[f][d+1] of term[f] and tf[f]
+	at   [][]uint32
+	term [][]int32
+	tf   [][]uint16
+
+	namesOnce sync.Once
+	names     []string
+}
+
+// Forward inverts the postings into per-document lists, in one pass over them.
+func (ix *Index) Forward() *Forward {
+	fw := &Forward{src: ix, at: make([][]uint32, len(ix.fields)), term: make([][]int32, len(ix.fields)),
+		tf: make([][]uint16, len(ix.fields))}
+	nterms := len(ix.df)
+	for f := range ix.fields {
+		at := make([]uint32, ix.n+1)
+		for _, d := range ix.docs[f] {
+			at[d+1]++
+		}
+		for d := int32(0); d < ix.n; d++ {
+			at[d+1] += at[d]
+		}
+		next := slices.Clone(at[:ix.n])
+		term, tf := make([]int32, len(ix.docs[f])), make([]uint16, len(ix.docs[f]))
+		for t := 0; t < nterms; t++ {
+			for i := ix.off[f][t]; i < ix.off[f][t+1]; i++ {
+				d := ix.docs[f][i]
+				term[next[d]], tf[next[d]] = int32(t), ix.tf[f][i]
+				next[d]++
+			}
+		}
+		fw.at[f], fw.term[f], fw.tf[f] = at, term, tf
+	}
+	return fw
+}
+
+// Fields names the fields of the index the view was taken from.
+func (fw *Forward) Fields() []string { return fw.src.fields }
+
+// AddFrom appends document doc of fw's index as the builder's next document, exactly as if its
+// terms had been added again (the same frequencies and field lengths). The builder must have
+// the same fields. It returns the new document's number.
+func (b *Builder) AddFrom(fw *Forward, doc int32) (int32, error) {
+	if !slices.Equal(b.fields, fw.src.fields) {
+		return 0, fmt.Errorf("copy document: fields %v, want %v", fw.src.fields, b.fields)
+	}
+	if doc < 0 || doc >= fw.src.n {
+		return 0, fmt.Errorf("copy document %d of %d", doc, fw.src.n)
+	}
+	names := fw.termNames()
+	nd := b.n
+	b.n++
+	for f := range b.fields {
+		for i := fw.at[f][doc]; i < fw.at[f][doc+1]; i++ {
+			term := names[fw.term[f][i]]
+			t, ok := b.terms[term]
+			if !ok {
+				t = int32(len(b.df))
+				b.terms[term] = t
+				b.df = append(b.df, 0)
+				b.seen = append(b.seen, -1)
+			}
+			for int(t) >= len(b.post[f]) {
+				b.post[f] = append(b.post[f], nil)
+			}
+			b.post[f][t] = append(b.post[f][t], posting{nd, fw.tf[f][i]})
+			if b.seen[t] != nd {
+				b.seen[t] = nd
+				b.df[t]++
+			}
+		}
+		b.length[f] = append(b.length[f], fw.src.length[f][doc])
+	}
+	return nd, nil
+}
+
+// termNames lists the source index's terms by id, computed once.
+func (fw *Forward) termNames() []string {
+	fw.namesOnce.Do(func() {
+		fw.names = make([]string, len(fw.src.df))
+		for t, id := range fw.src.terms {
+			fw.names[id] = t
+		}
+	})
+	return fw.names
+}

@@ -201,6 +201,53 @@ func (e *Embedded) Delete(ctx context.Context, ids []string) error {
 	return nil
 }
 
+// Rename gives records new ids, all at once (so a batch may shift ids along: a→b, b→c): the
+// vector, its links and its fields stay, only the id changes. An incremental update uses it
+// for documents that moved in the corpus order but did not change. Every old id must be held,
+// and no new id may be held by a record that is not itself renamed; otherwise nothing changes.
+func (e *Embedded) Rename(ctx context.Context, renames map[string]string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("rename: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ErrClosed
+	}
+	nodes := make(map[string]uint32, len(renames))
+	taken := make(map[string]bool, len(renames))
+	for from, to := range renames {
+		n, ok := e.byID[from]
+		if !ok {
+			return fmt.Errorf("rename: no record %q", from)
+		}
+		if taken[to] {
+			return fmt.Errorf("rename: two records renamed to %q", to)
+		}
+		taken[to] = true
+		nodes[from] = n
+	}
+	for to := range taken {
+		if _, held := e.byID[to]; held {
+			if _, moving := renames[to]; !moving {
+				return fmt.Errorf("rename: %q is held by a record that stays", to)
+			}
+		}
+	}
+	for from := range renames {
+		delete(e.byID, from)
+	}
+	for from, to := range renames {
+		n := nodes[from]
+		e.ids[n] = to
+		e.byID[to] = n
+	}
+	if len(renames) > 0 {
+		e.dirty = true
+	}
+	return nil
+}
+
 // Count is the number of live records.
 func (e *Embedded) Count(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {

@@ -403,3 +403,54 @@ func TestEmbeddedParallelUpsertReplaces(t *testing.T) {
 		}
 	}
 }
+
+// A rename shifts ids along (as documents inserted before them shift their places), keeps the
+// vectors, survives a reopen, and refuses a batch that would make two records share an id.
+func TestEmbeddedRename(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	rs := clustered(200, 16, 5)
+	e := build(t, dir, rs, search.HNSWOptions{M: 8, EfConstruction: 50})
+	// Shift rs[10..] one place along, as an insertion before them would: "id k" → "id k+1".
+	renames := map[string]string{}
+	for i := 10; i < len(rs); i++ {
+		next := fmt.Sprintf("%s'", rs[i].ID)
+		if i+1 < len(rs) {
+			next = rs[i+1].ID
+		}
+		renames[rs[i].ID] = next
+	}
+	for name, bad := range map[string]map[string]string{
+		"unknown id":   {"nope": "x"},
+		"same target":  {rs[0].ID: "x", rs[1].ID: "x"},
+		"held by stay": {rs[0].ID: rs[1].ID},
+	} {
+		if err := e.Rename(ctx, bad); err == nil {
+			t.Errorf("%s: Rename accepted %v", name, bad)
+		}
+	}
+	if err := e.Rename(ctx, renames); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := search.NewEmbedded(dir, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if n, _ := r.Count(ctx); n != len(rs) {
+		t.Fatalf("count %d after rename, want %d", n, len(rs))
+	}
+	for i, x := range rs {
+		want := x.ID
+		if to, ok := renames[x.ID]; ok {
+			want = to
+		}
+		m, err := r.Search(ctx, x.Vector, 1, search.Filter{})
+		if err != nil || len(m) != 1 || m[0].ID != want || m[0].Fields != x.Fields {
+			t.Errorf("record %d: its vector finds %v (%v), want %s", i, m, err, want)
+		}
+	}
+}

@@ -62,6 +62,9 @@ type Version struct {
 	EvalSets    string      `json:"eval_sets,omitempty"`
 	Gate        *GateResult `json:"gate,omitempty"`
 	PublishedAt *time.Time  `json:"published_at,omitempty"`
+	// NotifiedAt: every server the publishing run was told to notify reloaded (nil until then;
+	// a later run notifies again when the publishing one died or a server failed).
+	NotifiedAt *time.Time `json:"notified_at,omitempty"`
 }
 
 // CorpusCounts are the record counts of a version's snapshot.
@@ -113,6 +116,9 @@ type GateCheck struct {
 	Higher    bool    `json:"higher_is_better"`
 	Failed    bool    `json:"failed"`
 	Note      string  `json:"note,omitempty"`
+	// Bound is the config's min (higher is better) or max; OutOfBounds: the new figure broke it.
+	Bound       *float64 `json:"bound,omitempty"`
+	OutOfBounds bool     `json:"out_of_bounds,omitempty"`
 }
 
 // ReadVersion reads dir's version.json.
@@ -302,6 +308,23 @@ func (r *Root) Publish(id string) error {
 		h = append(h, cur)
 	}
 	return r.writeHistory(append(h, id))
+}
+
+// RepairHistory appends current to the history when a publish died between the flip and the
+// history's write (the link is the truth); otherwise it does nothing.
+func (r *Root) RepairHistory() error {
+	_, cur, err := r.Current()
+	if err != nil || cur == "" {
+		return err
+	}
+	h, err := r.History()
+	if err != nil {
+		return err
+	}
+	if len(h) > 0 && h[len(h)-1] == cur {
+		return nil
+	}
+	return r.writeHistory(append(h, cur))
 }
 
 // Rollback points current back at the version published before it and pops the history, so a

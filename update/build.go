@@ -33,11 +33,14 @@ func (r *run) ingest(ctx context.Context) (StepResult, error) {
 			return StepResult{}, fmt.Errorf("carry over %s: %w", r.v.Parent, err)
 		}
 	}
+	r.reached("linked")
 	rep, err := state.Ingest(state.IngestOptions{DataDir: r.opt.Data, StateDir: r.vdir, Log: r.opt.Stderr, Progress: r.opt.Stderr})
 	if err != nil {
 		return StepResult{}, err
 	}
-	if _, _, err := service.EnsureIndexes(ctx, r.vdir, false, r.opt.Stderr, r.opt.Stderr); err != nil {
+	r.reached("snapshot")
+	_, _, reuse, err := service.EnsureIndexesFrom(ctx, r.vdir, parentDir, false, r.opt.Stderr, r.opt.Stderr)
+	if err != nil {
 		return StepResult{}, err
 	}
 	if parentDir != "" {
@@ -60,6 +63,16 @@ func (r *run) ingest(ctx context.Context) (StepResult, error) {
 	}
 	if rep.UpToDate {
 		sum += "; snapshot unchanged"
+	}
+	if l := reuse.Lexical; l != nil {
+		sum += fmt.Sprintf("; indexes: %d documents analysed, %d copied", l.Analysed, l.Copied)
+	}
+	if v := reuse.Vectors; v != nil {
+		if v.Refit != "" {
+			sum += fmt.Sprintf("; vectors: refitted (%s)", v.Refit)
+		} else {
+			sum += fmt.Sprintf("; vectors: %d embedded, %d removed, %d kept", v.Embedded, v.Removed, v.Kept)
+		}
 	}
 	sum += fmt.Sprintf("; rebuilt %d files (%s), carried over %d", len(rebuilt), summarizeFiles(rebuilt), carried)
 	return StepResult{Summary: sum}, nil
@@ -98,6 +111,7 @@ func (r *run) train(ctx context.Context) (StepResult, error) {
 			return StepResult{}, err
 		}
 		trained = append(trained, name)
+		r.reached("trained " + name)
 	}
 	r.v.ModelInputs = inputs
 	if r.v.Models, err = hashModels(r.vdir, r.root.VersionDir(r.v.Parent), parent); err != nil {

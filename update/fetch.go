@@ -57,6 +57,22 @@ func (r *run) fetch(ctx context.Context) (StepResult, error) {
 		if len(removed) > 0 {
 			sum += fmt.Sprintf(" (removed unpublished %v)", removed)
 		}
+		// A publish killed after the flip: finish its record before telling the servers.
+		if err := r.root.RepairHistory(); err != nil {
+			return StepResult{}, err
+		}
+		if cur.PublishedAt == nil {
+			now := r.opt.Now().UTC()
+			cur.PublishedAt = &now
+			if err := state.WriteVersion(r.curDir, cur); err != nil {
+				return StepResult{}, err
+			}
+		}
+		if cur.NotifiedAt == nil {
+			if n := r.notify(ctx, cur, r.curDir); n != "" {
+				sum += "; the servers had not all been told of it: " + n
+			}
+		}
 		// The report says so too, so a scheduler showing it does not show last week's.
 		atomicfile.WriteFile(filepath.Join(r.root.Dir, ReportFile), []byte(fmt.Sprintf(
 			"# LawBot update: nothing to do\n\n%s; current stays %s.\n", sum, r.curID)))

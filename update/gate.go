@@ -19,20 +19,28 @@ type GateConfig struct {
 	RequireAll bool `json:"require_all,omitempty"`
 }
 
-// Tolerance is one metric's allowance.
+// Tolerance is one metric's allowance: how far it may move the wrong way against the current
+// version, and optionally a bound it must keep whatever the current version's figure (checked
+// on a first version too): Min for a higher-is-better metric, Max for a lower-is-better one.
+// A dev set of n items moves in steps of 1/n, so a tolerance below one step refuses any noise.
 type Tolerance struct {
 	MaxDrop *float64 `json:"max_drop,omitempty"`
 	MaxRise *float64 `json:"max_rise,omitempty"`
+	Min     *float64 `json:"min,omitempty"`
+	Max     *float64 `json:"max,omitempty"`
 }
 
 func f(x float64) *float64 { return &x }
 
 // DefaultGate is deploy/update/gate.json's content, for a run without --gate.
 var DefaultGate = GateConfig{Metrics: map[string]Tolerance{
-	"question.recall_at_10": {MaxDrop: f(0.01)},
-	"holding.recall_at_10":  {MaxDrop: f(0.01)},
-	"filter.far":            {MaxRise: f(0.005)},
-	"filter.frr":            {MaxRise: f(0.01)},
+	"question.recall_at_10":  {MaxDrop: f(0.01)},
+	"holding.recall_at_10":   {MaxDrop: f(0.01)},
+	"filter.far":             {MaxRise: f(0.01)},
+	"filter.frr":             {MaxRise: f(0.01)},
+	"answer.cites_gold":      {MaxDrop: f(0.03)},
+	"answer.rouge_l":         {MaxDrop: f(0.02)},
+	"answer.unflagged_wrong": {MaxRise: f(0), Max: f(0)},
 }}
 
 // ReadGateConfig reads a gate config file; unknown fields are errors, so a misspelt tolerance
@@ -51,6 +59,9 @@ func ReadGateConfig(path string) (GateConfig, error) {
 	for name, t := range c.Metrics {
 		if (t.MaxDrop == nil) == (t.MaxRise == nil) {
 			return GateConfig{}, fmt.Errorf("gate config %s: metric %s needs exactly one of max_drop, max_rise", path, name)
+		}
+		if (t.MaxDrop != nil && t.Max != nil) || (t.MaxRise != nil && t.Min != nil) {
+			return GateConfig{}, fmt.Errorf("gate config %s: metric %s: min goes with max_drop (higher is better), max with max_rise", path, name)
 		}
 	}
 	return c, nil
@@ -76,7 +87,14 @@ func (c GateConfig) Check(current, next map[string]float64, hasCurrent bool) *st
 		cur, okC := current[name]
 		nxt, okN := next[name]
 		chk.Current, chk.New = cur, nxt
+		if t.Min != nil {
+			chk.Bound = t.Min
+		} else if t.Max != nil {
+			chk.Bound = t.Max
+		}
 		switch {
+		case okN && chk.Bound != nil && ((chk.Higher && nxt < *chk.Bound-1e-9) || (!chk.Higher && nxt > *chk.Bound+1e-9)):
+			chk.OutOfBounds, chk.Failed = true, true
 		case !hasCurrent:
 			chk.Note = "no current version to compare with"
 		case !okC || !okN:
@@ -105,6 +123,14 @@ func Failures(g *state.GateResult) string {
 	var lines []string
 	for _, c := range g.Checks {
 		if !c.Failed {
+			continue
+		}
+		if c.OutOfBounds {
+			side := "below the minimum"
+			if !c.Higher {
+				side = "above the maximum"
+			}
+			lines = append(lines, fmt.Sprintf("%s %.4f is %s %.4f", c.Metric, c.New, side, *c.Bound))
 			continue
 		}
 		if c.Note != "" {

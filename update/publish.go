@@ -26,6 +26,7 @@ func (r *run) publish(ctx context.Context) (StepResult, error) {
 	if err := r.root.Publish(r.v.ID); err != nil {
 		return StepResult{}, err
 	}
+	r.reached("published")
 	now := r.opt.Now().UTC()
 	r.v.PublishedAt = &now
 	if err := state.WriteVersion(r.vdir, r.v); err != nil {
@@ -49,18 +50,37 @@ func (r *run) publish(ctx context.Context) (StepResult, error) {
 	if len(removed) > 0 {
 		sum += fmt.Sprintf("; pruned %s", strings.Join(removed, ", "))
 	}
-	if n := NotifyServers(ctx, r.opt.Notify, r.opt.AdminToken, r.opt.NotifyPIDs, r.opt.Stdout); n != "" {
+	if n := r.notify(ctx, r.v, r.vdir); n != "" {
 		sum += "; " + n
 	}
 	return StepResult{Summary: sum}, nil
 }
 
+// notify tells the servers to reload and records in v that they all did, so that a run that
+// finds current not yet notified (the publishing run died after the flip, or a server failed)
+// tells them again.
+func (r *run) notify(ctx context.Context, v *state.Version, dir string) string {
+	if len(r.opt.Notify)+len(r.opt.NotifyPIDs) == 0 {
+		return ""
+	}
+	n, failed := NotifyServers(ctx, r.opt.Notify, r.opt.AdminToken, r.opt.NotifyPIDs, r.opt.Stdout)
+	if failed == 0 {
+		now := r.opt.Now().UTC()
+		v.NotifiedAt = &now
+		if err := state.WriteVersion(dir, v); err != nil {
+			fmt.Fprintf(r.opt.Stderr, "record the notification: %v\n", err)
+		}
+	}
+	return n
+}
+
 // NotifyServers asks each server to reload (POST URL/admin/reload with the bearer token; any
 // 2xx is done) and sends SIGHUP to each pid. A failure is reported, not undone: the servers
-// still serve the version they have and pick the new one up on their next reload.
-func NotifyServers(ctx context.Context, urls []string, token string, pids []int, w io.Writer) string {
+// still serve the version they have and pick the new one up on their next reload. It returns
+// a summary and how many failed.
+func NotifyServers(ctx context.Context, urls []string, token string, pids []int, w io.Writer) (string, int) {
 	if len(urls)+len(pids) == 0 {
-		return ""
+		return "", 0
 	}
 	ok, failed := 0, 0
 	client := &http.Client{Timeout: 60 * time.Second}
@@ -83,9 +103,9 @@ func NotifyServers(ctx context.Context, urls []string, token string, pids []int,
 		fmt.Fprintf(w, "notify pid %d: SIGHUP sent\n", pid)
 	}
 	if failed > 0 {
-		return fmt.Sprintf("told %d servers, %d failed", ok, failed)
+		return fmt.Sprintf("told %d servers, %d failed", ok, failed), failed
 	}
-	return fmt.Sprintf("told %d servers", ok)
+	return fmt.Sprintf("told %d servers", ok), 0
 }
 
 func postReload(ctx context.Context, client *http.Client, base, token string) error {
@@ -127,7 +147,7 @@ func Rollback(ctx context.Context, rootDir string, urls []string, token string, 
 		return from, "", err
 	}
 	fmt.Fprintf(w, "current → %s (was %s)\n", to, from)
-	if n := NotifyServers(ctx, urls, token, pids, w); n != "" {
+	if n, _ := NotifyServers(ctx, urls, token, pids, w); n != "" {
 		fmt.Fprintln(w, n)
 	}
 	return from, to, nil

@@ -29,12 +29,12 @@ func TestNotifyServers(t *testing.T) {
 	defer srv.Close()
 
 	var log strings.Builder
-	sum := NotifyServers(context.Background(), []string{srv.URL + "/"}, "s3cret", nil, &log)
+	sum, _ := NotifyServers(context.Background(), []string{srv.URL + "/"}, "s3cret", nil, &log)
 	if sum != "told 1 servers" || len(got) != 1 || got[0] != "POST /admin/reload Bearer s3cret" {
 		t.Errorf("good token: %q, requests %q", sum, got)
 	}
 	log.Reset()
-	sum = NotifyServers(context.Background(), []string{srv.URL, "http://127.0.0.1:1"}, "wrong", nil, &log)
+	sum, _ = NotifyServers(context.Background(), []string{srv.URL, "http://127.0.0.1:1"}, "wrong", nil, &log)
 	if sum != "told 0 servers, 2 failed" || !strings.Contains(log.String(), "401") || !strings.Contains(log.String(), CodeNotifyFailed) {
 		t.Errorf("bad token: %q\n%s", sum, log.String())
 	}
@@ -69,7 +69,7 @@ func TestNotifyPID(t *testing.T) {
 		t.Fatalf("the child said %q", line)
 	}
 	var log strings.Builder
-	if sum := NotifyServers(context.Background(), nil, "", []int{cmd.Process.Pid}, &log); sum != "told 1 servers" {
+	if sum, _ := NotifyServers(context.Background(), nil, "", []int{cmd.Process.Pid}, &log); sum != "told 1 servers" {
 		t.Errorf("SIGHUP: %q %s", sum, log.String())
 	}
 	cmd.Wait()

@@ -65,6 +65,9 @@ type Options struct {
 	Keep int
 	// Models are the models train builds (training package names); nil means filter, empty none.
 	Models []string
+	// Generator writes the answers the evaluation scores (service.ModelConfig.Generator: ""
+	// or extractive, tf, tf:NAME, openai://…): the one the servers answer with.
+	Generator string
 	// Notify are the servers told to reload after publish (their base URLs); AdminToken is sent as
 	// the bearer token. NotifyPIDs get SIGHUP.
 	Notify     []string
@@ -73,6 +76,9 @@ type Options struct {
 	// Stdout receives the report lines; Stderr progress bars and the long steps' output.
 	Stdout, Stderr io.Writer
 	Now            func() time.Time
+
+	// reached, when set (tests), hears each point of a step where a crash must be survivable.
+	reached func(point string)
 }
 
 func (o *Options) defaults() {
@@ -223,6 +229,7 @@ func (r *run) step(ctx context.Context, step string) (StepResult, error) {
 	if err := state.WriteVersion(r.vdir, r.v); err != nil {
 		return sr, err
 	}
+	r.reached(step + " written")
 	return sr, r.mark(step)
 }
 
@@ -232,6 +239,13 @@ func markerName(step string) string { return ".step-" + step + ".done" }
 func (r *run) done(step string) bool {
 	_, err := os.Stat(filepath.Join(r.vdir, markerName(step)))
 	return err == nil
+}
+
+// reached names a point inside a step for the crash tests (Options.reached).
+func (r *run) reached(point string) {
+	if r.opt.reached != nil {
+		r.opt.reached(point)
+	}
 }
 
 func (r *run) mark(step string) error {

@@ -50,7 +50,8 @@ func appendPrecedent(t *testing.T, data, caseNo string) {
 	}
 	first := strings.SplitN(string(b), "\n", 2)[0]
 	added := strings.Replace(first, `"case_no": "`, `"case_no": "`+caseNo+`, `, 1)
-	if added == first {
+	added = strings.Replace(added, `"holding": "`, `"holding": "[0] `+caseNo+` 사건에서 새로 판시한 바: `, 1)
+	if added == first || !strings.Contains(added, "[0]") {
 		t.Fatalf("no case_no in %.80s", first)
 	}
 	if err := os.WriteFile(path, append(b, []byte(added+"\n")...), 0o644); err != nil {
@@ -95,6 +96,15 @@ func current(t *testing.T, root string) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+func stepSummary(res *Result, step string) string {
+	for _, s := range res.Steps {
+		if s.Step == step {
+			return s.Summary
+		}
+	}
+	return ""
 }
 
 func TestWeeklyRun(t *testing.T) {
@@ -144,6 +154,11 @@ func TestWeeklyRun(t *testing.T) {
 	}
 	if !slices.Contains(v2.Rebuilt, state.SnapshotFile) || !slices.Contains(v2.Rebuilt, "models/filter.v1.bin") {
 		t.Errorf("rebuilt %v", v2.Rebuilt)
+	}
+	// Incremental: only the new decision was analysed and embedded; the rest came from the parent.
+	ingest := stepSummary(res, "ingest")
+	if !strings.Contains(ingest, "indexes: 1 documents analysed, 19 copied") || !strings.Contains(ingest, "vectors: 1 embedded, 0 removed, 13 kept") {
+		t.Errorf("the second ingest was not incremental: %s", ingest)
 	}
 	// The parent's files were linked, never written through: it still loads as it was.
 	old, err := state.Load(filepath.Join(root, state.VersionsDir, first))
@@ -256,8 +271,8 @@ func TestResumeAfterCrash(t *testing.T) {
 func TestGateCheck(t *testing.T) {
 	cfg := GateConfig{Metrics: map[string]Tolerance{
 		"question.recall_at_10": {MaxDrop: f(0.01)},
-		"filter.far":            {MaxRise: f(0.005)},
-		"holding.recall_at_10":  {MaxDrop: f(0.01)},
+		"filter.far":            {MaxRise: f(0.005), Max: f(0.025)},
+		"holding.recall_at_10":  {MaxDrop: f(0.01), Min: f(0.5)},
 	}}
 	cur := map[string]float64{"question.recall_at_10": 0.80, "filter.far": 0.020}
 	for _, c := range []struct {
@@ -268,7 +283,9 @@ func TestGateCheck(t *testing.T) {
 	}{
 		{"within", map[string]float64{"question.recall_at_10": 0.795, "filter.far": 0.024}, true, ""},
 		{"recall", map[string]float64{"question.recall_at_10": 0.75, "filter.far": 0.02}, false, "question.recall_at_10 dropped by 0.0500 (0.8000 → 0.7500), tolerance 0.0100"},
-		{"far", map[string]float64{"question.recall_at_10": 0.9, "filter.far": 0.03}, false, "filter.far rose by 0.0100 (0.0200 → 0.0300), tolerance 0.0050"},
+		{"far", map[string]float64{"question.recall_at_10": 0.9, "filter.far": 0.024, "holding.recall_at_10": 0.6}, true, ""},
+		{"far rose", map[string]float64{"question.recall_at_10": 0.9, "filter.far": 0.026}, false, "filter.far 0.0260 is above the maximum 0.0250"},
+		{"below min", map[string]float64{"question.recall_at_10": 0.9, "holding.recall_at_10": 0.4}, false, "holding.recall_at_10 0.4000 is below the minimum 0.5000"},
 	} {
 		g := cfg.Check(cur, c.next, true)
 		if g.Passed != c.passed || Failures(g) != c.msg {
@@ -277,6 +294,14 @@ func TestGateCheck(t *testing.T) {
 	}
 	if g := cfg.Check(nil, map[string]float64{"question.recall_at_10": 0}, false); !g.Passed {
 		t.Error("the first version failed the gate")
+	}
+	// A bound holds for a first version too.
+	if g := cfg.Check(nil, map[string]float64{"filter.far": 0.2}, false); g.Passed || Failures(g) != "filter.far 0.2000 is above the maximum 0.0250" {
+		t.Errorf("a first version above the maximum: passed %v, %q", g.Passed, Failures(g))
+	}
+	// The rise tolerance still applies under the maximum.
+	if g := cfg.Check(map[string]float64{"filter.far": 0.0}, map[string]float64{"filter.far": 0.02}, true); g.Passed {
+		t.Error("filter.far rising by 0.02 under the maximum passed a 0.005 tolerance")
 	}
 	strict := cfg
 	strict.RequireAll = true
@@ -295,13 +320,19 @@ func TestShippedGateConfig(t *testing.T) {
 	}
 	for name, tol := range DefaultGate.Metrics {
 		got, ok := cfg.Metrics[name]
-		if !ok || (got.MaxDrop == nil) != (tol.MaxDrop == nil) {
+		if !ok || (got.MaxDrop == nil) != (tol.MaxDrop == nil) || (got.Max == nil) != (tol.Max == nil) || (got.Min == nil) != (tol.Min == nil) {
 			t.Errorf("%s: shipped %+v, built in %+v", name, got, tol)
 		}
 	}
 	bad := filepath.Join(t.TempDir(), "gate.json")
-	os.WriteFile(bad, []byte(`{"metrics": {"filter.far": {"max_rsie": 0.01}}}`), 0o644)
-	if _, err := ReadGateConfig(bad); err == nil {
-		t.Error("a misspelt tolerance was accepted")
+	for _, text := range []string{
+		`{"metrics": {"filter.far": {"max_rsie": 0.01}}}`,
+		`{"metrics": {"filter.far": {"max_rise": 0.01, "min": 0.5}}}`,
+		`{"metrics": {"filter.far": {"max": 0.01}}}`,
+	} {
+		os.WriteFile(bad, []byte(text), 0o644)
+		if _, err := ReadGateConfig(bad); err == nil {
+			t.Errorf("gate config %s was accepted", text)
+		}
 	}
 }
