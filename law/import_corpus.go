@@ -12,7 +12,8 @@ import (
 
 // ImportCorpus converts the legalize-kr / precedent-kr checkouts under from into corpus JSONL
 // files in out (StatutesFile and precedents.jsonl), each written atomically: a failed import
-// leaves the previous files as they were. ImportCorpus sets opt.OnPrecedent itself. The
+// leaves the previous files as they were, and a checkout of one repository leaves the other
+// kind's file alone (a legalize-kr pull does not empty the precedents). ImportCorpus sets opt.OnPrecedent itself. The
 // errors of ImportMarkdown come back as they are, the others with "import: " before them.
 func ImportCorpus(from, out string, opt ImportOptions) (*ImportResult, error) {
 	fail := func(err error) (*ImportResult, error) { return nil, fmt.Errorf("import: %w", err) }
@@ -34,21 +35,25 @@ func ImportCorpus(from, out string, opt ImportOptions) (*ImportResult, error) {
 		return fail(fmt.Errorf("no law or precedent files under %s (%d unusable)", from, res.Bad))
 	}
 
-	stats, err := newAtomicJSONL(filepath.Join(out, StatutesFile))
-	if err != nil {
-		return fail(err)
-	}
-	defer stats.abort()
-	for i := range res.Statutes {
-		if err := stats.write(&res.Statutes[i]); err != nil {
+	if len(res.Statutes) > 0 {
+		stats, err := newAtomicJSONL(filepath.Join(out, StatutesFile))
+		if err != nil {
+			return fail(err)
+		}
+		defer stats.abort()
+		for i := range res.Statutes {
+			if err := stats.write(&res.Statutes[i]); err != nil {
+				return fail(err)
+			}
+		}
+		if err := stats.commit(); err != nil {
 			return fail(err)
 		}
 	}
-	if err := stats.commit(); err != nil {
-		return fail(err)
-	}
-	if err := precs.commit(); err != nil {
-		return fail(err)
+	if res.PrecFiles > 0 {
+		if err := precs.commit(); err != nil {
+			return fail(err)
+		}
 	}
 	return res, nil
 }

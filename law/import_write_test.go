@@ -35,3 +35,25 @@ func TestImportCorpusWritesBothFiles(t *testing.T) {
 		t.Errorf("a failed import changed the previous statutes (%d)", n2)
 	}
 }
+
+// A checkout of one repository replaces only its own kind's file: pulling legalize-kr alone
+// keeps the precedents a drop directory holds, and precedent-kr alone keeps the statutes.
+func TestImportCorpusLeavesTheOtherKind(t *testing.T) {
+	for _, c := range []struct{ sub, kept string }{{"kr", "precedents.jsonl"}, {"precedent-kr", StatutesFile}} {
+		out := t.TempDir()
+		const marker = `{"keep": "this file"}` + "\n"
+		if err := os.WriteFile(filepath.Join(out, c.kept), []byte(marker), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		from := t.TempDir()
+		if err := os.CopyFS(filepath.Join(from, c.sub), os.DirFS(filepath.Join("testdata", "import", c.sub))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ImportCorpus(from, out, ImportOptions{OnBad: func(*ImportError) {}}); err != nil {
+			t.Fatalf("%s alone: %v", c.sub, err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(out, c.kept)); string(b) != marker {
+			t.Errorf("importing %s alone rewrote %s: %.80q", c.sub, c.kept, b)
+		}
+	}
+}

@@ -3,12 +3,15 @@ package update
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/lawbot-kr/lawbot/internal/atomicfile"
+	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/state"
 )
 
@@ -16,11 +19,14 @@ import (
 // fingerprints it, and either ends the run (same corpus as current) or names the version to
 // build: the pending one when it was started on this corpus, else a new one.
 func (r *run) fetch(ctx context.Context) (StepResult, error) {
-	if _, err := os.Stat(filepath.Join(r.opt.Data, ".git")); err == nil {
-		cmd := exec.CommandContext(ctx, "git", "-C", r.opt.Data, "pull", "--ff-only")
-		cmd.Stdout, cmd.Stderr = r.opt.Stderr, r.opt.Stderr
-		if err := cmd.Run(); err != nil {
-			return StepResult{}, fmt.Errorf("git pull in %s: %w", r.opt.Data, err)
+	if err := gitPull(ctx, r.opt.Data, r.opt.Stderr); err != nil {
+		return StepResult{}, err
+	}
+	imported := ""
+	if r.opt.Markdown != "" {
+		var err error
+		if imported, err = r.importMarkdown(ctx); err != nil {
+			return StepResult{}, err
 		}
 	}
 	var cur *state.Version
@@ -124,6 +130,9 @@ func (r *run) fetch(ctx context.Context) (StepResult, error) {
 	}
 	r.v, r.vdir, r.res.Version = v, vdir, id
 	sum := fmt.Sprintf("new corpus (fingerprint %s): building version %s", fp[:12], id)
+	if imported != "" {
+		sum = imported + "; " + sum
+	}
 	if r.curID != "" {
 		sum += " on " + r.curID
 	}
@@ -154,4 +163,76 @@ func (r *run) sweep(keep string) []string {
 		os.Remove(filepath.Join(r.root.Dir, PendingFile))
 	}
 	return removed
+}
+
+// gitPull brings a git clone up to date (fast-forward only); a directory that is not a clone is
+// left as it is.
+func gitPull(ctx context.Context, dir string, w io.Writer) error {
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, "git", "-C", dir, "pull", "--ff-only")
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("git pull in %s: %w", dir, err)
+	}
+	return nil
+}
+
+// importHeadsFile, in the corpus directory, records the checkouts' commits of the last import:
+// with the same commits the import is skipped.
+const importHeadsFile = ".lawbot-import-heads"
+
+// importMarkdown pulls every git clone under Markdown and, when any moved since the last
+// import (or one is not a clone), converts them into Data's corpus JSONL.
+func (r *run) importMarkdown(ctx context.Context) (string, error) {
+	entries, err := os.ReadDir(r.opt.Markdown)
+	if err != nil {
+		return "", fmt.Errorf("markdown checkouts: %w", err)
+	}
+	var heads []string
+	clones := true
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(r.opt.Markdown, e.Name())
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+			clones = false
+			continue
+		}
+		if err := gitPull(ctx, dir, r.opt.Stderr); err != nil {
+			return "", err
+		}
+		out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output()
+		if err != nil {
+			return "", fmt.Errorf("git rev-parse in %s: %w", dir, err)
+		}
+		heads = append(heads, e.Name()+" "+strings.TrimSpace(string(out)))
+	}
+	record := strings.Join(heads, "\n") + "\n"
+	headsPath := filepath.Join(r.opt.Data, importHeadsFile)
+	if prev, err := os.ReadFile(headsPath); clones && len(heads) > 0 && err == nil && string(prev) == record {
+		return "", nil
+	}
+	catalog, err := law.CatalogFor(r.opt.Data)
+	if err != nil {
+		return "", fmt.Errorf("import: %w", err)
+	}
+	bad := 0
+	res, err := law.ImportCorpus(r.opt.Markdown, r.opt.Data, law.ImportOptions{Catalog: catalog,
+		OnBad: func(e *law.ImportError) { bad++; fmt.Fprintln(r.opt.Stderr, e) }})
+	if err != nil {
+		return "", err
+	}
+	if clones {
+		if err := atomicfile.WriteFile(headsPath, []byte(record)); err != nil {
+			return "", err
+		}
+	}
+	sum := fmt.Sprintf("imported %d articles of %d laws and %d precedents from %s", len(res.Statutes), res.LawFiles, res.PrecFiles, r.opt.Markdown)
+	if bad > 0 {
+		sum += fmt.Sprintf(" (%d files skipped)", bad)
+	}
+	return sum, nil
 }

@@ -57,6 +57,9 @@ func (e *Error) Unwrap() error { return e.Err }
 type Options struct {
 	Root string // the state root (versions/, current)
 	Data string // the corpus directory: a drop directory or a git clone
+	// Markdown, when set, is a directory of legalize-kr and/or precedent-kr checkouts: fetch
+	// pulls each git clone in it and imports them into Data (lawbot import --from-markdown).
+	Markdown string
 	// Step runs one step; "" runs them all in order.
 	Step string
 	// GateFile is the gate's config (JSON); "" uses DefaultGate.

@@ -62,6 +62,7 @@ func runUpdate(args []string, stdout, stderr io.Writer) error {
 	step := fs.String("step", "", "run one step: "+strings.Join(update.Steps, "|")+" (default: all, in order)")
 	gate := fs.String("gate", "", "gate config (JSON, see deploy/update/gate.json; default: the same tolerances built in)")
 	keep := fs.Int("keep", 3, "published versions to keep for rollback (besides current and the previous one)")
+	markdown := fs.String("markdown", "", "`DIR` of legalize-kr / precedent-kr git clones: fetch pulls them and imports them into --data")
 	generator := fs.String("generator", "", "the generator whose answers evaluate scores, as serve's --generator (default: extractive)")
 	modelsFlag := fs.String("models", "filter", "models train builds (training names, comma-separated; none: carry the parent's over)")
 	notify := addNotifyFlags(fs)
@@ -94,7 +95,7 @@ func runUpdate(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := update.Run(ctx, update.Options{Root: *root, Data: dataDir, Step: *step, GateFile: *gate, Keep: *keep,
-		Models: models, Generator: *generator, Notify: urls, AdminToken: token, NotifyPIDs: pids, Stdout: stdout, Stderr: stderr})
+		Models: models, Generator: *generator, Markdown: *markdown, Notify: urls, AdminToken: token, NotifyPIDs: pids, Stdout: stdout, Stderr: stderr})
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,11 @@ left. The gate is its own task: when the new version measures worse than the cur
 the tolerances in the gate config, it fails, the run fails, and publish never runs.
 
 Paths come from Airflow Variables (lawbot_bin, lawbot_state_root, lawbot_data, lawbot_gate,
-lawbot_notify) or, when a Variable is not set, from the environment of the worker (LAWBOT_BIN,
-LAWBOT_STATE_ROOT, LAWBOT_DATA, LAWBOT_GATE, LAWBOT_NOTIFY). The servers' admin token is read by
+lawbot_notify, and the optional lawbot_markdown: a directory of legalize-kr / precedent-kr clones
+that fetch pulls and imports; lawbot_models: what train builds; lawbot_generator: whose answers
+evaluate scores) or, when a Variable is not set, from the environment of the worker (LAWBOT_BIN,
+LAWBOT_STATE_ROOT, LAWBOT_DATA, LAWBOT_GATE, LAWBOT_NOTIFY, LAWBOT_MARKDOWN, LAWBOT_MODELS,
+LAWBOT_GENERATOR). The servers' admin token is read by
 lawbot itself from LAWBOT_ADMIN_TOKEN or LAWBOT_ADMIN_TOKEN_FILE; it never enters the DAG.
 """
 
@@ -26,6 +29,9 @@ _SETTINGS = {
     "LAWBOT_DATA": "lawbot_data",
     "LAWBOT_GATE": "lawbot_gate",
     "LAWBOT_NOTIFY": "lawbot_notify",
+    "LAWBOT_MARKDOWN": "lawbot_markdown",
+    "LAWBOT_MODELS": "lawbot_models",
+    "LAWBOT_GENERATOR": "lawbot_generator",
 }
 _ENV = {"VAR_" + env: "{{ var.value.get('%s', '') }}" % var for env, var in _SETTINGS.items()}
 
@@ -36,6 +42,9 @@ ROOT="${VAR_LAWBOT_STATE_ROOT:-${LAWBOT_STATE_ROOT:?set the Variable lawbot_stat
 DATA="${VAR_LAWBOT_DATA:-${LAWBOT_DATA:?set the Variable lawbot_data or LAWBOT_DATA}}"
 GATE="${VAR_LAWBOT_GATE:-${LAWBOT_GATE:-}}"
 NOTIFY="${VAR_LAWBOT_NOTIFY:-${LAWBOT_NOTIFY:-}}"
+MARKDOWN="${VAR_LAWBOT_MARKDOWN:-${LAWBOT_MARKDOWN:-}}"
+MODELS="${VAR_LAWBOT_MODELS:-${LAWBOT_MODELS:-}}"
+GENERATOR="${VAR_LAWBOT_GENERATOR:-${LAWBOT_GENERATOR:-}}"
 TOKEN_ARGS=()
 if [ -n "${LAWBOT_ADMIN_TOKEN_FILE:-}" ]; then TOKEN_ARGS=(--admin-token-file "$LAWBOT_ADMIN_TOKEN_FILE"); fi
 report() {
@@ -47,7 +56,11 @@ report() {
 
 
 def _step(step: str, extra: str = "", show_report: bool = False) -> str:
-    cmd = f'"$BIN" update --state "$ROOT" --data "$DATA" --step {step} {extra}'
+    cmd = (
+        f'"$BIN" update --state "$ROOT" --data "$DATA" --step {step} '
+        '${MARKDOWN:+--markdown "$MARKDOWN"} ${MODELS:+--models "$MODELS"} ${GENERATOR:+--generator "$GENERATOR"} '
+        f"{extra}"
+    )
     if show_report:
         # The report is shown whether the step passed or failed; the step's status is the task's.
         return _PRELUDE + f"\nrc=0\n{cmd} || rc=$?\nreport\nexit $rc\n"
