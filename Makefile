@@ -99,8 +99,8 @@ test-abuse:
 ## test-tf: the TensorFlow tests: serving (a tiny SavedModel made by var/tf-venv's python), the
 ## trained models served end to end, and the training script's own tests (pytest)
 test-tf:
-	$(TF_ENV) $(GO) vet -tags tensorflow ./models ./service ./cmd/lawbot
-	$(TF_ENV) $(GO) test -count=1 -tags tensorflow -run '^TestTF' ./models ./service
+	$(TF_ENV) $(GO) vet -tags tensorflow ./models ./service ./update ./cmd/lawbot
+	$(TF_ENV) $(GO) test -count=1 -tags tensorflow -run '^TestTF' ./models ./service ./update
 	$(TF_ENV) $(GO) test -count=1 -tags tensorflow -run '^TestTrainedModelsServe$$' ./cmd/lawbot
 	var/tf-venv/bin/python -m pytest -q training
 
