@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lawbot-kr/lawbot/models"
+
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -107,6 +109,33 @@ func TestAdviseNotLegal(t *testing.T) {
 	}
 	if len(stages) != 2 || stages[0] != StageLegalCheck || stages[1] != StageDone {
 		t.Errorf("stages %v", stages)
+	}
+}
+
+// unsureFilter decides every message UNSURE.
+type unsureFilter struct{ fakeFilter }
+
+func (unsureFilter) DecideContext(context.Context, string) (models.Decision, float64) {
+	return models.DecisionUnsure, 0.3
+}
+
+func TestAdviseUnsure(t *testing.T) {
+	p := NewPipeline(retriever(t), unsureFilter{})
+	var stages []StageName
+	res, err := p.Advise(context.Background(), "계약서 썼어요", func(e Event) { stages = append(stages, e.Stage) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Legal.IsLegal || res.Legal.Decision != DecisionUnsure || res.Legal.Explanation != unsureQuestion || res.Answer != nil {
+		t.Errorf("unsure result = %+v", res.Legal)
+	}
+	if len(stages) != 2 || stages[1] != StageDone {
+		t.Errorf("stages %v", stages)
+	}
+	// A filter without a band: its Classify decides, as LEGAL or NOT_LEGAL.
+	res, _ = NewPipeline(retriever(t), fakeFilter{notLegal: "저녁"}).Advise(context.Background(), "저녁 뭐 먹지", nil)
+	if res.Legal.Decision != DecisionNotLegal || res.Legal.Explanation != notLegalExplanation {
+		t.Errorf("not legal: %+v", res.Legal)
 	}
 }
 

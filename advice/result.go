@@ -70,10 +70,21 @@ func ValidateQuestion(q string) (string, error) {
 // LegalCheck says whether a message is a legal question.
 type LegalCheck struct {
 	IsLegal bool
-	Score   float32
-	// Explanation is shown to a person whose message is not a legal question.
+	// Decision: LEGAL (answered), NOT_LEGAL (refused with an explanation) or UNSURE (a chat-length
+	// message the filter cannot call: LawBot asks what happened instead of refusing).
+	Decision string
+	Score    float32
+	// Explanation is shown to a person whose message is not answered: why, or the clarifying
+	// question.
 	Explanation string
 }
+
+// The legal check's decisions (models.Decision's values).
+const (
+	DecisionLegal    = "LEGAL"
+	DecisionNotLegal = "NOT_LEGAL"
+	DecisionUnsure   = "UNSURE"
+)
 
 // AnswerSentence is one sentence of the composed answer with where it came from.
 type AnswerSentence struct {

@@ -73,12 +73,17 @@ type FilterReport struct {
 	Threshold float64 `json:"threshold"`
 	// FAR is the share of the non-legal dev texts accepted; FRR the share of the legal questions
 	// rejected.
-	FAR          float64              `json:"far"`
-	FRR          float64              `json:"frr"`
-	NonLegal     int                  `json:"nonlegal"`
-	Legal        int                  `json:"legal"`
-	FalseAccepts []string             `json:"false_accepts"` // ids
-	FalseRejects []string             `json:"false_rejects"`
+	FAR          float64  `json:"far"`
+	FRR          float64  `json:"frr"`
+	NonLegal     int      `json:"nonlegal"`
+	Legal        int      `json:"legal"`
+	FalseAccepts []string `json:"false_accepts"` // ids
+	FalseRejects []string `json:"false_rejects"`
+	// Unsure lists the texts decided UNSURE (the short band: LawBot asks what happened); they
+	// count as neither accepted nor rejected. UnsureRate is their share of all texts.
+	Unsure       []string             `json:"unsure"`
+	UnsureRate   float64              `json:"unsure_rate"`
+	Band         models.ShortBand     `json:"short_band"`
 	LatencyP50us float64              `json:"latency_p50_us"`
 	LatencyP99us float64              `json:"latency_p99_us"`
 	HeldOut      models.FilterMetrics `json:"held_out"`
@@ -127,15 +132,17 @@ func (s *FilterSet) Text(id string) string {
 	return ""
 }
 
-// Filter classifies every dev text, reporting the filter's FAR on the non-legal texts, its FRR
-// on the legal questions, and the latency of one Classify. ctx is checked between texts.
+// Filter decides every dev text as the legal check does (models.Filter.Decide), reporting the
+// filter's FAR on the non-legal texts (decided LEGAL), its FRR on the legal questions (decided
+// NOT_LEGAL), the texts left UNSURE, and the latency of one decision. ctx is checked between
+// texts.
 func Filter(ctx context.Context, s *FilterSet) (FilterReport, error) {
 	f := s.Filter
 	f.Score("법률 상담 준비") // loads the dictionary, which is not per-query latency
 	rep := FilterReport{
 		Model: s.Path, Threshold: f.Threshold(), HeldOut: f.Info().HeldOut,
 		NonLegalFile: s.NonLegalFile, LegalFile: s.LegalFile,
-		FalseAccepts: []string{}, FalseRejects: []string{},
+		FalseAccepts: []string{}, FalseRejects: []string{}, Unsure: []string{}, Band: f.Info().Short,
 	}
 	latencies := make([]time.Duration, 0, len(s.Texts))
 	for _, it := range s.Texts {
@@ -148,17 +155,20 @@ func Filter(ctx context.Context, s *FilterSet) (FilterReport, error) {
 			rep.NonLegal++
 		}
 		start := time.Now()
-		accepted, _ := f.Classify(it.Text)
+		d, _ := f.Decide(it.Text)
 		latencies = append(latencies, time.Since(start))
 		switch {
-		case accepted && !it.Legal:
+		case d == models.DecisionUnsure:
+			rep.Unsure = append(rep.Unsure, it.ID)
+		case d == models.DecisionLegal && !it.Legal:
 			rep.FalseAccepts = append(rep.FalseAccepts, it.ID)
-		case !accepted && it.Legal:
+		case d == models.DecisionNotLegal && it.Legal:
 			rep.FalseRejects = append(rep.FalseRejects, it.ID)
 		}
 	}
 	rep.FAR = rate(len(rep.FalseAccepts), rep.NonLegal)
 	rep.FRR = rate(len(rep.FalseRejects), rep.Legal)
+	rep.UnsureRate = rate(len(rep.Unsure), rep.Legal+rep.NonLegal)
 	slices.Sort(latencies)
 	rep.LatencyP50us = stats.Percentile(latencies, 0.50).Seconds() * 1e6
 	rep.LatencyP99us = stats.Percentile(latencies, 0.99).Seconds() * 1e6

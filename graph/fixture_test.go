@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/lawbot-kr/lawbot/models"
 
 	"github.com/lawbot-kr/lawbot/internal/fixture"
 
@@ -150,4 +153,12 @@ func readResponse(t *testing.T, res *http.Response) gqlResponse {
 	}
 	out.status = res.StatusCode
 	return out
+}
+
+// unsureFilter decides every message UNSURE, as the filter's band does a chat-length one.
+type unsureFilter struct{}
+
+func (unsureFilter) Classify(string) (bool, float64) { return false, 0.3 }
+func (unsureFilter) DecideContext(context.Context, string) (models.Decision, float64) {
+	return models.DecisionUnsure, 0.3
 }

@@ -15,7 +15,7 @@ import (
 const contractQuery = `query Advice($q: String!) {
   advice(question: $q) {
     question
-    legal { isLegal score explanation }
+    legal { isLegal decision score explanation }
     answer { text generator citations { id resolved statute { id title } } sentences { text source ref } }
     similarQuestions(first: 3) { score qa { question answer category } }
     precedents(first: 5) { score precedent { caseNumber court date title holding summary citedStatutes { id } } }
@@ -30,6 +30,7 @@ type adviceData struct {
 		Question string
 		Legal    struct {
 			IsLegal     bool
+			Decision    string
 			Score       float64
 			Explanation *string
 		}
@@ -164,11 +165,25 @@ func TestNotLegal(t *testing.T) {
 	var d adviceData
 	post(t, srv, contractQuery, map[string]any{"q": "오늘 저녁 뭐 먹지"}).decode(t, &d)
 	a := d.Advice
-	if a.Legal.IsLegal || a.Legal.Explanation == nil || *a.Legal.Explanation == "" || a.Answer != nil {
+	if a.Legal.IsLegal || a.Legal.Decision != "NOT_LEGAL" || a.Legal.Explanation == nil || *a.Legal.Explanation == "" || a.Answer != nil {
 		t.Errorf("legal = %+v, answer = %+v; want not legal, an explanation and no answer", a.Legal, a.Answer)
 	}
 	if len(a.Statutes) != 0 || len(a.Precedents) != 0 {
 		t.Errorf("a non-legal question got statutes or precedents: %+v", a)
+	}
+}
+
+// An UNSURE message is neither answered nor refused: decision UNSURE, the clarifying question
+// as the explanation, no answer and no search.
+func TestUnsure(t *testing.T) {
+	p := advice.NewPipeline(retriever(t), unsureFilter{})
+	srv := newServer(t, func(c *graph.Config) { c.Backend = graph.PipelineBackend(func() *advice.Pipeline { return p }) })
+	var d adviceData
+	post(t, srv, contractQuery, map[string]any{"q": "계약서 썼어요"}).decode(t, &d)
+	a := d.Advice
+	if a.Legal.IsLegal || a.Legal.Decision != "UNSURE" || a.Legal.Explanation == nil ||
+		!strings.Contains(*a.Legal.Explanation, "조금 더 알려 주세요") || a.Answer != nil || len(a.Statutes) != 0 {
+		t.Errorf("legal = %+v, answer = %+v, %d statutes; want UNSURE with the clarifying question and nothing else", a.Legal, a.Answer, len(a.Statutes))
 	}
 }
 

@@ -127,7 +127,14 @@ func score(f float32) float64 {
 }
 
 func legalCheck(l advice.LegalCheck) *model.LegalCheck {
-	return &model.LegalCheck{IsLegal: l.IsLegal, Score: score(l.Score), Explanation: optional(l.Explanation)}
+	d := model.LegalDecision(l.Decision)
+	if !d.IsValid() { // a pipeline without a filter's decision: from isLegal
+		d = model.LegalDecisionNotLegal
+		if l.IsLegal {
+			d = model.LegalDecisionLegal
+		}
+	}
+	return &model.LegalCheck{IsLegal: l.IsLegal, Decision: d, Score: score(l.Score), Explanation: optional(l.Explanation)}
 }
 
 func answer(a *advice.Answer) *model.Answer {

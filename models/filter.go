@@ -2,8 +2,11 @@ package models
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
+	"strings"
+	"unicode/utf8"
 )
 
 // Filter tells whether a message is a legal question: a logistic regression over hashed
@@ -23,7 +26,37 @@ type FilterInfo struct {
 	Threshold float64        `json:"threshold"`
 	HeldOut   FilterMetrics  `json:"held_out"`
 	Training  FilterTraining `json:"training"`
+	// Short is the unsure band of chat-length messages (zero: none, every message is decided
+	// at Threshold).
+	Short ShortBand `json:"short,omitempty"`
 }
+
+// ShortBand is how a message of at most MaxRunes characters is decided: LEGAL from High up,
+// NOT_LEGAL below Low, UNSURE between — LawBot then asks what happened instead of refusing.
+// A one-line message carries a few features only, so its score is less sure than a
+// paragraph's; the band is chosen on held-out short texts so that at most TargetError of the
+// legal ones fall below Low and of the everyday ones reach High.
+type ShortBand struct {
+	MaxRunes    int     `json:"max_runes"`
+	Low         float64 `json:"low"`
+	High        float64 `json:"high"`
+	TargetError float64 `json:"target_error"`
+	// Held-out short texts the band was chosen on, and their outcome shares.
+	Legal    int     `json:"legal"`
+	NonLegal int     `json:"nonlegal"`
+	FRR      float64 `json:"frr"`
+	FAR      float64 `json:"far"`
+	Unsure   float64 `json:"unsure"`
+}
+
+// Decision is the legal check's verdict on one message.
+type Decision string
+
+const (
+	DecisionLegal    Decision = "LEGAL"
+	DecisionNotLegal Decision = "NOT_LEGAL"
+	DecisionUnsure   Decision = "UNSURE"
+)
 
 // FilterMetrics are error rates at the threshold on texts the filter did not learn from.
 type FilterMetrics struct {
@@ -84,6 +117,35 @@ func (f *Filter) Close() error { return nil }
 func (f *Filter) Classify(text string) (isLegal bool, score float64) {
 	score = f.Score(text)
 	return score >= f.info.Threshold, score
+}
+
+// Decide is the verdict on text with its score: at the threshold, or, for a message no longer
+// than the short band's MaxRunes, LEGAL / UNSURE / NOT_LEGAL by the band.
+func (f *Filter) Decide(text string) (Decision, float64) {
+	score := f.Score(text)
+	return f.info.decide(text, score), score
+}
+
+// DecideContext is Decide (the filter is in memory: ctx is not needed); it lets the legal check
+// ask a loaded filter and an on-demand one alike.
+func (f *Filter) DecideContext(_ context.Context, text string) (Decision, float64) {
+	return f.Decide(text)
+}
+
+func (info FilterInfo) decide(text string, score float64) Decision {
+	if b := info.Short; b.MaxRunes > 0 && utf8.RuneCountInString(strings.TrimSpace(text)) <= b.MaxRunes {
+		switch {
+		case score >= b.High:
+			return DecisionLegal
+		case score < b.Low:
+			return DecisionNotLegal
+		}
+		return DecisionUnsure
+	}
+	if score >= info.Threshold {
+		return DecisionLegal
+	}
+	return DecisionNotLegal
 }
 
 func (f *Filter) margin(v sparseVector) float64 {

@@ -445,3 +445,80 @@ func BenchmarkScore(b *testing.B) {
 		f.Score(text)
 	}
 }
+
+// A short message is decided by the unsure band, a long one at the threshold; the band's
+// edges belong to LEGAL (High) and UNSURE (Low) as documented.
+func TestDecideShortBand(t *testing.T) {
+	info := FilterInfo{Threshold: 0.5, Short: ShortBand{MaxRunes: 10, Low: 0.2, High: 0.6}}
+	long := "전세 계약이 끝났는데 집주인이 보증금을 돌려주지 않아요"
+	for _, c := range []struct {
+		text  string
+		score float64
+		want  Decision
+	}{
+		{"월급 밀렸어요", 0.7, DecisionLegal},
+		{"월급 밀렸어요", 0.6, DecisionLegal},
+		{"월급 밀렸어요", 0.55, DecisionUnsure},
+		{"월급 밀렸어요", 0.2, DecisionUnsure},
+		{"월급 밀렸어요", 0.19, DecisionNotLegal},
+		{"  월급 밀렸어요  ", 0.3, DecisionUnsure}, // spaces around do not make it long
+		{long, 0.55, DecisionLegal},
+		{long, 0.3, DecisionNotLegal},
+	} {
+		if got := info.decide(c.text, c.score); got != c.want {
+			t.Errorf("decide(%q, %v) = %s, want %s", c.text, c.score, got, c.want)
+		}
+	}
+	// No band: the threshold decides every message.
+	if got := (FilterInfo{Threshold: 0.5}).decide("월급 밀렸어요", 0.4); got != DecisionNotLegal {
+		t.Errorf("without a band: %s", got)
+	}
+}
+
+func TestChooseShortBand(t *testing.T) {
+	var ex []FilterExample
+	var held []int
+	var scores []float64
+	add := func(legal bool, source string, score float64, text string) {
+		ex = append(ex, FilterExample{Text: text, Legal: legal, Source: source})
+		held = append(held, len(ex)-1)
+		scores = append(scores, score)
+	}
+	// 100 short legal lines scoring 0.30–0.99, 100 short everyday ones 0.00–0.69: they overlap.
+	for i := range 100 {
+		add(true, "qa.clause", 0.30+float64(i)*0.0069, "월급이 밀렸어요")
+		add(false, "nonlegal", float64(i)*0.0069, "점심 뭐 먹지")
+	}
+	add(true, "qa.question", 0.01, "아주 긴 질문은 띠 밖이라서 밴드를 정하는 데 쓰이지 않습니다 정말로요 길게 씁니다")
+	add(true, "statute.title", 0.0, "해고의 예고") // another source: not used
+	b := chooseShortBand(ex, held, scores, 30, 0.02, []string{"qa.clause", "nonlegal"}, 0.5)
+	if b.Legal != 100 || b.NonLegal != 100 {
+		t.Fatalf("band chosen on %d legal, %d everyday texts; want 100 each", b.Legal, b.NonLegal)
+	}
+	if !(b.Low > 0.30 && b.Low < 0.32) || !(b.High > 0.67 && b.High < 0.69) {
+		t.Errorf("band %.4f–%.4f, want about 0.31–0.68", b.Low, b.High)
+	}
+	if b.FRR > 0.02 || b.FAR > 0.02 || b.Unsure <= 0 {
+		t.Errorf("band errors FRR %.3f FAR %.3f unsure %.3f", b.FRR, b.FAR, b.Unsure)
+	}
+	// High never goes below the threshold.
+	if b := chooseShortBand(ex, held, scores, 30, 0.02, []string{"qa.clause", "nonlegal"}, 0.9); b.High < 0.9 {
+		t.Errorf("High %.4f under the threshold 0.9", b.High)
+	}
+	// Apart classes: no band, one cut.
+	var ex2 []FilterExample
+	var held2 []int
+	var sc2 []float64
+	for i := range 40 {
+		ex2 = append(ex2, FilterExample{Text: "월급", Legal: true}, FilterExample{Text: "밥", Legal: false})
+		held2 = append(held2, 2*i, 2*i+1)
+		sc2 = append(sc2, 0.9, 0.1)
+	}
+	if b := chooseShortBand(ex2, held2, sc2, 30, 0.02, nil, 0.5); b.High != b.Low || b.Unsure != 0 {
+		t.Errorf("separate classes: band %.4f–%.4f, unsure %.3f; want none", b.Low, b.High, b.Unsure)
+	}
+	// Too few texts: no band at all.
+	if b := chooseShortBand(ex[:10], held[:10], scores[:10], 30, 0.02, nil, 0.5); b.MaxRunes != 0 {
+		t.Errorf("10 texts gave a band %+v", b)
+	}
+}

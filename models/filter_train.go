@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
+	"unicode/utf8"
 )
 
 // FilterExample is one labelled text for the filter.
@@ -38,6 +40,13 @@ type FilterTrainOptions struct {
 	// ThresholdSources are the sources whose held-out texts the FRR target is met on: the texts
 	// most like what users type. Empty means every legal source.
 	ThresholdSources []string
+
+	// ShortMaxRunes and ShortTargetError set the unsure band of chat-length messages
+	// (ShortBand), chosen on the held-out texts of ShortSources (all when empty); ShortMaxRunes
+	// 0 trains no band.
+	ShortMaxRunes    int
+	ShortTargetError float64
+	ShortSources     []string
 
 	Workers int // goroutines extracting features; 0 means GOMAXPROCS
 
@@ -156,7 +165,76 @@ func TrainFilter(examples []FilterExample, opt FilterTrainOptions) (*Filter, err
 	}
 	f.info.Threshold = chooseThreshold(legalScores(examples, held, scores, opt.ThresholdSources), opt.TargetFRR)
 	f.info.HeldOut = heldOutMetrics(examples, held, scores, f.info.Threshold, opt.ThresholdSources)
+	if opt.ShortMaxRunes > 0 {
+		f.info.Short = chooseShortBand(examples, held, scores, opt.ShortMaxRunes, opt.ShortTargetError, opt.ShortSources, f.info.Threshold)
+	}
 	return f, nil
+}
+
+// ShortMessageRunes is the length up to which a message is chat-length: decided by the filter's
+// unsure band.
+const ShortMessageRunes = 30
+
+// minBandTexts is the fewest held-out short texts of each class a band is chosen on; with
+// fewer, short messages are decided at the threshold like any other.
+const minBandTexts = 20
+
+// chooseShortBand picks the unsure band on the held-out texts of at most maxRunes characters:
+// Low as high as it can be while at most target of the legal ones score below it, High as low
+// as it can be while at most target of the everyday ones reach it, and never below threshold.
+// Where the two classes are apart enough that High ≤ Low, there is no band: one cut midway
+// decides.
+func chooseShortBand(examples []FilterExample, held []int, scores []float64, maxRunes int, target float64, sources []string, threshold float64) ShortBand {
+	var legal, other []float64
+	for k, i := range held {
+		if utf8.RuneCountInString(strings.TrimSpace(examples[i].Text)) > maxRunes ||
+			(len(sources) > 0 && !slices.Contains(sources, examples[i].Source)) {
+			continue
+		}
+		if examples[i].Legal {
+			legal = append(legal, scores[k])
+		} else {
+			other = append(other, scores[k])
+		}
+	}
+	if len(legal) < minBandTexts || len(other) < minBandTexts {
+		return ShortBand{}
+	}
+	b := ShortBand{MaxRunes: maxRunes, TargetError: target, Legal: len(legal), NonLegal: len(other)}
+	b.Low = chooseThreshold(legal, target)
+	// High: the everyday scores mirrored, so the same rule keeps at most target at or above it.
+	neg := make([]float64, len(other))
+	for i, x := range other {
+		neg[i] = -x
+	}
+	b.High = math.Nextafter(-chooseThreshold(neg, target), math.Inf(1)) // the cut's own score stays below
+	// A short message needs at least the evidence a long one needs to be answered outright:
+	// what the threshold turns away is at best unsure.
+	b.High = max(b.High, threshold)
+	if b.High < b.Low {
+		b.Low = (b.Low + b.High) / 2
+		b.High = b.Low
+	}
+	var frr, far, unsure int
+	for _, x := range legal {
+		switch {
+		case x < b.Low:
+			frr++
+		case x < b.High:
+			unsure++
+		}
+	}
+	for _, x := range other {
+		switch {
+		case x >= b.High:
+			far++
+		case x >= b.Low:
+			unsure++
+		}
+	}
+	b.FRR, b.FAR = float64(frr)/float64(len(legal)), float64(far)/float64(len(other))
+	b.Unsure = float64(unsure) / float64(len(legal)+len(other))
+	return b
 }
 
 // splitBySource keeps share of each source's examples (at least one where a source has two or

@@ -37,6 +37,14 @@ func (f *OnDemandFilter) Classify(text string) (bool, float64) {
 // ClassifyContext is Classify with the wait for the filter ended by ctx too (a request that is
 // over does not wait for a load). A wait that ctx ended is not counted as the filter's failure.
 func (f *OnDemandFilter) ClassifyContext(ctx context.Context, text string) (bool, float64) {
+	legal, score := true, 1.0
+	f.with(ctx, func(filter *Filter) { legal, score = filter.Classify(text) })
+	return legal, score
+}
+
+// with runs fn with the loaded filter (waiting at most Wait); when the filter cannot be had,
+// fn does not run and the failure is counted.
+func (f *OnDemandFilter) with(ctx context.Context, fn func(*Filter)) {
 	wait := f.Wait
 	if wait <= 0 {
 		wait = 10 * time.Second
@@ -49,15 +57,24 @@ func (f *OnDemandFilter) ClassifyContext(ctx context.Context, text string) (bool
 		if parent.Err() == nil {
 			f.failures.Add(1)
 		}
-		return true, 1
+		return
 	}
 	defer release()
 	filter, ok := m.(*Filter)
 	if !ok {
 		f.failures.Add(1)
-		return true, 1
+		return
 	}
-	return filter.Classify(text)
+	fn(filter)
+}
+
+// DecideContext is Filter.Decide, loading the filter first as ClassifyContext does; a filter
+// that cannot be had lets the message through (LEGAL), as there.
+func (f *OnDemandFilter) DecideContext(ctx context.Context, text string) (Decision, float64) {
+	var d Decision = DecisionLegal
+	score := 1.0
+	f.with(ctx, func(filter *Filter) { d, score = filter.Decide(text) })
+	return d, score
 }
 
 // Failures is how many questions were let through because the filter could not be had.

@@ -33,6 +33,8 @@ const (
 	sourceClause   = "precedent.clause"
 	sourceStatute  = "statute.title"
 	sourceNonLegal = "nonlegal"
+	sourceQAClause = "qa.clause"
+	sourceNearby   = "nonlegal.neartopic"
 )
 
 // filterCorpus says which corpus texts become training examples.
@@ -52,9 +54,71 @@ type filterCorpus struct {
 	// StatuteTitles takes the distinct article captions (조문 제목, "해고의 예고"), short legal topics
 	// such as a user types as a search ("퇴직금 계산 방법").
 	StatuteTitles bool
+	// QAClauses takes the clauses of the Q&A questions (cut at commas and "-는데"), between
+	// ClauseMinRunes and ClauseMaxRunes characters: chat-length lines as people put their trouble
+	// ("보증금을 돌려받지 못하고 있습니다").
+	QAClauses                      bool
+	ClauseMinRunes, ClauseMaxRunes int
+	// NearTopic adds everyday lines that use legal words (nearTopicTexts): studying law, the
+	// news, work and moving house said in passing. Without them a short line with 변호사 or
+	// 보증금 in it reads as legal.
+	NearTopic bool
 }
 
-var defaultFilterCorpus = filterCorpus{HoldingEvery: 8, HoldingMaxRunes: 160, SentenceMinRunes: 12, HoldingClauses: true, StatuteTitles: true}
+var defaultFilterCorpus = filterCorpus{HoldingEvery: 8, HoldingMaxRunes: 160, SentenceMinRunes: 12, HoldingClauses: true, StatuteTitles: true,
+	QAClauses: true, ClauseMinRunes: 8, ClauseMaxRunes: 30, NearTopic: true}
+
+// clauseCutRe cuts a question's sentence into clauses: after a comma, or after "-는데" / "-니다만"
+// and the like before a space.
+var clauseCutRe = regexp.MustCompile(`,\s+|(?:는데|은데|인데|지만|니다만)\s+`)
+
+// questionClauses are the clauses of question between min and max characters; a clause cut
+// at "-는데" keeps it ("전세 계약이 끝났는데"), one cut at a comma loses the comma.
+func questionClauses(question string, min, max int) []string {
+	var out []string
+	keep := func(c string) {
+		c = strings.TrimSpace(c)
+		if n := utf8.RuneCountInString(c); n >= min && n <= max && !strings.Contains(c, "안녕") {
+			out = append(out, c)
+		}
+	}
+	for _, sentence := range splitSentences(question) {
+		last := 0
+		for _, m := range clauseCutRe.FindAllStringIndex(sentence, -1) {
+			end := m[1]
+			if sentence[m[0]] == ',' {
+				end = m[0]
+			}
+			keep(sentence[last:end])
+			last = m[1]
+		}
+		keep(sentence[last:])
+	}
+	return out
+}
+
+// nearTopicTexts are everyday lines that mention a legal word without any legal trouble: each
+// word in each frame. Written for the filter's training; the short-message dev set
+// (evaluation/testdata) is separate and shares no line with them.
+func nearTopicTexts() []string {
+	// The professions, institutions and subjects of law: words that name the field. Words
+	// that name a trouble (월급, 해고, 사기, 보증금) are left out: a line with them is usually one.
+	words := []string{"변호사", "판사", "검사", "법원", "재판", "민법", "형법", "헌법", "법학", "로스쿨",
+		"법정", "판결", "법률", "계약법", "부동산", "세법", "법조인", "국회"}
+	frames := []string{
+		"%s 나오는 웹툰 봤어", "%s 주제로 발표 준비 중이야", "%s 관련 다큐 재밌네", "%s 얘기 나오는 소설 읽는 중",
+		"%s 공부하다가 졸았어", "%s 강의 듣는 중", "%s 관련 유튜브 영상 추천해 줘", "오늘 수업 주제가 %s였어",
+		"%s 단어 영어로 뭐야", "%s 관련 퀴즈 냈는데 다 맞혔어", "%s 뉴스 보다가 잠들었어", "동아리에서 %s 토론했어",
+		"%s 얘기는 그만하고 밥 먹자", "%s 관련 책 빌리러 도서관 가", "%s 특강 들으러 가는 길",
+	}
+	out := make([]string, 0, len(words)*len(frames))
+	for _, w := range words {
+		for _, f := range frames {
+			out = append(out, fmt.Sprintf(f, w))
+		}
+	}
+	return out
+}
 
 // nonLegalText is one line of nonlegal.jsonl.
 type nonLegalText struct {
@@ -148,6 +212,11 @@ func readFilterExamples(dataDir string, c filterCorpus, stderr io.Writer) ([]mod
 		group := "qa:" + strconv.Itoa(line)
 		add(q.Question, true, sourceQuestion, group)
 		add(q.Title, true, sourceTitle, group)
+		if c.QAClauses {
+			for _, cl := range questionClauses(q.Question, c.ClauseMinRunes, c.ClauseMaxRunes) {
+				add(cl, true, sourceQAClause, group)
+			}
+		}
 		if sentences := splitSentences(q.Question); len(sentences) > 1 {
 			for _, s := range sentences {
 				if utf8.RuneCountInString(s) >= c.SentenceMinRunes {
@@ -169,6 +238,11 @@ func readFilterExamples(dataDir string, c filterCorpus, stderr io.Writer) ([]mod
 		return nil, fmt.Errorf("read %s: %w", nonLegalPath, err)
 	}
 	finishFile(nonLegalPath)
+	if c.NearTopic {
+		for _, t := range nearTopicTexts() {
+			add(t, false, sourceNearby, "")
+		}
+	}
 
 	if c.StatuteTitles {
 		statutePath := files[2]
@@ -238,6 +312,9 @@ func TrainFilter(ctx context.Context, cfg Config) error {
 	trainOpt := models.DefaultFilterTrainOptions(models.DefaultFeatureConfig(name), analyzer)
 	trainOpt.Seed = opt.Seed
 	trainOpt.ThresholdSources = []string{sourceQuestion, sourceSentence, sourceTitle}
+	// The band is set on the texts most like chat: the questions' clauses, everyday lines.
+	trainOpt.ShortMaxRunes, trainOpt.ShortTargetError = models.ShortMessageRunes, 0.01
+	trainOpt.ShortSources = []string{sourceQAClause, sourceNonLegal, sourceNearby}
 	var bar *progress.Bar
 	trainOpt.Progress = func(done, total int64) {
 		if bar == nil {
@@ -282,6 +359,10 @@ func printFilterReport(w io.Writer, info models.FilterInfo, path string, size in
 			what = "accepted"
 		}
 		fmt.Fprintf(w, "    %-18s %6d texts  %5.2f%% %s\n", s.Source, s.Texts, 100*s.Errors, what)
+	}
+	if b := info.Short; b.MaxRunes > 0 {
+		fmt.Fprintf(w, "  messages of ≤ %d characters: LEGAL from %.4f, UNSURE from %.4f, NOT_LEGAL below; on %d legal and %d everyday held-out short texts FRR %.2f%%, FAR %.2f%%, unsure %.2f%%\n",
+			b.MaxRunes, b.High, b.Low, b.Legal, b.NonLegal, 100*b.FRR, 100*b.FAR, 100*b.Unsure)
 	}
 	fmt.Fprintf(w, "  wrote %s (%.1f MB)\n", path, float64(size)/(1<<20))
 }

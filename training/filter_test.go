@@ -32,6 +32,15 @@ func TestHoldingItem(t *testing.T) {
 	}
 }
 
+func TestQuestionClauses(t *testing.T) {
+	got := questionClauses("안녕하세요, 전세 계약이 끝났는데 집주인이 보증금을 돌려주지 않아요. 이런 경우에 어떻게 해야 하나요?", 8, 30)
+	// "안녕하세요" is a greeting, not a trouble; the first sentence is cut after "-는데".
+	want := []string{"전세 계약이 끝났는데", "집주인이 보증금을 돌려주지 않아요.", "이런 경우에 어떻게 해야 하나요?"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 func TestSplitSentences(t *testing.T) {
 	got := splitSentences("전세 계약이 끝났습니다. 집주인이 보증금을 안 줘요!! 어떻게 하나요? 3.5% 이자는요")
 	want := []string{"전세 계약이 끝났습니다.", "집주인이 보증금을 안 줘요!!", "어떻게 하나요?", "3.5% 이자는요"}
@@ -54,11 +63,11 @@ func TestReadFilterExamplesNeverReadsEval(t *testing.T) {
 				t.Errorf("dev text %q in training examples", dev)
 			}
 		}
-		if e.Legal == (e.Source == sourceNonLegal) {
+		if e.Legal == (e.Source == sourceNonLegal || e.Source == sourceNearby) {
 			t.Errorf("%q from %s labelled legal=%v", e.Text, e.Source, e.Legal)
 		}
 	}
-	for _, s := range []string{sourceQuestion, sourceTitle, sourceSentence, sourceStatute, sourceHolding, sourceClause, sourceNonLegal} {
+	for _, s := range []string{sourceQuestion, sourceTitle, sourceSentence, sourceStatute, sourceHolding, sourceClause, sourceNonLegal, sourceQAClause, sourceNearby} {
 		if sources[s] == 0 {
 			t.Errorf("no examples from %s: %v", s, sources)
 		}

@@ -16,10 +16,12 @@ type evalOptions struct {
 	DataDir  string // corpus directory; the dev sets are in its eval/ folder
 	StateDir string
 	File     string // dev set; default per task
-	K        int
-	Explain  string // query id whose ranking to print with reasons
-	JSON     bool
-	Params   []string // name=value overrides of the retrieval parameters, for tuning
+	// LegalFile is the filter task's legal texts (default DATA/eval's dev questions).
+	LegalFile string
+	K         int
+	Explain   string // query id whose ranking to print with reasons
+	JSON      bool
+	Params    []string // name=value overrides of the retrieval parameters, for tuning
 	// VectorStore is the dense side: embedded, milvus://HOST:PORT or none.
 	VectorStore string
 	Models      service.ModelConfig
@@ -51,6 +53,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	dataFlag := fs.String("data", "", "corpus directory (default $"+law.DataEnv+", else "+law.DefaultDataDir+")")
 	stateDir := fs.String("state", state.DefaultDir, "state directory written by lawbot ingest")
 	file := fs.String("file", "", "dev set (default: the task's file in DATA/eval)")
+	legalFile := fs.String("legal", "", "filter: the legal texts (default: the dev questions in DATA/eval); e.g. evaluation/testdata/short_legal.dev.jsonl with --file evaluation/testdata/short_nonlegal.dev.jsonl")
 	k := fs.Int("k", 10, "cut-off for Recall@k / Hit@k / MRR@k")
 	explain := fs.String("explain", "", "print the ranking of the query with this id, with its reasons")
 	asJSON := fs.Bool("json", false, "print the metrics as JSON")
@@ -82,7 +85,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt := evalOptions{DataDir: dataDir, StateDir: resolved, File: *file, K: *k, Explain: *explain, JSON: *asJSON, Params: params,
+	opt := evalOptions{DataDir: dataDir, StateDir: resolved, File: *file, LegalFile: *legalFile, K: *k, Explain: *explain, JSON: *asJSON, Params: params,
 		VectorStore: *vectorStore, Models: mo, N: *n, Folds: *folds, Seed: *seed}
 	if opt.File == "" && t.file != "" {
 		opt.File = filepath.Join(dataDir, "eval", t.file)

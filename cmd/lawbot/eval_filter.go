@@ -14,8 +14,11 @@ import (
 // evalFilter reports the legal-question filter's FAR on the non-legal dev set (opt.File) and its
 // FRR on the dev questions, with the latency of one Classify.
 func evalFilter(opt evalOptions, stdout, stderr io.Writer) error {
-	set, err := evaluation.LoadFilterSet(opt.StateDir, service.AnalyzerFor, opt.File,
-		filepath.Join(opt.DataDir, "eval", evaluation.LegalQuestionsFile))
+	legal := opt.LegalFile
+	if legal == "" {
+		legal = filepath.Join(opt.DataDir, "eval", evaluation.LegalQuestionsFile)
+	}
+	set, err := evaluation.LoadFilterSet(opt.StateDir, service.AnalyzerFor, opt.File, legal)
 	if err != nil {
 		return err
 	}
@@ -50,12 +53,16 @@ func printFilterEval(w io.Writer, rep evaluation.FilterReport, set *evaluation.F
 		100*rep.FAR, len(rep.FalseAccepts), rep.NonLegal, rep.NonLegalFile)
 	fmt.Fprintf(w, "  FRR %5.2f%%  %d of %d legal questions rejected  (%s)\n",
 		100*rep.FRR, len(rep.FalseRejects), rep.Legal, rep.LegalFile)
+	if b := rep.Band; b.MaxRunes > 0 {
+		fmt.Fprintf(w, "  UNSURE %5.2f%%  %d texts (messages of ≤ %d characters scoring %.4f–%.4f: LawBot asks what happened)\n",
+			100*rep.UnsureRate, len(rep.Unsure), b.MaxRunes, b.Low, b.High)
+	}
 	fmt.Fprintf(w, "  latency per query  p50 %.0f µs  p99 %.0f µs\n", rep.LatencyP50us, rep.LatencyP99us)
 	fmt.Fprintf(w, "  held-out at training  FRR %.2f%%  FAR %.2f%%\n", 100*rep.HeldOut.FRR, 100*rep.HeldOut.FAR)
 	for _, e := range []struct {
 		what string
 		ids  []string
-	}{{"accepted, not legal", rep.FalseAccepts}, {"rejected, legal", rep.FalseRejects}} {
+	}{{"accepted, not legal", rep.FalseAccepts}, {"rejected, legal", rep.FalseRejects}, {"unsure", rep.Unsure}} {
 		for i, id := range e.ids {
 			if i == 10 {
 				fmt.Fprintf(w, "  … %d more %s\n", len(e.ids)-i, e.what)

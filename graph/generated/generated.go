@@ -122,6 +122,7 @@ type ComplexityRoot struct {
 	}
 
 	LegalCheck struct {
+		Decision    func(childComplexity int) int
 		Explanation func(childComplexity int) int
 		IsLegal     func(childComplexity int) int
 		Score       func(childComplexity int) int
@@ -599,6 +600,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GraphNode.Label(childComplexity), true
 
+	case "LegalCheck.decision":
+		if e.ComplexityRoot.LegalCheck.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LegalCheck.Decision(childComplexity), true
 	case "LegalCheck.explanation":
 		if e.ComplexityRoot.LegalCheck.Explanation == nil {
 			break
@@ -1165,11 +1172,23 @@ type Degradation {
   message: String!
 }
 
+"""
+The legal check's verdict. UNSURE is a chat-length message (at most 30 characters) whose score
+falls in the filter's unsure band: LawBot neither answers nor refuses, it asks what happened.
+"""
+enum LegalDecision {
+  LEGAL
+  NOT_LEGAL
+  UNSURE
+}
+
 type LegalCheck {
+  "True when the question is answered (decision LEGAL)."
   isLegal: Boolean!
+  decision: LegalDecision!
   "The filter's score in [0, 1]; 1 when no filter is loaded."
   score: Float!
-  "Set when isLegal is false: what the person reads instead of an answer."
+  "Set when isLegal is false: why there is no answer (NOT_LEGAL), or the one clarifying question (UNSURE)."
   explanation: String
 }
 
@@ -1547,6 +1566,8 @@ func (ec *executionContext) childFields_LegalCheck(ctx context.Context, field gr
 	switch field.Name {
 	case "isLegal":
 		return ec.fieldContext_LegalCheck_isLegal(ctx, field)
+	case "decision":
+		return ec.fieldContext_LegalCheck_decision(ctx, field)
 	case "score":
 		return ec.fieldContext_LegalCheck_score(ctx, field)
 	case "explanation":
@@ -3437,6 +3458,29 @@ func (ec *executionContext) _LegalCheck_isLegal(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_LegalCheck_isLegal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LegalCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _LegalCheck_decision(ctx context.Context, field graphql.CollectedField, obj *model.LegalCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LegalCheck_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LegalDecision) graphql.Marshaler {
+			return ec.marshalNLegalDecision2githubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐLegalDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LegalCheck_decision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LegalCheck", field, false, false, "LegalDecision")
 }
 
 func (ec *executionContext) _LegalCheck_score(ctx context.Context, field graphql.CollectedField, obj *model.LegalCheck) (ret graphql.Marshaler) {
@@ -6774,6 +6818,11 @@ func (ec *executionContext) _LegalCheck(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "decision":
+			out.Values[i] = ec._LegalCheck_decision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "score":
 			out.Values[i] = ec._LegalCheck_score(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -8001,6 +8050,16 @@ func (ec *executionContext) marshalNLegalCheck2ᚖgithubᚗcomᚋlawbotᚑkrᚋl
 		return graphql.Null
 	}
 	return ec._LegalCheck(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLegalDecision2githubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐLegalDecision(ctx context.Context, v any) (model.LegalDecision, error) {
+	var res model.LegalDecision
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLegalDecision2githubᚗcomᚋlawbotᚑkrᚋlawbotᚋgraphᚋmodelᚐLegalDecision(ctx context.Context, sel ast.SelectionSet, v model.LegalDecision) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNPrecedent2ᚕᚖgithubᚗcomᚋlawbotᚑkrᚋlawbotᚋlawᚐPrecedentᚄ(ctx context.Context, sel ast.SelectionSet, v []*law.Precedent) graphql.Marshaler {

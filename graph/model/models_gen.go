@@ -104,10 +104,12 @@ type GraphNode struct {
 }
 
 type LegalCheck struct {
-	IsLegal bool `json:"isLegal"`
+	// True when the question is answered (decision LEGAL).
+	IsLegal  bool          `json:"isLegal"`
+	Decision LegalDecision `json:"decision"`
 	// The filter's score in [0, 1]; 1 when no filter is loaded.
 	Score float64 `json:"score"`
-	// Set when isLegal is false: what the person reads instead of an answer.
+	// Set when isLegal is false: why there is no answer (NOT_LEGAL), or the one clarifying question (UNSURE).
 	Explanation *string `json:"explanation,omitempty"`
 }
 
@@ -237,6 +239,65 @@ func (e *AdviceStage) UnmarshalJSON(b []byte) error {
 }
 
 func (e AdviceStage) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The legal check's verdict. UNSURE is a chat-length message (at most 30 characters) whose score
+// falls in the filter's unsure band: LawBot neither answers nor refuses, it asks what happened.
+type LegalDecision string
+
+const (
+	LegalDecisionLegal    LegalDecision = "LEGAL"
+	LegalDecisionNotLegal LegalDecision = "NOT_LEGAL"
+	LegalDecisionUnsure   LegalDecision = "UNSURE"
+)
+
+var AllLegalDecision = []LegalDecision{
+	LegalDecisionLegal,
+	LegalDecisionNotLegal,
+	LegalDecisionUnsure,
+}
+
+func (e LegalDecision) IsValid() bool {
+	switch e {
+	case LegalDecisionLegal, LegalDecisionNotLegal, LegalDecisionUnsure:
+		return true
+	}
+	return false
+}
+
+func (e LegalDecision) String() string {
+	return string(e)
+}
+
+func (e *LegalDecision) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LegalDecision(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LegalDecision", str)
+	}
+	return nil
+}
+
+func (e LegalDecision) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LegalDecision) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LegalDecision) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

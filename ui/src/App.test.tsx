@@ -104,6 +104,27 @@ test('a message that is not a legal question gets a friendly explanation, not an
   expect(f.calls).toHaveLength(2);
 });
 
+test('a short message the filter is unsure of gets one clarifying question, and the person adds to it', async () => {
+  const f = fakeApi();
+  render(<App api={f.api} />);
+  await userEvent.type(screen.getByLabelText('어떤 일이 있었나요?'), '계약서 썼어요');
+  await userEvent.click(screen.getByRole('button', { name: '물어보기' }));
+  const clarify = '법률 문제인지 확실하지 않아요. 어떤 일이 있었는지 조금 더 알려 주세요.';
+  f.emit(
+    { stage: 'LEGAL_CHECK', legal: { isLegal: false, decision: 'UNSURE', score: 0.3, explanation: clarify } },
+    { stage: 'DONE', legal: { isLegal: false, decision: 'UNSURE', score: 0.3, explanation: clarify }, answer: null },
+  );
+  expect(screen.getByRole('heading', { name: '조금 더 알려 주세요' })).toBeInTheDocument();
+  expect(screen.getByText(clarify)).toBeInTheDocument();
+  // Not the refusal: no "not a legal question" heading, no error.
+  expect(screen.queryByRole('heading', { name: '법률 문제에 대한 질문이 아닌 것 같아요' })).not.toBeInTheDocument();
+  expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  await userEvent.click(screen.getByRole('button', { name: '질문에 이어서 쓰기' }));
+  const box = screen.getByLabelText('어떤 일이 있었나요?');
+  expect(box).toHaveValue('계약서 썼어요 ');
+  expect(box).toHaveFocus();
+});
+
 test.each([
   [{ code: 'RATE_LIMITED', retryAfter: 3 }, '요청이 너무 많아', '3초 뒤에'],
   [{ code: 'OVERLOADED', retryAfter: 1 }, '지금 질문이 많아', '1초 뒤에'],

@@ -156,6 +156,7 @@ export function App({ api }: { api: Api }) {
   const states = stageStates(run);
   const streaming = run.status === 'streaming';
   const nonLegal = run.legal?.isLegal === false;
+  const unsure = run.legal?.decision === 'UNSURE';
   const target = route.statute ? ({ kind: 'statute', id: route.statute } as const) : route.precedent ? ({ kind: 'precedent', id: route.precedent } as const) : null;
   const match = route.statute ? run.statutes?.find((m) => m.statute.id === route.statute) : undefined;
 
@@ -173,7 +174,7 @@ export function App({ api }: { api: Api }) {
       <main id="main">
         <QuestionForm value={draft} busy={streaming} onChange={setDraft} onSubmit={(question) => ask(question)} />
         <p className="sr-only" aria-live="polite">
-          {streaming ? '답변을 찾고 있습니다.' : run.status === 'done' ? (nonLegal ? '법률 질문이 아닌 것 같습니다.' : '답변이 준비되었습니다.') : ''}
+          {streaming ? '답변을 찾고 있습니다.' : run.status === 'done' ? (unsure ? '어떤 일이 있었는지 조금 더 알려 주세요.' : nonLegal ? '법률 질문이 아닌 것 같습니다.' : '답변이 준비되었습니다.') : ''}
         </p>
         {run.status !== 'idle' && run.question && (
           <div className="run">
@@ -193,7 +194,23 @@ export function App({ api }: { api: Api }) {
                 </button>
               </div>
             )}
-            {nonLegal && (
+            {unsure && (
+              <div className="nonlegal unsure" role="status">
+                <h2>조금 더 알려 주세요</h2>
+                <p>{run.legal?.explanation || '법률 문제인지 확실하지 않아요. 어떤 일이 있었는지 조금 더 알려 주세요.'}</p>
+                <button
+                  type="button"
+                  className="primary"
+                  onClick={() => {
+                    setDraft(run.question + ' ');
+                    document.querySelector<HTMLTextAreaElement>('textarea[name="q"]')?.focus();
+                  }}
+                >
+                  질문에 이어서 쓰기
+                </button>
+              </div>
+            )}
+            {nonLegal && !unsure && (
               <div className="nonlegal" role="status">
                 <h2>법률 문제에 대한 질문이 아닌 것 같아요</h2>
                 <p>{run.legal?.explanation || 'LawBot은 법률 문제를 도와 드립니다. 어떤 일이 있었는지 적어 주시면 비슷한 상담 사례, 판례, 살펴볼 법 조문을 찾아 드립니다.'}</p>

@@ -16,7 +16,7 @@ subscription AdviceStream($question: String!) {
   adviceStream(question: $question) {
     stage
     delta
-    legal { isLegal score explanation }
+    legal { isLegal decision score explanation }
     similarQuestions { score qa { question answer category title url } }
     precedents { score precedent { caseNumber court date title holding url citedStatutes { id resolved } } }
     statutes {

@@ -15,7 +15,7 @@ const defaultQuery = `# LawBot GraphQL — 질문 하나에 대한 모든 것 (a
 
 query Advice {
   advice(question: "전세 계약이 끝났는데 집주인이 보증금을 안 돌려줘요") {
-    legal { isLegal score explanation }
+    legal { isLegal decision score explanation }
     answer { text citations { id resolved statute { title } } }
     statutes(first: 5) { score reasons statute { id title effectiveDate url } }
     precedents(first: 3) { precedent { caseNumber court date title } }

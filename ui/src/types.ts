@@ -2,8 +2,12 @@
 
 export type Stage = 'LEGAL_CHECK' | 'SIMILAR_QUESTIONS' | 'PRECEDENTS' | 'STATUTES' | 'ANSWER_DELTA' | 'ANSWER_RESET' | 'DONE' | 'ERROR';
 
+// UNSURE: a chat-length message the filter cannot call; LawBot asks what happened.
+export type LegalDecision = 'LEGAL' | 'NOT_LEGAL' | 'UNSURE';
+
 export interface LegalCheck {
   isLegal: boolean;
+  decision?: LegalDecision;
   score: number;
   explanation?: string | null;
 }
