@@ -108,6 +108,12 @@ type StatuteParams struct {
 	Tagger           float32 `param:"tagger"`
 	TaggerTop        int     `param:"tagger_top"`
 	TaggerConfidence float32 `param:"tagger_confidence"`
+
+	// LearnedRanker: 1 ranks with the pipeline's learned ranker when it has one (it is loaded
+	// only when it beat these hand weights on held-out folds), 0 with the hand weights above.
+	// Off by default: it wins on the corpus's decisions but loses on people's questions (the
+	// README's eval section has the figures).
+	LearnedRanker int `param:"learned_ranker"`
 }
 
 // DefaultParams are the tuned defaults.
@@ -150,6 +156,7 @@ func DefaultParams() Params {
 			Tagger:           0,
 			TaggerTop:        30,
 			TaggerConfidence: 1,
+			LearnedRanker:    0,
 		},
 		AnswerParams: AnswerParams{
 			GenMaxTokens:         192,

@@ -22,6 +22,14 @@ type Pipeline struct {
 	// HeldOut, when set, hides Q&A pairs from the similar questions (and so from the vote and
 	// the prompt): the answer evaluation asks a pair's question without its own answer.
 	HeldOut func(qa int32) bool
+	// HeldOutPrecedent, when set, hides precedents from the similar precedents (and so from the
+	// vote): the fold evaluation asks a decision's 판시사항 without the decision itself.
+	HeldOutPrecedent func(n int32) bool
+	// StatuteRanker, when set, ranks the statute candidates (the learned ranker) instead of the
+	// hand weights; StatuteCandidates, when set, hears each ranking's candidates with their
+	// features (the ranker's training).
+	StatuteRanker     *StatuteRanker
+	StatuteCandidates func([]StatuteCandidate)
 	// Generator, when set, writes the answer (the extractive composer is its fallback); nil:
 	// the extractive composer answers.
 	Generator TextGenerator
@@ -74,8 +82,8 @@ func (p *Pipeline) StandardStages() []Stage {
 	return []Stage{
 		legalCheck{filter: p.Filter},
 		similarQuestions{corpus: r, counters: c, heldOut: p.HeldOut},
-		similarPrecedents{corpus: r, counters: c},
-		rankStatutes{corpus: r, counters: c},
+		similarPrecedents{corpus: r, counters: c, heldOut: p.HeldOutPrecedent},
+		rankStatutes{corpus: r, counters: c, ranker: p.StatuteRanker, candidates: p.StatuteCandidates},
 		answer,
 		verifyCitations{corpus: r},
 	}

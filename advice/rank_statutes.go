@@ -14,7 +14,7 @@ import (
 
 // Reason is one piece of evidence for suggesting an article.
 type Reason struct {
-	Kind   string  `json:"kind"`   // precedent | qa | lexical | semantic | cocited | law | model
+	Kind   string  `json:"kind"`   // precedent | qa | lexical | semantic | cocited | law | model | popular
 	Ref    string  `json:"ref"`    // case number, Q&A question, co-cited article or law
 	Weight float32 `json:"weight"` // its share of the article's score
 }
@@ -36,6 +36,8 @@ func (r Reason) String() string {
 		return "질문과 조문의 뜻이 가까움"
 	case "model":
 		return fmt.Sprintf("판례로 학습한 조문 예측 모델의 추천 (%s)", r.Ref)
+	case "popular":
+		return "판례에서 자주 인용되는 조문"
 	}
 	return r.Ref
 }
@@ -69,6 +71,10 @@ type contribution struct {
 type rankStatutes struct {
 	corpus   *Retriever
 	counters *Counters
+	// ranker, when set, scores the candidates instead of the hand weights; candidates, when
+	// set, hears every candidate's features (the ranker's training and evaluation).
+	ranker     *StatuteRanker
+	candidates func([]StatuteCandidate)
 }
 
 func (rankStatutes) Name() StageName { return StageStatutes }
@@ -236,13 +242,51 @@ func (s rankStatutes) rank(ctx context.Context, q Query, match float32, qas []QA
 	}
 
 	out := make([]StatuteMatch, 0, len(ev))
-	for a, e := range ev {
+	tagScale := float32(1)
+	if p.Tagger > 0 {
+		tagScale = tag / p.Tagger
+	}
+	ranker := s.ranker
+	if p.LearnedRanker == 0 {
+		ranker = nil
+	}
+	learned := ranker != nil || s.candidates != nil
+	var cands []StatuteCandidate
+	var feats map[int32][]float32
+	var featList [][]float32
+	var hands []float32
+	var facts *queryFacts
+	if learned {
+		feats = make(map[int32][]float32, len(ev))
+		facts = newQueryFacts(q.Text, precs)
+	}
+	for _, a := range articles {
+		e := ev[a]
 		lawShare := float32(0)
 		if totalMass > 0 {
 			lawShare = lawMass[r.cites.lawOf[a]] / totalMass
 		}
 		score := base(e) + p.CoCite*e.cocite + p.LawPrior*lawShare
+		if learned {
+			f := r.features(e, a, match, lawShare, np, tagScale, facts)
+			feats[a] = f
+			featList, hands = append(featList, f), append(hands, score)
+		}
 		out = append(out, StatuteMatch{N: a, Statute: &r.State.Statutes[a], Score: score})
+	}
+	if learned {
+		handFeatures(featList, hands)
+		for i := range out {
+			if s.candidates != nil {
+				cands = append(cands, StatuteCandidate{N: out[i].N, ID: r.StatuteID(out[i].N), Features: featList[i], Hand: hands[i]})
+			}
+			if ranker != nil {
+				out[i].Score = ranker.Score(featList[i])
+			}
+		}
+	}
+	if s.candidates != nil {
+		s.candidates(cands)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Score != out[j].Score {
@@ -254,10 +298,90 @@ func (s rankStatutes) rank(ctx context.Context, q Query, match float32, qas []QA
 		out = out[:k]
 	}
 	for i := range out {
-		out[i].Reasons = r.reasons(p, ev[out[i].N], out[i].Score, cocitedWith[out[i].N], out[i].N, lawMass, totalMass,
+		e := ev[out[i].N]
+		if ranker != nil {
+			lawShare := float32(0)
+			if totalMass > 0 {
+				lawShare = lawMass[r.cites.lawOf[out[i].N]] / totalMass
+			}
+			handScore := base(e) + p.CoCite*e.cocite + p.LawPrior*lawShare
+			hand := r.reasons(p, e, handScore, cocitedWith[out[i].N], out[i].N, lawMass, totalMass,
+				precedentScale, qaScale, rawTag[out[i].N], tag, semantic)
+			out[i].Reasons = r.learnedReasons(ranker, e, feats[out[i].N], cocitedWith[out[i].N], out[i].N, precedentScale, qaScale, rawTag[out[i].N], hand)
+			continue
+		}
+		out[i].Reasons = r.reasons(p, e, out[i].Score, cocitedWith[out[i].N], out[i].N, lawMass, totalMass,
 			precedentScale, qaScale, rawTag[out[i].N], tag, semantic)
 	}
 	return out
+}
+
+// learnedReasons explains a learned score: each feature's contribution (weight × value) under
+// its kind, the precedent and Q&A shares split over the strongest voters as their votes split;
+// only what pushed the article up is shown, as shares of the positive total.
+func (r *Retriever) learnedReasons(m *StatuteRanker, e *evidence, f []float32, cocitedWith, a int32, precedentScale, qaScale, rawTag float32, hand []Reason) []Reason {
+	byKind := map[string]float32{}
+	var total float32
+	for i, w := range m.Weights {
+		if c := w * f[i]; c > 0 {
+			byKind[rankFeatureKind[i]] += c
+			total += c
+		}
+	}
+	if total <= 0 {
+		return nil
+	}
+	var out []Reason
+	split := func(kind string, cs []contribution, scale, sum float32, ref func(n int32) string) {
+		share := byKind[kind] / total
+		if share <= 0 || sum <= 0 {
+			return
+		}
+		for _, c := range strongest(cs) {
+			out = append(out, Reason{kind, ref(c.n), share * c.w * scale / sum})
+		}
+	}
+	split("precedent", e.precedents, precedentScale, e.precedent, func(n int32) string { return r.State.Precedents[n].CaseNo })
+	split("qa", e.qas, qaScale, e.qa, func(n int32) string { return r.State.QA[n].Question })
+	if w := byKind["lexical"]; w > 0 {
+		out = append(out, Reason{"lexical", r.StatuteID(a), w / total})
+	}
+	if w := byKind["semantic"]; w > 0 {
+		out = append(out, Reason{"semantic", r.StatuteID(a), w / total})
+	}
+	if w := byKind["model"]; w > 0 {
+		out = append(out, Reason{"model", fmt.Sprintf("%.2f", rawTag), w / total})
+	}
+	if w := byKind["cocited"]; w > 0 && cocitedWith >= 0 && e.cocite > 0 {
+		out = append(out, Reason{"cocited", r.StatuteID(cocitedWith), w / total})
+	}
+	if w := byKind["law"]; w > 0 {
+		out = append(out, Reason{"law", r.cites.laws[r.cites.lawOf[a]], w / total})
+	}
+	if w := byKind["popular"]; w > 0 {
+		out = append(out, Reason{"popular", r.StatuteID(a), w / total})
+	}
+	// The hand score's share is shown as the hand ranking's own reasons, scaled.
+	if w := byKind["hand"]; w > 0 {
+		for _, h := range hand {
+			h.Weight *= w / total
+			out = append(out, h)
+		}
+	}
+	// One line per kind and reference.
+	merged := map[[2]string]int{}
+	var uniq []Reason
+	for _, x := range out {
+		k := [2]string{x.Kind, x.Ref}
+		if i, ok := merged[k]; ok {
+			uniq[i].Weight += x.Weight
+			continue
+		}
+		merged[k] = len(uniq)
+		uniq = append(uniq, x)
+	}
+	sort.SliceStable(uniq, func(i, j int) bool { return uniq[i].Weight > uniq[j].Weight })
+	return uniq
 }
 
 const (

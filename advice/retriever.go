@@ -193,3 +193,14 @@ func (r *Retriever) embedQuery(q Query) []float32 {
 	}
 	return r.Dense.Embedder.Embed(q.Text)
 }
+
+// PrecedentCites are the in-corpus articles precedent n's 참조조문 cite, as ids: what its vote
+// counts, and the gold of the fold evaluation that asks its 판시사항.
+func (r *Retriever) PrecedentCites(n int32) []string {
+	cites := r.cites.precedentCites[n]
+	out := make([]string, len(cites))
+	for i, a := range cites {
+		out[i] = r.StatuteID(a)
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package advice
 import (
 	"context"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,6 +40,7 @@ type PrecedentMatch struct {
 type similarPrecedents struct {
 	corpus   *Retriever
 	counters *Counters
+	heldOut  func(n int32) bool // nil: none
 }
 
 func (similarPrecedents) Name() StageName { return StagePrecedents }
@@ -60,6 +62,13 @@ func (s similarPrecedents) search(ctx context.Context, q Query, sp SearchParams,
 	if !filter.empty() {
 		keep = func(d int32) bool { return filter.keeps(&r.State.Precedents[d]) }
 	}
+	if held := s.heldOut; held != nil {
+		if inner := keep; inner != nil {
+			keep = func(d int32) bool { return !held(d) && inner(d) }
+		} else {
+			keep = func(d int32) bool { return !held(d) }
+		}
+	}
 	depth := k
 	useDense := r.Dense != nil && p.DensePrecedents > 0
 	if useDense {
@@ -69,6 +78,9 @@ func (s similarPrecedents) search(ctx context.Context, q Query, sp SearchParams,
 	var dense []ranked
 	if useDense {
 		dense = r.denseSearch(ctx, s.counters, q, index.KindPrecedent, depth, search.Filter{Court: filter.CourtLevel, CaseType: filter.CaseType, From: filter.From, To: filter.To})
+		if s.heldOut != nil {
+			dense = slices.DeleteFunc(dense, func(h ranked) bool { return s.heldOut(h.N) })
+		}
 	}
 	hits := fuse(lex, dense, p.DensePrecedents, sp.Fusion, sp.RRFK, k)
 	out := make([]PrecedentMatch, len(hits))

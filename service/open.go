@@ -109,6 +109,7 @@ func Open(ctx context.Context, cfg Config) (_ *Service, err error) {
 			return nil, fmt.Errorf("--param: %w", err)
 		}
 	}
+	loadRanker(s.Pipeline, r.State.Dir, cfg.Log)
 	if g := trained.TextGenerator(); g != nil { // --generator tf: the language model writes the answer
 		s.Pipeline.Generator = g
 	}

@@ -49,6 +49,13 @@ var trainers = []Trainer{
 	{"generator", "the TensorFlow generator: Gemma 3 270M converted from its PyPI GGUF (training/gemma_convert.py)", TrainGenerator},
 }
 
+// Register adds a trainer that lives outside this package (the statute ranker needs the whole
+// request path, which depends on this package): lawbot train and the weekly update then
+// select it by name like the others. It is called from init functions.
+func Register(name, summary string, train func(ctx context.Context, cfg Config) error) {
+	trainers = append(trainers, Trainer{Name: name, Summary: summary, train: train})
+}
+
 // Trainers lists every model this package trains, in the order they are trained.
 func Trainers() []Trainer { return trainers }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -18,10 +19,12 @@ type evalOptions struct {
 	File     string // dev set; default per task
 	// LegalFile is the filter task's legal texts (default DATA/eval's dev questions).
 	LegalFile string
-	K         int
-	Explain   string // query id whose ranking to print with reasons
-	JSON      bool
-	Params    []string // name=value overrides of the retrieval parameters, for tuning
+	// CorpusFolds: the holding task measures N corpus decisions in Folds folds first.
+	CorpusFolds bool
+	K           int
+	Explain     string // query id whose ranking to print with reasons
+	JSON        bool
+	Params      []string // name=value overrides of the retrieval parameters, for tuning
 	// VectorStore is the dense side: embedded, milvus://HOST:PORT or none.
 	VectorStore string
 	Models      service.ModelConfig
@@ -60,8 +63,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	vectorStore := fs.String("vector-store", "embedded", service.VectorStoreUsage)
 	var mo service.ModelConfig
 	finishModels := modelFlags(fs, &mo)
-	n := fs.Int("n", 60, "answer: how many Q&A pairs to ask (0: every pair whose answer cites an article)")
-	folds := fs.Int("folds", 5, "answer: folds the pairs are split into (figures are mean ± spread over them)")
+	n := fs.Int("n", 60, "answer: how many Q&A pairs to ask (0: every pair whose answer cites an article); holding with --folds: how many corpus decisions (default 600)")
+	folds := fs.Int("folds", 5, "answer: folds the pairs are split into (figures are mean ± spread over them); holding: set it to measure on K folds of the corpus's decisions first, then the dev set")
 	seed := fs.Uint64("seed", 1, "answer: the sample's seed")
 	var params listFlag
 	fs.Var(&params, "param", "override a retrieval parameter, name=value (repeatable)")
@@ -85,8 +88,16 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	opt := evalOptions{DataDir: dataDir, StateDir: resolved, File: *file, LegalFile: *legalFile, K: *k, Explain: *explain, JSON: *asJSON, Params: params,
 		VectorStore: *vectorStore, Models: mo, N: *n, Folds: *folds, Seed: *seed}
+	if *task == "holding" && set["folds"] {
+		opt.CorpusFolds = true
+		if !set["n"] {
+			opt.N = 600
+		}
+	}
 	if opt.File == "" && t.file != "" {
 		opt.File = filepath.Join(dataDir, "eval", t.file)
 	}

@@ -20,6 +20,11 @@ func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer svc.Close()
+	if opt.CorpusFolds {
+		if err := holdingFolds(ctx, svc.Pipeline, opt, stdout, stderr); err != nil {
+			return err
+		}
+	}
 	var cases []evaluation.StatuteCase
 	skipped := 0
 	err = law.ReadJSONL(opt.File, law.ReadOptions{OnBad: func(e *law.LineError) {
@@ -40,6 +45,9 @@ func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 	m.Skipped, m.ParamSet = skipped, strings.Join(opt.Params, " ")
 	if opt.JSON {
 		return json.NewEncoder(stdout).Encode(m)
+	}
+	if opt.CorpusFolds {
+		fmt.Fprintln(stdout, "dev set (the final check):")
 	}
 	fmt.Fprintf(stdout, "%s: %d queries\n  Recall@5   %.3f\n  Recall@%-3d %.3f\n  Hit@%-3d    %.3f\n  MRR@%-3d    %.3f\n  latency    p50 %.1f ms, p99 %.1f ms\n"+
 		"  similar precedents citing a gold article (top 10)  %.3f\n  similar Q&A naming a gold article's law (top 5)  %.3f\n",
@@ -98,4 +106,23 @@ func openForEval(ctx context.Context, opt evalOptions, stderr io.Writer) (*servi
 		}
 	}
 	return svc, nil
+}
+
+// holdingFolds measures the ranking on folds of the corpus's decisions (each held out of its
+// own search) and prints mean ± spread.
+func holdingFolds(ctx context.Context, p *advice.Pipeline, opt evalOptions, stdout, stderr io.Writer) error {
+	cases := evaluation.CorpusHoldingCases(p.Retriever, opt.N, opt.Seed)
+	rep, err := evaluation.HoldingFolds(ctx, p, cases, opt.K, opt.Folds, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if opt.JSON {
+		return json.NewEncoder(stdout).Encode(rep)
+	}
+	m, s := rep.Mean, rep.Spread
+	fmt.Fprintf(stdout, "corpus folds: %d decisions' 판시사항 (대법원, held out of their own search, statute mentions removed), %d folds, seed %d\n",
+		m.Queries, len(rep.Folds), opt.Seed)
+	fmt.Fprintf(stdout, "  Recall@5   %.3f ± %.3f\n  Recall@%-3d %.3f ± %.3f\n  Hit@%-3d    %.3f ± %.3f\n  MRR@%-3d    %.3f ± %.3f\n  latency    p50 %.1f ms\n",
+		m.RecallA, s.RecallA, m.K, m.RecallK, s.RecallK, m.K, m.HitK, s.HitK, m.K, m.MRRK, s.MRRK, m.P50ms)
+	return nil
 }

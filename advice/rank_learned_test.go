@@ -1,0 +1,109 @@
+package advice
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestStatuteRankerFile(t *testing.T) {
+	dir := t.TempDir()
+	w := make([]float32, len(RankFeatures))
+	w[slices.Index(RankFeatures, "direct")] = 1
+	r := &StatuteRanker{Features: RankFeatures, Weights: w, Info: RankerInfo{Queries: 3, Wins: true}}
+	path := RankerPath(dir)
+	if err := r.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadStatuteRanker(path)
+	if err != nil || !slices.Equal(got.Weights, w) || !got.Info.Wins {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	for name, text := range map[string]string{
+		"fewer features": `{"features": ["direct"], "weights": [1]}`,
+		"renamed":        strings.Replace(mustRead(t, path), `"direct"`, `"directness"`, 1),
+		"not json":       `{"features": `,
+	} {
+		bad := filepath.Join(dir, name+".json")
+		os.WriteFile(bad, []byte(text), 0o644)
+		if _, err := LoadStatuteRanker(bad); err == nil {
+			t.Errorf("%s: loaded", name)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// With learned_ranker=1 the ranker's score orders the articles and the reasons are its
+// features' contributions; with 0 (the default) the hand weights rank as before.
+func TestLearnedRankerRanks(t *testing.T) {
+	q := "임대차가 끝났는데 임대인이 보증금을 돌려주지 않습니다"
+	hand := NewPipeline(retriever(t), nil)
+	base, err := hand.Advise(context.Background(), q, nil)
+	if err != nil || len(base.Statutes) < 2 {
+		t.Fatalf("hand ranking: %v, %d articles", err, len(base.Statutes))
+	}
+	// A ranker that ranks by popularity alone.
+	w := make([]float32, len(RankFeatures))
+	w[slices.Index(RankFeatures, "popularity")] = 1
+	p := NewPipeline(retriever(t), nil)
+	p.StatuteRanker = &StatuteRanker{Features: RankFeatures, Weights: w}
+	off, _ := p.Advise(context.Background(), q, nil)
+	if ids(off.Statutes) != ids(base.Statutes) {
+		t.Errorf("learned_ranker=0 (the default) changed the ranking")
+	}
+	if err := p.Params.Set("learned_ranker=1"); err != nil {
+		t.Fatal(err)
+	}
+	var cands []StatuteCandidate
+	p.StatuteCandidates = func(cs []StatuteCandidate) { cands = cs }
+	on, err := p.Advise(context.Background(), q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(on.Statutes); i++ {
+		a, b := on.Statutes[i-1], on.Statutes[i]
+		if a.Score < b.Score {
+			t.Errorf("not in score order at %d", i)
+		}
+	}
+	pop := slices.Index(RankFeatures, "popularity")
+	for _, m := range on.Statutes {
+		var total float32
+		for _, r := range m.Reasons {
+			if r.Weight <= 0 {
+				t.Errorf("%s: a reason without weight %+v", m.Statute.ID(), r)
+			}
+			total += r.Weight
+		}
+		if len(m.Reasons) > 0 && (total < 0.99 || total > 1.01 || m.Reasons[0].Kind != "popular") {
+			t.Errorf("%s: reasons %+v (total %.3f), want the popularity alone", m.Statute.ID(), m.Reasons, total)
+		}
+	}
+	if len(cands) == 0 || len(cands[0].Features) != len(RankFeatures) {
+		t.Fatalf("candidates %d", len(cands))
+	}
+	for _, c := range cands {
+		if c.Features[pop] < 0 || c.Features[slices.Index(RankFeatures, "hand_rank")] <= 0 {
+			t.Errorf("candidate %s features %v", c.ID, c.Features)
+		}
+	}
+}
+
+func ids(ms []StatuteMatch) string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Statute.ID())
+	}
+	return strings.Join(out, ",")
+}

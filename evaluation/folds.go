@@ -1,0 +1,164 @@
+package evaluation
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/lawbot-kr/lawbot/advice"
+	"github.com/lawbot-kr/lawbot/internal/progress"
+)
+
+// Folds of the corpus: the training queries the corpus gives for free. Each 대법원 decision's
+// 판시사항 asks for the articles of its 참조조문, with the decision itself held out of the search
+// (so it cannot vote for its own articles), and with its explicit statute mentions removed, as
+// the holding dev set was made. The dev sets' decisions are not in the corpus files, so no fold
+// holds a dev item. Figures are the mean over folds ± their standard deviation.
+
+// FoldCase is one corpus query: the statute case and the decision it was taken from.
+type FoldCase struct {
+	StatuteCase
+	Precedent int32
+}
+
+// statuteMentionRe matches an explicit article mention with its law, "민법 제618조", "주택임대차보호법
+// 제3조의2 제1항", or a bare "제3조 제2호": the holding dev set's queries have them removed.
+var statuteMentionRe = regexp.MustCompile(`(?:[가-힣·]*법(?:\s*시행령|\s*시행규칙)?\s*)?제\d+조(?:의\d+)?(?:\s*제\d+항)?(?:\s*제\d+호)?(?:\s*[가-하]목)?`)
+
+// StripStatuteMentions removes the explicit article mentions from a 판시사항.
+func StripStatuteMentions(text string) string {
+	out := statuteMentionRe.ReplaceAllString(text, "")
+	return strings.Join(strings.Fields(out), " ")
+}
+
+// CorpusHoldingCases draws n decisions of the 대법원 (all when n ≤ 0) whose 판시사항 is there and
+// whose 참조조문 cite at least one article of the corpus, in a seeded random order.
+func CorpusHoldingCases(r *advice.Retriever, n int, seed uint64) []FoldCase {
+	st := r.State
+	var out []FoldCase
+	for i := range st.Precedents {
+		p := &st.Precedents[i]
+		if p.CourtLevel != "대법원" || strings.TrimSpace(p.Holding) == "" {
+			continue
+		}
+		gold := r.PrecedentCites(int32(i))
+		query := StripStatuteMentions(p.Holding)
+		if len(gold) == 0 || len([]rune(query)) < 10 {
+			continue
+		}
+		out = append(out, FoldCase{StatuteCase: StatuteCase{ID: p.CaseNo, Query: query, Gold: gold}, Precedent: int32(i)})
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0xf01d5))
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	if n > 0 && n < len(out) {
+		out = out[:n]
+	}
+	return out
+}
+
+// FoldReport is the ranking measured per fold, with the folds' mean and spread.
+type FoldReport struct {
+	Folds  []RankingMetrics `json:"folds"`
+	Mean   RankingMetrics   `json:"mean"`
+	Spread RankingMetrics   `json:"spread"` // standard deviation over folds
+}
+
+// HoldingFolds asks each case's query through the pipeline with its decision (and any other
+// decision of the same case number) held out, and splits the cases into folds round robin.
+// Progress, when set, shows a bar; seen, when set, gets each case's result.
+func HoldingFolds(ctx context.Context, p *advice.Pipeline, cases []FoldCase, k, folds int, progressTo io.Writer, seen func(FoldCase, *advice.Result)) (*FoldReport, error) {
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("no corpus queries")
+	}
+	folds = max(1, min(folds, len(cases)))
+	st := p.Retriever.State
+	var bar *progress.Bar
+	if progressTo != nil {
+		bar = progress.New(progressTo, progress.Options{Label: "folds", Total: int64(len(cases)), Unit: "queries"})
+	}
+	per := make([]RankingMetrics, folds)
+	lat := make([][]time.Duration, folds)
+	for i, c := range cases {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		held := *p
+		held.Sizes.Statutes = max(k, 10)
+		caseNo := st.Precedents[c.Precedent].CaseNo
+		held.HeldOutPrecedent = func(n int32) bool { return n == c.Precedent || st.Precedents[n].CaseNo == caseNo }
+		start := time.Now()
+		res, err := held.Advise(ctx, c.Query, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.ID, err)
+		}
+		f := i % folds
+		lat[f] = append(lat[f], time.Since(start))
+		ids := make([]string, len(res.Statutes))
+		for j, s := range res.Statutes {
+			ids[j] = s.Statute.ID()
+		}
+		per[f].K = k
+		scoreRanking(&per[f], ids, c.Gold, k)
+		if seen != nil {
+			seen(c, res)
+		}
+		if bar != nil {
+			bar.Update(int64(i+1), int64(i+1))
+		}
+	}
+	if bar != nil {
+		bar.Finish()
+	}
+	rep := &FoldReport{}
+	for f := range per {
+		m := per[f]
+		if m.Queries == 0 {
+			continue
+		}
+		n := float64(m.Queries)
+		m.RecallA, m.RecallK, m.HitK, m.MRRK = m.RecallA/n, m.RecallK/n, m.HitK/n, m.MRRK/n
+		m.P50ms, m.P99ms = percentileMs(lat[f], 0.50), percentileMs(lat[f], 0.99)
+		rep.Folds = append(rep.Folds, m)
+	}
+	rep.Mean, rep.Spread = rankingMeanSpread(rep.Folds)
+	return rep, nil
+}
+
+// rankingMeanSpread is each figure's mean over folds and its standard deviation.
+func rankingMeanSpread(folds []RankingMetrics) (mean, spread RankingMetrics) {
+	fields := []func(*RankingMetrics) *float64{
+		func(m *RankingMetrics) *float64 { return &m.RecallA },
+		func(m *RankingMetrics) *float64 { return &m.RecallK },
+		func(m *RankingMetrics) *float64 { return &m.HitK },
+		func(m *RankingMetrics) *float64 { return &m.MRRK },
+		func(m *RankingMetrics) *float64 { return &m.P50ms },
+		func(m *RankingMetrics) *float64 { return &m.P99ms },
+	}
+	n := float64(len(folds))
+	if n == 0 {
+		return
+	}
+	for _, get := range fields {
+		var sum float64
+		for i := range folds {
+			sum += *get(&folds[i])
+		}
+		mu := sum / n
+		var ss float64
+		for i := range folds {
+			d := *get(&folds[i]) - mu
+			ss += d * d
+		}
+		*get(&mean), *get(&spread) = mu, math.Sqrt(ss/n)
+	}
+	for _, f := range folds {
+		mean.Queries += f.Queries
+		mean.K = f.K
+	}
+	return mean, spread
+}
