@@ -10,6 +10,8 @@ import (
 
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/evaluation"
+	"github.com/lawbot-kr/lawbot/index"
+	"github.com/lawbot-kr/lawbot/state"
 	"github.com/lawbot-kr/lawbot/training"
 )
 
@@ -34,6 +36,11 @@ func TrainRanker(ctx context.Context, cfg training.Config) error {
 	svc, err := Open(ctx, Config{StateDir: cfg.StateDir, VectorStore: "embedded", NoFilter: true, Stdout: cfg.Stderr, Stderr: cfg.Stderr,
 		Params: []string{"learned_ranker=0"}}) // the candidates' hand scores, whatever the default
 	if err != nil {
+		// Trained with every model (no --only) before an ingest: nothing to rank yet.
+		if !cfg.Only && (errors.Is(err, state.ErrNoState) || errors.Is(err, index.ErrNoIndex) || errors.Is(err, index.ErrNoVectors)) {
+			fmt.Fprintf(cfg.Stdout, "ranker: skipped: %v\n", err)
+			return nil
+		}
 		return err
 	}
 	defer svc.Close()
