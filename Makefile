@@ -138,13 +138,14 @@ train: build
 models: build
 	bin/lawbot train --data $(DATA) --state $(STATE) --only encoder,tagger,generator
 
-## eval: the README's figures: the statute ranking on 5 folds of the corpus's decisions and on the
-## dev sets (hand weights, then the learned ranker), the filter on the long and the short dev sets
+## eval: the README's figures: the statute ranking on 5 folds of the corpus (decisions; Q&A
+## questions by law) and on the dev sets, with the hand weights and with the learned ranker; the
+## filter on the long and the short dev sets
 eval: build
 	bin/lawbot eval --task holding --state $(STATE) --folds 5
 	bin/lawbot eval --task holding --state $(STATE) --folds 5 --param learned_ranker=1
-	bin/lawbot eval --task question --state $(STATE)
-	bin/lawbot eval --task question --state $(STATE) --param learned_ranker=1
+	bin/lawbot eval --task question --state $(STATE) --folds 5
+	bin/lawbot eval --task question --state $(STATE) --folds 5 --param learned_ranker=1
 	bin/lawbot eval --task filter --state $(STATE)
 	bin/lawbot eval --task filter --state $(STATE) --file evaluation/testdata/short_nonlegal.dev.jsonl --legal evaluation/testdata/short_legal.dev.jsonl
 

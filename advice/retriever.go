@@ -204,3 +204,14 @@ func (r *Retriever) PrecedentCites(n int32) []string {
 	}
 	return out
 }
+
+// QALaws are the laws of the corpus Q&A pair n's answer names: the gold of the question folds,
+// which ask its question (held out) and look for those laws among the ranked articles'.
+func (r *Retriever) QALaws(n int32) []string {
+	laws := r.cites.qaLaws[n]
+	out := make([]string, len(laws))
+	for i, l := range laws {
+		out[i] = r.cites.laws[l]
+	}
+	return out
+}

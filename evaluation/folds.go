@@ -162,3 +162,116 @@ func rankingMeanSpread(folds []RankingMetrics) (mean, spread RankingMetrics) {
 	}
 	return mean, spread
 }
+
+// QuestionCase is a corpus Q&A pair asked as a question: the laws its expert answer names are
+// the gold (few answers cite an article by number, most name the law), the pair held out.
+type QuestionCase struct {
+	ID       string
+	Query    string
+	GoldLaws []string
+	QA       int32
+}
+
+// CorpusQuestionCases draws n Q&A pairs (all when n ≤ 0) whose answers name a law of the
+// corpus, in a seeded random order.
+func CorpusQuestionCases(r *advice.Retriever, n int, seed uint64) []QuestionCase {
+	st := r.State
+	var out []QuestionCase
+	for i := range st.QA {
+		laws := r.QALaws(int32(i))
+		if len(laws) == 0 || strings.TrimSpace(st.QA[i].Question) == "" {
+			continue
+		}
+		out = append(out, QuestionCase{ID: fmt.Sprintf("qa-%d", i), Query: st.QA[i].Question, GoldLaws: laws, QA: int32(i)})
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0x9a55))
+	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	if n > 0 && n < len(out) {
+		out = out[:n]
+	}
+	return out
+}
+
+// LawMetrics are the question folds' figures: the share of the gold laws found among the laws
+// of the top k articles, and the share of questions whose first article is of a gold law.
+type LawMetrics struct {
+	Queries    int     `json:"queries"`
+	LawRecallK float64 `json:"law_recall_at_k"`
+	LawP1      float64 `json:"first_article_law_precision"`
+	K          int     `json:"k"`
+}
+
+// LawFoldReport is LawMetrics per fold, with mean and spread.
+type LawFoldReport struct {
+	Folds        []LawMetrics `json:"folds"`
+	Mean, Spread LawMetrics
+}
+
+// QuestionFolds asks each pair's question with the pair (and its copies) held out, and scores
+// the laws of the ranked articles against the laws its answer names.
+func QuestionFolds(ctx context.Context, p *advice.Pipeline, cases []QuestionCase, k, folds int, progressTo io.Writer) (*LawFoldReport, error) {
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("no corpus questions")
+	}
+	folds = max(1, min(folds, len(cases)))
+	st := p.Retriever.State
+	var bar *progress.Bar
+	if progressTo != nil {
+		bar = progress.New(progressTo, progress.Options{Label: "question folds", Total: int64(len(cases)), Unit: "queries"})
+	}
+	per := make([]LawMetrics, folds)
+	for i, c := range cases {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		held := *p
+		held.Sizes.Statutes = max(k, 10)
+		held.HeldOut = func(n int32) bool { return n == c.QA || sameQuestion(st, n, c.QA) }
+		res, err := held.Advise(ctx, c.Query, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.ID, err)
+		}
+		gold := map[string]bool{}
+		for _, l := range c.GoldLaws {
+			gold[l] = true
+		}
+		found := map[string]bool{}
+		for j, s := range res.Statutes {
+			if j >= k {
+				break
+			}
+			if gold[s.Statute.Law] {
+				found[s.Statute.Law] = true
+			}
+		}
+		f := &per[i%folds]
+		f.Queries++
+		f.K = k
+		f.LawRecallK += float64(len(found)) / float64(len(gold))
+		if len(res.Statutes) > 0 && gold[res.Statutes[0].Statute.Law] {
+			f.LawP1++
+		}
+		if bar != nil {
+			bar.Update(int64(i+1), int64(i+1))
+		}
+	}
+	if bar != nil {
+		bar.Finish()
+	}
+	rep := &LawFoldReport{}
+	var recall, p1 []float64
+	for _, f := range per {
+		if f.Queries == 0 {
+			continue
+		}
+		f.LawRecallK /= float64(f.Queries)
+		f.LawP1 /= float64(f.Queries)
+		rep.Folds = append(rep.Folds, f)
+		recall, p1 = append(recall, f.LawRecallK), append(p1, f.LawP1)
+		rep.Mean.Queries += f.Queries
+	}
+	rep.Mean.K, rep.Spread.K = k, k
+	rep.Mean.LawRecallK, rep.Spread.LawRecallK = MeanSD(recall)
+	rep.Mean.LawP1, rep.Spread.LawP1 = MeanSD(p1)
+	return rep, nil
+}

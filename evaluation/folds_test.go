@@ -2,6 +2,9 @@ package evaluation
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +12,7 @@ import (
 	"github.com/lawbot-kr/lawbot/advice"
 	"github.com/lawbot-kr/lawbot/index"
 	"github.com/lawbot-kr/lawbot/internal/testcorpus"
+	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/search"
 )
 
@@ -126,5 +130,48 @@ func TestRankerLearnsAndCrossValidates(t *testing.T) {
 	w, pairs := TrainRanker(qs, []int{0, 1, 2}, opt)
 	if pairs == 0 || w[title] <= 0 {
 		t.Errorf("%d pairs, title_overlap weight %v", pairs, w[title])
+	}
+}
+
+// The question folds ask Q&A pairs whose answers name a corpus law, each held out of its own
+// search, and score the laws of the ranked articles.
+func TestQuestionFoldsHoldThePairOut(t *testing.T) {
+	data := testcorpus.CopyCorpus(t)
+	f, err := os.OpenFile(filepath.Join(data, "qa.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, qa := range []law.QA{
+		{Question: "월세 계약이 끝났는데 집주인이 보증금 반환을 미루고 있어요.", Answer: "「민법」에 따라 임대차가 끝나면 임대인은 보증금을 돌려주어야 합니다."},
+		{Question: "집주인이 집을 고쳐주지 않아 곰팡이가 생겼어요.", Answer: "「민법」상 임대인은 목적물을 사용, 수익에 필요한 상태로 유지할 의무가 있습니다."},
+	} {
+		line, _ := json.Marshal(qa)
+		f.Write(append(line, '\n'))
+	}
+	f.Close()
+	st := testcorpus.Ingest(t, data, t.TempDir())
+	if _, err := index.BuildLexical(context.Background(), st, nil); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.LoadLexical(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := advice.NewPipeline(advice.NewRetriever(st, ix, search.DefaultAnalyzer()), nil)
+	cases := CorpusQuestionCases(p.Retriever, 0, 1)
+	if len(cases) < 2 {
+		t.Fatalf("%d question cases, want the two pairs naming 「민법」", len(cases))
+	}
+	for _, c := range cases {
+		if !slices.Contains(c.GoldLaws, "민법") {
+			t.Errorf("case %+v", c)
+		}
+	}
+	rep, err := QuestionFolds(context.Background(), p, cases, 10, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mean.Queries != len(cases) || len(rep.Folds) != 2 || rep.Mean.LawRecallK <= 0 || rep.Mean.LawRecallK > 1 {
+		t.Errorf("report %+v", rep)
 	}
 }

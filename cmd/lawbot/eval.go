@@ -64,7 +64,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	var mo service.ModelConfig
 	finishModels := modelFlags(fs, &mo)
 	n := fs.Int("n", 60, "answer: how many Q&A pairs to ask (0: every pair whose answer cites an article); holding with --folds: how many corpus decisions (default 600)")
-	folds := fs.Int("folds", 5, "answer: folds the pairs are split into (figures are mean ± spread over them); holding: set it to measure on K folds of the corpus's decisions first, then the dev set")
+	folds := fs.Int("folds", 5, "answer: folds the pairs are split into (figures are mean ± spread over them); holding / question: set it to measure on K folds of the corpus's decisions / Q&A pairs first, then the dev set")
 	seed := fs.Uint64("seed", 1, "answer: the sample's seed")
 	var params listFlag
 	fs.Var(&params, "param", "override a retrieval parameter, name=value (repeatable)")
@@ -92,7 +92,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	opt := evalOptions{DataDir: dataDir, StateDir: resolved, File: *file, LegalFile: *legalFile, K: *k, Explain: *explain, JSON: *asJSON, Params: params,
 		VectorStore: *vectorStore, Models: mo, N: *n, Folds: *folds, Seed: *seed}
-	if *task == "holding" && set["folds"] {
+	if (*task == "holding" || *task == "question") && set["folds"] {
 		opt.CorpusFolds = true
 		if !set["n"] {
 			opt.N = 600

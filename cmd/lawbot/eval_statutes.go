@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/lawbot-kr/lawbot/advice"
@@ -21,7 +22,11 @@ func evalStatutes(opt evalOptions, stdout, stderr io.Writer) error {
 	}
 	defer svc.Close()
 	if opt.CorpusFolds {
-		if err := holdingFolds(ctx, svc.Pipeline, opt, stdout, stderr); err != nil {
+		run := holdingFolds
+		if filepath.Base(opt.File) == evaluation.LegalQuestionsFile {
+			run = questionFolds
+		}
+		if err := run(ctx, svc.Pipeline, opt, stdout, stderr); err != nil {
 			return err
 		}
 	}
@@ -111,7 +116,28 @@ func openForEval(ctx context.Context, opt evalOptions, stderr io.Writer) (*servi
 // holdingFolds measures the ranking on folds of the corpus's decisions (each held out of its
 // own search) and prints mean ± spread.
 func holdingFolds(ctx context.Context, p *advice.Pipeline, opt evalOptions, stdout, stderr io.Writer) error {
-	cases := evaluation.CorpusHoldingCases(p.Retriever, opt.N, opt.Seed)
+	cases := evaluation.CorpusHoldingCases(p.Retriever, 0, opt.Seed)
+	excluded := 0
+	if r := p.StatuteRanker; r != nil {
+		// The decisions the ranker learned from are not asked, with it or without it: both
+		// rankings are measured on the same held-out decisions.
+		trained := map[int32]bool{}
+		for _, c := range evaluation.CorpusHoldingCases(p.Retriever, r.Info.Queries, r.Info.Seed) {
+			trained[c.Precedent] = true
+		}
+		kept := cases[:0]
+		for _, c := range cases {
+			if trained[c.Precedent] {
+				excluded++
+			} else {
+				kept = append(kept, c)
+			}
+		}
+		cases = kept
+	}
+	if opt.N > 0 && opt.N < len(cases) {
+		cases = cases[:opt.N]
+	}
 	rep, err := evaluation.HoldingFolds(ctx, p, cases, opt.K, opt.Folds, stderr, nil)
 	if err != nil {
 		return err
@@ -122,7 +148,29 @@ func holdingFolds(ctx context.Context, p *advice.Pipeline, opt evalOptions, stdo
 	m, s := rep.Mean, rep.Spread
 	fmt.Fprintf(stdout, "corpus folds: %d decisions' 판시사항 (대법원, held out of their own search, statute mentions removed), %d folds, seed %d\n",
 		m.Queries, len(rep.Folds), opt.Seed)
+	if excluded > 0 {
+		fmt.Fprintf(stdout, "  (the %d decisions the learned ranker learned from are left out)\n", excluded)
+	}
 	fmt.Fprintf(stdout, "  Recall@5   %.3f ± %.3f\n  Recall@%-3d %.3f ± %.3f\n  Hit@%-3d    %.3f ± %.3f\n  MRR@%-3d    %.3f ± %.3f\n  latency    p50 %.1f ms\n",
 		m.RecallA, s.RecallA, m.K, m.RecallK, s.RecallK, m.K, m.HitK, s.HitK, m.K, m.MRRK, s.MRRK, m.P50ms)
+	return nil
+}
+
+// questionFolds measures the ranking's laws on folds of the corpus's Q&A questions (each pair
+// held out of its own search) against the laws their answers name.
+func questionFolds(ctx context.Context, p *advice.Pipeline, opt evalOptions, stdout, stderr io.Writer) error {
+	cases := evaluation.CorpusQuestionCases(p.Retriever, opt.N, opt.Seed)
+	rep, err := evaluation.QuestionFolds(ctx, p, cases, opt.K, opt.Folds, stderr)
+	if err != nil {
+		return err
+	}
+	if opt.JSON {
+		return json.NewEncoder(stdout).Encode(rep)
+	}
+	m, s := rep.Mean, rep.Spread
+	fmt.Fprintf(stdout, "corpus folds: %d Q&A questions (held out of their own search; gold: the laws their answers name), %d folds, seed %d\n",
+		m.Queries, len(rep.Folds), opt.Seed)
+	fmt.Fprintf(stdout, "  gold laws among the top %d articles' laws  %.3f ± %.3f\n  first article of a gold law               %.3f ± %.3f\n",
+		m.K, m.LawRecallK, s.LawRecallK, m.LawP1, s.LawP1)
 	return nil
 }
