@@ -44,12 +44,7 @@ func AnswerItems(st *state.State, parser *law.CitationParser, n int, seed uint64
 		}
 		items[i] = AnswerItem{QA: int32(i), Question: qa.Question, Expert: qa.Answer, Gold: gold}
 	}
-	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
-	rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
-	if n > 0 && n < len(items) {
-		items = items[:n]
-	}
-	return items
+	return sample(items, n, rand.New(rand.NewPCG(seed, seed^0x5eed)))
 }
 
 // DevAnswerItems are a statute dev set's questions with their gold articles (the final check:

@@ -18,6 +18,30 @@ import (
 	"github.com/lawbot-kr/lawbot/search"
 )
 
+// pipelineWithQA is a pipeline over the fixture corpus with more Q&A pairs appended.
+func pipelineWithQA(t *testing.T, pairs ...law.QA) *advice.Pipeline {
+	t.Helper()
+	data := testcorpus.CopyCorpus(t)
+	f, err := os.OpenFile(filepath.Join(data, "qa.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, qa := range pairs {
+		line, _ := json.Marshal(qa)
+		f.Write(append(line, '\n'))
+	}
+	f.Close()
+	st := testcorpus.Ingest(t, data, t.TempDir())
+	if _, err := index.BuildLexical(context.Background(), st, nil); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.LoadLexical(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return advice.NewPipeline(advice.NewRetriever(st, ix, search.DefaultAnalyzer()), nil)
+}
+
 func TestTextOverlap(t *testing.T) {
 	tests := []struct {
 		name          string
@@ -62,28 +86,11 @@ func TestScoreAnswerCountsUnflaggedWrongCitations(t *testing.T) {
 // the similar questions, while the pipeline without the hold-out finds it first.
 func TestAnswersHoldTheirPairOut(t *testing.T) {
 	// The fixture corpus and two more pairs whose expert answers cite its articles.
-	data := testcorpus.CopyCorpus(t)
-	f, err := os.OpenFile(filepath.Join(data, "qa.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, qa := range []law.QA{
-		{Question: "월세 계약 기간이 끝났는데 집주인이 보증금 반환을 미루고 있어요.", Answer: "「민법」 제618조에 따른 임대차가 끝나면 임대인은 보증금을 돌려주어야 합니다. 내용증명으로 반환을 요구하세요."},
-		{Question: "집주인이 집을 고쳐주지 않아 곰팡이가 생겼어요.", Answer: "「민법」 제623조에 따라 임대인은 목적물을 사용, 수익에 필요한 상태로 유지할 의무가 있습니다. 수선을 요구하세요."},
-	} {
-		line, _ := json.Marshal(qa)
-		f.Write(append(line, '\n'))
-	}
-	f.Close()
-	st := testcorpus.Ingest(t, data, t.TempDir())
-	if _, err := index.BuildLexical(context.Background(), st, nil); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := index.LoadLexical(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := advice.NewPipeline(advice.NewRetriever(st, ix, search.DefaultAnalyzer()), nil)
+	p := pipelineWithQA(t,
+		law.QA{Question: "월세 계약 기간이 끝났는데 집주인이 보증금 반환을 미루고 있어요.", Answer: "「민법」 제618조에 따른 임대차가 끝나면 임대인은 보증금을 돌려주어야 합니다. 내용증명으로 반환을 요구하세요."},
+		law.QA{Question: "집주인이 집을 고쳐주지 않아 곰팡이가 생겼어요.", Answer: "「민법」 제623조에 따라 임대인은 목적물을 사용, 수익에 필요한 상태로 유지할 의무가 있습니다. 수선을 요구하세요."},
+	)
+	st := p.Retriever.State
 	items := AnswerItems(st, law.NewCitationParser(law.NewCatalog(st.Statutes)), 0, 1)
 	withGold := 0
 	for _, it := range items {

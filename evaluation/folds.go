@@ -53,12 +53,16 @@ func CorpusHoldingCases(r *advice.Retriever, n int, seed uint64) []FoldCase {
 		}
 		out = append(out, FoldCase{StatuteCase: StatuteCase{ID: p.CaseNo, Query: query, Gold: gold}, Precedent: int32(i)})
 	}
-	rng := rand.New(rand.NewPCG(seed, seed^0xf01d5))
-	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	if n > 0 && n < len(out) {
-		out = out[:n]
+	return sample(out, n, rand.New(rand.NewPCG(seed, seed^0xf01d5)))
+}
+
+// sample shuffles items with rng and keeps the first n (all when n ≤ 0).
+func sample[T any](items []T, n int, rng *rand.Rand) []T {
+	rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
+	if n > 0 && n < len(items) {
+		items = items[:n]
 	}
-	return out
+	return items
 }
 
 // FoldReport is the ranking measured per fold, with the folds' mean and spread.
@@ -184,12 +188,7 @@ func CorpusQuestionCases(r *advice.Retriever, n int, seed uint64) []QuestionCase
 		}
 		out = append(out, QuestionCase{ID: fmt.Sprintf("qa-%d", i), Query: st.QA[i].Question, GoldLaws: laws, QA: int32(i)})
 	}
-	rng := rand.New(rand.NewPCG(seed, seed^0x9a55))
-	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	if n > 0 && n < len(out) {
-		out = out[:n]
-	}
-	return out
+	return sample(out, n, rand.New(rand.NewPCG(seed, seed^0x9a55)))
 }
 
 // LawMetrics are the question folds' figures: the share of the gold laws found among the laws

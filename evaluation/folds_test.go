@@ -2,18 +2,12 @@ package evaluation
 
 import (
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/lawbot-kr/lawbot/advice"
-	"github.com/lawbot-kr/lawbot/index"
-	"github.com/lawbot-kr/lawbot/internal/testcorpus"
 	"github.com/lawbot-kr/lawbot/law"
-	"github.com/lawbot-kr/lawbot/search"
 )
 
 func TestStripStatuteMentions(t *testing.T) {
@@ -30,18 +24,7 @@ func TestStripStatuteMentions(t *testing.T) {
 	}
 }
 
-func fixturePipeline(t *testing.T) *advice.Pipeline {
-	t.Helper()
-	st := testcorpus.Ingest(t, testcorpus.CopyCorpus(t), t.TempDir())
-	if _, err := index.BuildLexical(context.Background(), st, nil); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := index.LoadLexical(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return advice.NewPipeline(advice.NewRetriever(st, ix, search.DefaultAnalyzer()), nil)
-}
+func fixturePipeline(t *testing.T) *advice.Pipeline { return pipelineWithQA(t) }
 
 // The corpus folds ask 대법원 decisions with in-corpus articles, each held out of its own
 // search: a decision never votes for its own articles, and the figures come per fold.
@@ -136,28 +119,10 @@ func TestRankerLearnsAndCrossValidates(t *testing.T) {
 // The question folds ask Q&A pairs whose answers name a corpus law, each held out of its own
 // search, and score the laws of the ranked articles.
 func TestQuestionFoldsHoldThePairOut(t *testing.T) {
-	data := testcorpus.CopyCorpus(t)
-	f, err := os.OpenFile(filepath.Join(data, "qa.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, qa := range []law.QA{
-		{Question: "월세 계약이 끝났는데 집주인이 보증금 반환을 미루고 있어요.", Answer: "「민법」에 따라 임대차가 끝나면 임대인은 보증금을 돌려주어야 합니다."},
-		{Question: "집주인이 집을 고쳐주지 않아 곰팡이가 생겼어요.", Answer: "「민법」상 임대인은 목적물을 사용, 수익에 필요한 상태로 유지할 의무가 있습니다."},
-	} {
-		line, _ := json.Marshal(qa)
-		f.Write(append(line, '\n'))
-	}
-	f.Close()
-	st := testcorpus.Ingest(t, data, t.TempDir())
-	if _, err := index.BuildLexical(context.Background(), st, nil); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := index.LoadLexical(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := advice.NewPipeline(advice.NewRetriever(st, ix, search.DefaultAnalyzer()), nil)
+	p := pipelineWithQA(t,
+		law.QA{Question: "월세 계약이 끝났는데 집주인이 보증금 반환을 미루고 있어요.", Answer: "「민법」에 따라 임대차가 끝나면 임대인은 보증금을 돌려주어야 합니다."},
+		law.QA{Question: "집주인이 집을 고쳐주지 않아 곰팡이가 생겼어요.", Answer: "「민법」상 임대인은 목적물을 사용, 수익에 필요한 상태로 유지할 의무가 있습니다."},
+	)
 	cases := CorpusQuestionCases(p.Retriever, 0, 1)
 	if len(cases) < 2 {
 		t.Fatalf("%d question cases, want the two pairs naming 「민법」", len(cases))

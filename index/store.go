@@ -110,20 +110,7 @@ func carryStore(src, dst string) error {
 	if err := os.Link(from, to); err == nil {
 		return nil
 	}
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := atomicfile.Create(to)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Abort()
-		return err
-	}
-	return out.Commit()
+	return atomicfile.CopyFile(from, to)
 }
 
 // vectorsCurrent reports whether the store in dir was built, to the end, from source.

@@ -113,13 +113,7 @@ func (b *Builder) Add(fieldTerms ...[]string) int32 {
 		}
 		clear(counts)
 		for _, term := range terms {
-			t, ok := b.terms[term]
-			if !ok {
-				t = int32(len(b.df))
-				b.terms[term] = t
-				b.df = append(b.df, 0)
-				b.seen = append(b.seen, -1)
-			}
+			t := b.termID(term)
 			if counts[t] < math.MaxUint16 {
 				counts[t]++
 			}
@@ -137,6 +131,18 @@ func (b *Builder) Add(fieldTerms ...[]string) int32 {
 		b.length[f] = append(b.length[f], uint32(len(terms)))
 	}
 	return doc
+}
+
+// termID is term's number, given it now when the builder has not met it yet.
+func (b *Builder) termID(term string) int32 {
+	t, ok := b.terms[term]
+	if !ok {
+		t = int32(len(b.df))
+		b.terms[term] = t
+		b.df = append(b.df, 0)
+		b.seen = append(b.seen, -1)
+	}
+	return t
 }
 
 // Build freezes the postings into flat arrays.
@@ -418,14 +424,7 @@ func (b *Builder) AddFrom(fw *Forward, doc int32) (int32, error) {
 	b.n++
 	for f := range b.fields {
 		for i := fw.at[f][doc]; i < fw.at[f][doc+1]; i++ {
-			term := names[fw.term[f][i]]
-			t, ok := b.terms[term]
-			if !ok {
-				t = int32(len(b.df))
-				b.terms[term] = t
-				b.df = append(b.df, 0)
-				b.seen = append(b.seen, -1)
-			}
+			t := b.termID(names[fw.term[f][i]])
 			for int(t) >= len(b.post[f]) {
 				b.post[f] = append(b.post[f], nil)
 			}

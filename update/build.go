@@ -186,25 +186,8 @@ func linkTree(src, dst string) error {
 		} else if !errors.Is(err, syscall.EXDEV) && !errors.Is(err, syscall.EPERM) {
 			return err
 		}
-		return copyFile(path, target)
+		return atomicfile.CopyFile(path, target)
 	})
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := atomicfile.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Abort()
-		return err
-	}
-	return out.Commit()
 }
 
 // compareTrees lists the files of dir that are not the parent's (by inode), and counts those

@@ -4,6 +4,7 @@ package atomicfile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,3 +108,21 @@ func RemoveStale(dir string) (removed []string, err error) {
 
 // Path is the destination the file is renamed to on Commit.
 func (f *File) Path() string { return f.path }
+
+// CopyFile copies src to dst atomically (a reader sees the old dst or the whole copy).
+func CopyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Abort()
+		return err
+	}
+	return out.Commit()
+}
