@@ -114,6 +114,14 @@ type StatuteParams struct {
 	// Off by default: it wins on the corpus's decisions but loses on people's questions (the
 	// README's eval section has the figures).
 	LearnedRanker int `param:"learned_ranker"`
+
+	// Query expansion of the article search (lay words → legal words): the ExpandTerms
+	// morphemes that weigh most (tf × the statute index's idf) in the ExpandQA most similar
+	// answers, not already in the question, added to the direct search at ExpandWeight of a
+	// question term. 0 terms: off.
+	ExpandTerms  int     `param:"expand_terms"`
+	ExpandQA     int     `param:"expand_qa"`
+	ExpandWeight float32 `param:"expand_weight"`
 }
 
 // DefaultParams are the tuned defaults.
@@ -157,6 +165,8 @@ func DefaultParams() Params {
 			TaggerTop:        30,
 			TaggerConfidence: 1,
 			LearnedRanker:    0,
+			ExpandQA:         3,
+			ExpandWeight:     0.3,
 		},
 		AnswerParams: AnswerParams{
 			GenMaxTokens:         192,

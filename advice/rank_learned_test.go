@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lawbot-kr/lawbot/law"
+	"github.com/lawbot-kr/lawbot/search"
 )
 
 func TestStatuteRankerFile(t *testing.T) {
@@ -107,3 +110,28 @@ func ids(ms []StatuteMatch) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// Expansion adds the answers' weightiest morphemes the question lacks, at the expansion weight,
+// and nothing the question has.
+func TestExpandTerms(t *testing.T) {
+	r := retriever(t)
+	q := r.Analyze("월세를 안 돌려줘요")
+	qas := []QAMatch{{N: 0, QA: &QA0, Score: 1}}
+	p := DefaultParams().StatuteParams
+	p.ExpandTerms, p.ExpandQA, p.ExpandWeight = 3, 1, 0.25
+	got := r.expandTerms(q.Terms, qas, p)
+	if len(got) != len(q.Terms)+3 {
+		t.Fatalf("%d terms, want the question's %d and 3 more: %v", len(got), len(q.Terms), got)
+	}
+	for i, term := range got[len(q.Terms):] {
+		if term.Weight != 0.25 || strings.HasPrefix(term.Term, "#") || slices.ContainsFunc(q.Terms, func(x search.QueryTerm) bool { return x.Term == term.Term }) {
+			t.Errorf("added term %d: %+v", i, term)
+		}
+		if !strings.Contains(QA0.Answer, term.Term) {
+			t.Errorf("added term %q is not in the answer", term.Term)
+		}
+	}
+}
+
+// QA0 is an answer in legal words for the expansion test.
+var QA0 = law.QA{Question: "보증금", Answer: "임대차가 종료되면 임대인은 임차인에게 보증금을 반환하여야 하고, 임차인은 임차주택을 인도하여야 합니다. 임대인이 반환하지 않으면 임차권등기명령을 신청할 수 있습니다."}

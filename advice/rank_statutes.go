@@ -105,9 +105,14 @@ func (s rankStatutes) rank(ctx context.Context, q Query, match float32, qas []QA
 		return e
 	}
 
-	// (a) direct article search.
+	// (a) direct article search, the question's words with the legal words of the most similar
+	// answers when expansion is on.
 	if p.Direct > 0 {
-		hits := r.Indexes.Statutes.Search(q.Terms, search.Params{K1: sp.K1, Fields: p.StatuteFields}, p.DirectTop)
+		terms := q.Terms
+		if p.ExpandTerms > 0 {
+			terms = r.expandTerms(q.Terms, qas, p)
+		}
+		hits := r.Indexes.Statutes.Search(terms, search.Params{K1: sp.K1, Fields: p.StatuteFields}, p.DirectTop)
 		for i, h := range hits {
 			if p.DirectDecay > 0 {
 				get(h.Doc).direct = 1 / (1 + float32(i)/p.DirectDecay)
@@ -382,6 +387,40 @@ func (r *Retriever) learnedReasons(m *StatuteRanker, e *evidence, f []float32, c
 	}
 	sort.SliceStable(uniq, func(i, j int) bool { return uniq[i].Weight > uniq[j].Weight })
 	return uniq
+}
+
+// expandTerms adds to a question's terms the morphemes that weigh most in its most similar
+// answers (tf × idf in the statute index), as lay words find the legal ones: "월급" finds "임금".
+func (r *Retriever) expandTerms(terms []search.QueryTerm, qas []QAMatch, p StatuteParams) []search.QueryTerm {
+	have := make(map[string]bool, len(terms))
+	for _, t := range terms {
+		have[t.Term] = true
+	}
+	weight := map[string]float32{}
+	for i := range min(p.ExpandQA, len(qas)) {
+		for _, t := range index.QueryTerms(r.Analyzer, qas[i].QA.Answer) {
+			if index.IsBigram(t) || have[t] {
+				continue
+			}
+			weight[t] += r.Indexes.Statutes.IDF(t)
+		}
+	}
+	extra := make([]search.QueryTerm, 0, len(weight))
+	for t, w := range weight {
+		extra = append(extra, search.QueryTerm{Term: t, Weight: w})
+	}
+	sort.Slice(extra, func(i, j int) bool {
+		if extra[i].Weight != extra[j].Weight {
+			return extra[i].Weight > extra[j].Weight
+		}
+		return extra[i].Term < extra[j].Term
+	})
+	extra = extra[:min(p.ExpandTerms, len(extra))]
+	out := slices.Clone(terms)
+	for _, t := range extra {
+		out = append(out, search.QueryTerm{Term: t.Term, Weight: p.ExpandWeight})
+	}
+	return out
 }
 
 const (
