@@ -69,12 +69,17 @@ type StatuteCandidate struct {
 	ID       string
 	Features []float32
 	Hand     float32 // the hand-weighted score
+	Match    float32 // how much of the query the best similar precedent matches (the query's)
 }
 
 // StatuteRanker is the learned linear ranker.
 type StatuteRanker struct {
-	Features []string   `json:"features"`
-	Weights  []float32  `json:"weights"`
+	Features []string  `json:"features"`
+	Weights  []float32 `json:"weights"`
+	// MinMatch gates the ranker: a query whose best similar precedent matches less of it than
+	// this (one that reads less like the decisions it learned from than 9 in 10 of its training
+	// queries) is ranked by the hand weights.
+	MinMatch float32    `json:"min_match"`
 	Info     RankerInfo `json:"info"`
 }
 

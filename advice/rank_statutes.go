@@ -252,7 +252,7 @@ func (s rankStatutes) rank(ctx context.Context, q Query, match float32, qas []QA
 		tagScale = tag / p.Tagger
 	}
 	ranker := s.ranker
-	if p.LearnedRanker == 0 {
+	if p.LearnedRanker == 0 || (ranker != nil && match < ranker.MinMatch) {
 		ranker = nil
 	}
 	learned := ranker != nil || s.candidates != nil
@@ -283,7 +283,7 @@ func (s rankStatutes) rank(ctx context.Context, q Query, match float32, qas []QA
 		handFeatures(featList, hands)
 		for i := range out {
 			if s.candidates != nil {
-				cands = append(cands, StatuteCandidate{N: out[i].N, ID: r.StatuteID(out[i].N), Features: featList[i], Hand: hands[i]})
+				cands = append(cands, StatuteCandidate{N: out[i].N, ID: r.StatuteID(out[i].N), Features: featList[i], Hand: hands[i], Match: match})
 			}
 			if ranker != nil {
 				out[i].Score = ranker.Score(featList[i])

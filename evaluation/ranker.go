@@ -188,11 +188,32 @@ func CrossValidateRanker(queries []RankQuery, folds int, opt RankerOptions) (han
 			}
 		}
 		w, _ := TrainRanker(queries, train, opt)
-		m := &advice.StatuteRanker{Weights: w}
+		m := &advice.StatuteRanker{Weights: w, MinMatch: MinMatch(queries, train)}
 		hand = append(hand, recallAt10(queries, test, func(c advice.StatuteCandidate) float32 { return c.Hand }))
-		learned = append(learned, recallAt10(queries, test, func(c advice.StatuteCandidate) float32 { return m.Score(c.Features) }))
+		learned = append(learned, recallAt10(queries, test, func(c advice.StatuteCandidate) float32 {
+			if c.Match < m.MinMatch { // the gate, as the pipeline applies it
+				return c.Hand
+			}
+			return m.Score(c.Features)
+		}))
 	}
 	return hand, learned
+}
+
+// MinMatch is the ranker's gate: the match that 9 in 10 of the queries idx reach (how much of
+// each the best similar precedent matches).
+func MinMatch(queries []RankQuery, idx []int) float32 {
+	var ms []float32
+	for _, i := range idx {
+		if cs := queries[i].Candidates; len(cs) > 0 {
+			ms = append(ms, cs[0].Match)
+		}
+	}
+	if len(ms) == 0 {
+		return 0
+	}
+	slices.Sort(ms)
+	return ms[len(ms)/10]
 }
 
 // MeanSD is the mean and standard deviation of xs.

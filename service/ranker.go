@@ -80,7 +80,7 @@ func TrainRanker(ctx context.Context, cfg training.Config) error {
 	}
 	info.Gain, info.GainSD = evaluation.MeanSD(info.PerFold)
 	info.Wins = info.Wins && info.Gain > info.GainSD
-	r := &advice.StatuteRanker{Features: advice.RankFeatures, Weights: w, Info: info}
+	r := &advice.StatuteRanker{Features: advice.RankFeatures, Weights: w, MinMatch: evaluation.MinMatch(queries, all), Info: info}
 	path := advice.RankerPath(cfg.StateDir)
 	if err := r.Save(path); err != nil {
 		return err
@@ -95,6 +95,7 @@ func TrainRanker(ctx context.Context, cfg training.Config) error {
 	for i, name := range advice.RankFeatures {
 		fmt.Fprintf(cfg.Stdout, "    %-18s %+.3f\n", name, w[i])
 	}
+	fmt.Fprintf(cfg.Stdout, "  it ranks a query whose best similar precedent matches at least %.3f of it (9 in 10 of its training queries); the hand weights rank the others\n", r.MinMatch)
 	fmt.Fprintf(cfg.Stdout, "  wrote %s\n", path)
 	return nil
 }
