@@ -96,6 +96,15 @@ func TestLearnedRankerRanks(t *testing.T) {
 	if len(cands) == 0 || len(cands[0].Features) != len(RankFeatures) {
 		t.Fatalf("candidates %d", len(cands))
 	}
+	if ids(on.Statutes) == ids(base.Statutes) {
+		t.Error("ranking by popularity alone left the hand ranking as it was; the test cannot tell")
+	}
+	// The gate: a query that matches the decisions less than min_match is ranked by hand.
+	p.StatuteRanker.MinMatch = 2
+	gated, _ := p.Advise(context.Background(), q, nil)
+	if ids(gated.Statutes) != ids(base.Statutes) {
+		t.Error("a query under the ranker's min_match was not ranked by the hand weights")
+	}
 	for _, c := range cands {
 		if c.Features[pop] < 0 || c.Features[slices.Index(RankFeatures, "hand_rank")] <= 0 {
 			t.Errorf("candidate %s features %v", c.ID, c.Features)
