@@ -181,48 +181,23 @@ func ImportMarkdown(dir string, opt ImportOptions) (*ImportResult, error) {
 	}
 
 	// Laws first: the precedents' citations resolve against them.
-	byTitle := map[string]*LawFile{}
-	var order []string
+	laws := newLawCollector(opt.SourcePrefix)
 	for _, rel := range lawPaths {
 		src, err := os.ReadFile(filepath.Join(dir, rel))
 		if err == nil {
-			var lf LawFile
-			if lf, err = ParseLawMarkdown(src); err == nil {
-				source := opt.SourcePrefix + filepath.ToSlash(rel)
-				for i := range lf.Statutes {
-					lf.Statutes[i].Source = source
-				}
-				if prev, ok := byTitle[lf.Title]; !ok {
-					byTitle[lf.Title] = &lf
-					order = append(order, lf.Title)
-				} else {
-					res.Superseded++
-					if lf.preferredOver(prev) {
-						*prev = lf
-					}
-				}
-				continue
-			}
+			err = laws.add(rel, src)
 		}
-		if err := bad(rel, err); err != nil {
-			return res, err
+		if err != nil {
+			if err := bad(rel, err); err != nil {
+				return res, err
+			}
 		}
 	}
 	catalog := opt.Catalog
 	if catalog == nil {
 		catalog = NewCatalog(nil)
 	}
-	for _, title := range order {
-		lf := byTitle[title]
-		res.LawFiles++
-		res.Statutes = append(res.Statutes, lf.Statutes...)
-		for _, a := range lf.EmptyArticles {
-			res.EmptyArticles = append(res.EmptyArticles, ArticleID(lf.Title, a))
-		}
-	}
-	for i := range res.Statutes {
-		catalog.Add(res.Statutes[i].Law, res.Statutes[i].Article)
-	}
+	laws.finish(res, catalog)
 
 	cite := NewCitationParser(catalog)
 	for _, rel := range precPaths {
@@ -246,6 +221,57 @@ func ImportMarkdown(dir string, opt ImportOptions) (*ImportResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// lawCollector gathers law files, one per law title (the preferred one when a law has two).
+type lawCollector struct {
+	prefix  string
+	byTitle map[string]*LawFile
+	order   []string
+	dropped int
+}
+
+func newLawCollector(prefix string) *lawCollector {
+	return &lawCollector{prefix: prefix, byTitle: map[string]*LawFile{}}
+}
+
+// add parses one law file found at rel.
+func (c *lawCollector) add(rel string, src []byte) error {
+	lf, err := ParseLawMarkdown(src)
+	if err != nil {
+		return err
+	}
+	source := c.prefix + filepath.ToSlash(rel)
+	for i := range lf.Statutes {
+		lf.Statutes[i].Source = source
+	}
+	if prev, ok := c.byTitle[lf.Title]; !ok {
+		c.byTitle[lf.Title] = &lf
+		c.order = append(c.order, lf.Title)
+	} else {
+		c.dropped++
+		if lf.preferredOver(prev) {
+			*prev = lf
+		}
+	}
+	return nil
+}
+
+// finish puts the collected laws' articles into res, in the order the laws were met, and adds
+// them to catalog.
+func (c *lawCollector) finish(res *ImportResult, catalog *Catalog) {
+	res.Superseded += c.dropped
+	for _, title := range c.order {
+		lf := c.byTitle[title]
+		res.LawFiles++
+		res.Statutes = append(res.Statutes, lf.Statutes...)
+		for _, a := range lf.EmptyArticles {
+			res.EmptyArticles = append(res.EmptyArticles, ArticleID(lf.Title, a))
+		}
+	}
+	for i := range res.Statutes {
+		catalog.Add(res.Statutes[i].Law, res.Statutes[i].Article)
+	}
 }
 
 // preferredOver decides between two files holding the same law (e.g. kr/근로기준법/법률.md, the

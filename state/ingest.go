@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lawbot-kr/lawbot/internal/atomicfile"
@@ -33,6 +35,39 @@ type IngestOptions struct {
 	// Progress receives a progress bar; nil draws none.
 	Progress io.Writer
 	Now      func() time.Time
+	// Statutes, when set, is the statute source instead of DataDir's statutes.jsonl: a
+	// legalize-kr tarball (every Korean law; ../shared/data/raw/legalize-kr-*.tar.gz), read
+	// directly. "" takes $LAWBOT_STATUTES, else statutes.jsonl. StatuteKinds are the law files
+	// it takes (nil: $LAWBOT_STATUTE_KINDS, comma-separated, else law.DefaultStatuteKinds).
+	Statutes     string
+	StatuteKinds []string
+}
+
+// Environment settings of the statute source (IngestOptions.Statutes, StatuteKinds).
+const (
+	StatutesEnv     = "LAWBOT_STATUTES"
+	StatuteKindsEnv = "LAWBOT_STATUTE_KINDS"
+)
+
+// StatuteSource resolves the statute source: statutes, else $LAWBOT_STATUTES; "" means the
+// data directory's statutes.jsonl. The kinds likewise.
+func StatuteSource(statutes string, kinds []string) (string, []string) {
+	if statutes == "" {
+		statutes = os.Getenv(StatutesEnv)
+	}
+	if kinds == nil {
+		if env := os.Getenv(StatuteKindsEnv); env != "" {
+			for _, k := range strings.Split(env, ",") {
+				if k = strings.TrimSpace(k); k != "" {
+					kinds = append(kinds, k)
+				}
+			}
+		}
+	}
+	if statutes != "" && kinds == nil {
+		kinds = law.DefaultStatuteKinds
+	}
+	return statutes, kinds
 }
 
 // Changes compares one record kind against the previous state.
@@ -79,7 +114,11 @@ func Ingest(opt IngestOptions) (*IngestReport, error) {
 		opt.MaxReported = 20
 	}
 	start := opt.Now()
-	inputs, err := corpusFiles(opt.DataDir)
+	opt.Statutes, opt.StatuteKinds = StatuteSource(opt.Statutes, opt.StatuteKinds)
+	if opt.Statutes != "" && !strings.HasSuffix(opt.Statutes, ".tar.gz") && !strings.HasSuffix(opt.Statutes, ".tgz") {
+		return nil, fmt.Errorf("statute source %s: want a legalize-kr .tar.gz (convert a tree or a clone with lawbot import --from-markdown)", opt.Statutes)
+	}
+	inputs, err := corpusFiles(opt.DataDir, opt.Statutes)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +137,7 @@ func Ingest(opt IngestOptions) (*IngestReport, error) {
 	rep := &IngestReport{}
 
 	if !opt.Force {
-		reason, err := staleReason(opt.StateDir, inputs)
+		reason, err := staleReason(opt.StateDir, inputs, opt.StatuteKinds)
 		if err != nil {
 			return nil, err
 		}
@@ -157,6 +196,9 @@ func Ingest(opt IngestOptions) (*IngestReport, error) {
 	}
 	m := &Manifest{FormatVersion: FormatVersion, IngestedAt: opt.Now().UTC(), DataDir: opt.DataDir,
 		Snapshot: rep.Snapshot, Inputs: rep.Inputs}
+	if opt.Statutes != "" {
+		m.StatuteKinds = opt.StatuteKinds
+	}
 	m.Snapshot.File = SnapshotFile
 	if err := writeManifest(opt.StateDir, m); err != nil {
 		return nil, err
@@ -169,9 +211,10 @@ func Ingest(opt IngestOptions) (*IngestReport, error) {
 type corpusInput struct {
 	path string
 	tag  byte
+	tree bool // a legalize-kr tarball of law files, not JSONL
 }
 
-func corpusFiles(dataDir string) ([]corpusInput, error) {
+func corpusFiles(dataDir, statutes string) ([]corpusInput, error) {
 	precedents, err := law.PrecedentFiles(dataDir)
 	if err != nil {
 		return nil, err
@@ -179,13 +222,16 @@ func corpusFiles(dataDir string) ([]corpusInput, error) {
 	if len(precedents) == 0 {
 		return nil, fmt.Errorf("no %s in %s", law.PrecedentsGlob, dataDir)
 	}
-	files := []corpusInput{{filepath.Join(dataDir, law.StatutesFile), tagStatute}}
+	files := []corpusInput{{path: filepath.Join(dataDir, law.StatutesFile), tag: tagStatute}}
+	if statutes != "" {
+		files[0] = corpusInput{path: statutes, tag: tagStatute, tree: true}
+	}
 	for _, p := range precedents {
-		files = append(files, corpusInput{p, tagPrecedent})
+		files = append(files, corpusInput{path: p, tag: tagPrecedent})
 	}
 	// Q&A is optional: a corpus imported from the markdown repositories has laws and decisions only.
 	if qa := filepath.Join(dataDir, law.QAFile); fileExists(qa) {
-		files = append(files, corpusInput{qa, tagQA})
+		files = append(files, corpusInput{path: qa, tag: tagQA})
 	}
 	for _, f := range files {
 		if _, err := os.Stat(f.path); err != nil {
@@ -197,7 +243,7 @@ func corpusFiles(dataDir string) ([]corpusInput, error) {
 
 // staleReason says why the state must be rebuilt, or "" when it is up to date: same corpus
 // fingerprints and a snapshot that still verifies against the manifest.
-func staleReason(stateDir string, inputs []corpusInput) (string, error) {
+func staleReason(stateDir string, inputs []corpusInput, kinds []string) (string, error) {
 	m, err := ReadManifest(stateDir)
 	if errors.Is(err, os.ErrNotExist) {
 		return "no previous state", nil
@@ -207,6 +253,9 @@ func staleReason(stateDir string, inputs []corpusInput) (string, error) {
 	}
 	if m.FormatVersion != FormatVersion {
 		return fmt.Sprintf("state format changed (%d → %d)", m.FormatVersion, FormatVersion), nil
+	}
+	if inputs[0].tree && !slices.Equal(m.StatuteKinds, kinds) {
+		return fmt.Sprintf("the statute kinds changed (%v → %v)", m.StatuteKinds, kinds), nil
 	}
 	paths := make([]string, len(inputs))
 	for i, in := range inputs {
@@ -296,14 +345,16 @@ func (in *ingester) changes(tag byte) *Changes {
 func (in *ingester) readAll(inputs []corpusInput) error {
 	for _, f := range inputs {
 		var err error
-		switch f.tag {
-		case tagStatute:
+		switch {
+		case f.tree:
+			err = in.readStatuteTree(f)
+		case f.tag == tagStatute:
 			err = readInto(in, f, func(b []byte, s *law.Statute) ([]byte, string) { return appendStatute(b, s), s.ID() })
-		case tagPrecedent:
+		case f.tag == tagPrecedent:
 			err = readInto(in, f, func(b []byte, p *law.Precedent) ([]byte, string) {
 				return appendPrecedent(b, p), precedentKey(p.CaseNo, p.Court, p.Date)
 			})
-		case tagQA:
+		case f.tag == tagQA:
 			err = readInto(in, f, func(b []byte, q *law.QA) ([]byte, string) { return appendQA(b, q), q.Question })
 		}
 		if err != nil {
@@ -353,34 +404,7 @@ func readInto[T any, PT interface {
 	err = law.DecodeJSONL[T, PT](io.TeeReader(f, sum), name, opts, func(rec PT) error {
 		var key string
 		in.body, key = encode(in.body[:0], rec)
-		k := recordKey{input.tag, key}
-		if _, dup := in.seen[k]; dup {
-			file.Duplicates++
-			in.rep.Duplicates++
-			if in.reportedDup < in.opt.MaxReported {
-				in.reportedDup++
-				in.logLine(fmt.Sprintf("%s: duplicate %s %q skipped (the first is kept)", name, keyName(input.tag), key))
-			}
-			return nil
-		}
-		in.seen[k] = struct{}{}
-		file.Records++
-		in.records++
-		ch := in.changes(input.tag)
-		if old, ok := in.previous[k]; !ok {
-			ch.Added++
-		} else {
-			if old == digest(in.body) {
-				ch.Unchanged++
-			} else {
-				ch.Updated++
-			}
-			delete(in.previous, k)
-		}
-		if err := in.w.add(input.tag, in.body); err != nil {
-			return fmt.Errorf("write snapshot: %w", err)
-		}
-		return nil
+		return in.record(input.tag, key, &file)
 	})
 	if err != nil {
 		var le *law.LineError
@@ -391,6 +415,76 @@ func readInto[T any, PT interface {
 	}
 	file.SHA256 = hex.EncodeToString(sum.Sum(nil))
 	in.bytesDone += fi.Size()
+	in.rep.Inputs = append(in.rep.Inputs, file)
+	return nil
+}
+
+// record files the record in in.body under key: skipped as a duplicate, or counted against
+// the previous snapshot and written.
+func (in *ingester) record(tag byte, key string, file *InputFile) error {
+	k := recordKey{tag, key}
+	if _, dup := in.seen[k]; dup {
+		file.Duplicates++
+		in.rep.Duplicates++
+		if in.reportedDup < in.opt.MaxReported {
+			in.reportedDup++
+			in.logLine(fmt.Sprintf("%s: duplicate %s %q skipped (the first is kept)", file.Name, keyName(tag), key))
+		}
+		return nil
+	}
+	in.seen[k] = struct{}{}
+	file.Records++
+	in.records++
+	ch := in.changes(tag)
+	if old, ok := in.previous[k]; !ok {
+		ch.Added++
+	} else {
+		if old == digest(in.body) {
+			ch.Unchanged++
+		} else {
+			ch.Updated++
+		}
+		delete(in.previous, k)
+	}
+	if err := in.w.add(tag, in.body); err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	return nil
+}
+
+// readStatuteTree reads the statutes of a legalize-kr tarball (the kinds of IngestOptions)
+// into the snapshot, as statutes.jsonl's lines would be.
+func (in *ingester) readStatuteTree(input corpusInput) error {
+	fi, err := os.Stat(input.path)
+	if err != nil {
+		return fmt.Errorf("statute source: %w", err)
+	}
+	file := InputFile{Name: filepath.Base(input.path), Size: fi.Size(), ModTime: fi.ModTime()}
+	if file.SHA256, err = fileSHA256(input.path); err != nil {
+		return err
+	}
+	res, err := law.ImportStatutes(input.path, in.opt.StatuteKinds, func(e *law.ImportError) {
+		file.BadLines++
+		in.rep.BadLines++
+		if in.reportedBad < in.opt.MaxReported {
+			in.reportedBad++
+			in.logLine(e.Error())
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for i := range res.Statutes {
+		s := &res.Statutes[i]
+		in.body = appendStatute(in.body[:0], s)
+		if err := in.record(tagStatute, s.ID(), &file); err != nil {
+			return err
+		}
+	}
+	in.bytesDone += fi.Size()
+	if in.bar != nil {
+		in.bar.Update(in.bytesDone, in.records)
+	}
 	in.rep.Inputs = append(in.rep.Inputs, file)
 	return nil
 }

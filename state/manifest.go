@@ -29,6 +29,9 @@ type Manifest struct {
 	DataDir       string       `json:"data_dir"`
 	Snapshot      SnapshotInfo `json:"snapshot"`
 	Inputs        []InputFile  `json:"inputs"`
+	// StatuteKinds are the law files taken from a legalize-kr tarball (IngestOptions), when the
+	// statutes came from one.
+	StatuteKinds []string `json:"statute_kinds,omitempty"`
 }
 
 // InputFile is the fingerprint of one corpus file and what was read from it.

@@ -407,7 +407,8 @@ func (r *Root) Prune(keep int) ([]string, error) {
 // CorpusInputs lists what a build reads from a corpus directory: the files ingest reads and the
 // filter's non-legal texts when present.
 func CorpusInputs(dataDir string) ([]string, error) {
-	inputs, err := corpusFiles(dataDir)
+	statutes, _ := StatuteSource("", nil)
+	inputs, err := corpusFiles(dataDir, statutes)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/service"
@@ -17,6 +18,8 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 	stateDir := fs.String("state", state.DefaultDir, "state directory to write")
 	strict := fs.Bool("strict", false, "fail on the first malformed line instead of skipping it")
 	force := fs.Bool("force", false, "re-read the corpus even when it is unchanged")
+	statutes := fs.String("statutes", "", "statute source instead of DATA/statutes.jsonl: a legalize-kr `TARBALL` (every Korean law, e.g. ../shared/data/raw/legalize-kr-7460e2a.tar.gz; default $"+state.StatutesEnv+")")
+	statuteKinds := fs.String("statute-kinds", "", "with --statutes: the law files taken, comma-separated (default $"+state.StatuteKindsEnv+", else "+strings.Join(law.DefaultStatuteKinds, ",")+")")
 	fromMarkdown := fs.String("from-markdown", "", "build the corpus from a legalize-kr / precedent-kr checkout in `DIR` (written to STATE/imported) and ingest that")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -38,9 +41,13 @@ func runIngest(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	var kinds []string
+	if *statuteKinds != "" {
+		kinds = strings.Split(*statuteKinds, ",")
+	}
 	rep, err := state.Ingest(state.IngestOptions{
 		DataDir: dataDir, StateDir: *stateDir, Strict: *strict, Force: *force,
-		Log: stderr, Progress: stderr,
+		Log: stderr, Progress: stderr, Statutes: *statutes, StatuteKinds: kinds,
 	})
 	if err != nil {
 		return err
