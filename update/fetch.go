@@ -183,20 +183,27 @@ func gitPull(ctx context.Context, dir string, w io.Writer) error {
 // with the same commits the import is skipped.
 const importHeadsFile = ".lawbot-import-heads"
 
-// importMarkdown pulls every git clone under Markdown and, when any moved since the last
-// import (or one is not a clone), converts them into Data's corpus JSONL.
+// importMarkdown pulls every git clone under Markdown (or Markdown itself, when it is one) and,
+// when any moved since the last import (or one is not a clone), converts them into Data's
+// corpus JSONL.
 func (r *run) importMarkdown(ctx context.Context) (string, error) {
-	entries, err := os.ReadDir(r.opt.Markdown)
-	if err != nil {
-		return "", fmt.Errorf("markdown checkouts: %w", err)
+	var dirs []string
+	if _, err := os.Stat(filepath.Join(r.opt.Markdown, ".git")); err == nil {
+		dirs = []string{r.opt.Markdown}
+	} else {
+		entries, err := os.ReadDir(r.opt.Markdown)
+		if err != nil {
+			return "", fmt.Errorf("markdown checkouts: %w", err)
+		}
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				dirs = append(dirs, filepath.Join(r.opt.Markdown, e.Name()))
+			}
+		}
 	}
 	var heads []string
 	clones := true
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(r.opt.Markdown, e.Name())
+	for _, dir := range dirs {
 		if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
 			clones = false
 			continue
@@ -208,7 +215,7 @@ func (r *run) importMarkdown(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("git rev-parse in %s: %w", dir, err)
 		}
-		heads = append(heads, e.Name()+" "+strings.TrimSpace(string(out)))
+		heads = append(heads, filepath.Base(dir)+" "+strings.TrimSpace(string(out)))
 	}
 	record := strings.Join(heads, "\n") + "\n"
 	headsPath := filepath.Join(r.opt.Data, importHeadsFile)

@@ -81,4 +81,16 @@ func TestFetchImportsMarkdownClones(t *testing.T) {
 	if err != nil || v.Changes == nil || v.Changes.ArticlesAmended != 1 || len(v.Changes.LawsAmended) != 1 || v.Changes.LawsAmended[0] != "시험법" {
 		t.Errorf("the amended version's changes: %+v (%v)", v.Changes, err)
 	}
+
+	// --markdown may name the clone itself: pulled, and the same commit is nothing to do.
+	opt.Markdown = filepath.Join(checkouts, "kr")
+	os.WriteFile(law, []byte(strings.Replace(amended, "임대차와 전세에", "임대차와 전세와 월세에", 1)), 0o644)
+	git(t, upstream, "commit", "-q", "-am", "amend 제1조 again")
+	res, err = Run(ctx, opt)
+	if err != nil || !res.Published || !strings.Contains(stepSummary(res, "fetch"), "imported 8 articles") {
+		t.Fatalf("the clone named itself: %+v, %v", res, err)
+	}
+	if res, err = Run(ctx, opt); err != nil || !res.NothingToDo {
+		t.Errorf("the clone named itself, same commit: %+v, %v", res, err)
+	}
 }
