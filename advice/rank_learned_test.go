@@ -144,3 +144,14 @@ func TestExpandTerms(t *testing.T) {
 
 // QA0 is an answer in legal words for the expansion test.
 var QA0 = law.QA{Question: "보증금", Answer: "임대차가 종료되면 임대인은 임차인에게 보증금을 반환하여야 하고, 임차인은 임차주택을 인도하여야 합니다. 임대인이 반환하지 않으면 임차권등기명령을 신청할 수 있습니다."}
+
+func TestRankFeatureKinds(t *testing.T) {
+	if len(rankFeatureKind) != len(RankFeatures) {
+		t.Fatalf("%d feature kinds for %d features", len(rankFeatureKind), len(RankFeatures))
+	}
+	for i, k := range rankFeatureKind {
+		if (Reason{Kind: k, Ref: "x"}).String() == "x" && k != "hand" {
+			t.Errorf("feature %s: kind %q has no sentence", RankFeatures[i], k)
+		}
+	}
+}

@@ -1256,7 +1256,7 @@ type StatuteMatch {
 }
 
 type Reason {
-  "precedent | qa | lexical | semantic (near in the trained encoder's space) | cocited | law | model (the statute tagger)"
+  "precedent | qa | lexical | semantic (near in the trained encoder's space) | cocited | law | model (the statute tagger) | popular (an article the precedents often cite; the learned ranker only)"
   kind: String!
   "The case number, Q&A question, co-cited article or law."
   ref: String!

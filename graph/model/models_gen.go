@@ -138,7 +138,7 @@ type Query struct {
 }
 
 type Reason struct {
-	// precedent | qa | lexical | semantic (near in the trained encoder's space) | cocited | law | model (the statute tagger)
+	// precedent | qa | lexical | semantic (near in the trained encoder's space) | cocited | law | model (the statute tagger) | popular (an article the precedents often cite; the learned ranker only)
 	Kind string `json:"kind"`
 	// The case number, Q&A question, co-cited article or law.
 	Ref string `json:"ref"`
