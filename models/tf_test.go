@@ -565,7 +565,14 @@ func TestTFModelsOnDemand(t *testing.T) {
 		t.Fatalf("not loaded again: %+v", s)
 	}
 
-	// Abandoned mid-run: the call returns, the tagger stays in use until the run returns.
+	// Abandoned mid-run: the call returns, the tagger stays in use until the run returns. The
+	// calls above hand the tagger back when their runs end, which a loaded machine may do a
+	// moment after they returned: start from nobody holding it.
+	for deadline := time.Now().Add(5 * time.Second); modelStatus(t, m, TaggerModelName).InUse != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the calls above never handed the tagger back")
+		}
+	}
 	model, release, err := m.Acquire(ctx, TaggerModelName)
 	if err != nil {
 		t.Fatal(err)
