@@ -148,6 +148,7 @@ eval: build
 	bin/lawbot eval --task question --state $(STATE) --folds 5 --param learned_ranker=1
 	bin/lawbot eval --task filter --state $(STATE)
 	bin/lawbot eval --task filter --state $(STATE) --file evaluation/testdata/short_nonlegal.dev.jsonl --legal evaluation/testdata/short_legal.dev.jsonl
+	bin/lawbot eval --task coverage --state $(STATE)
 
 ingest: build
 	bin/lawbot ingest --data $(DATA) --state $(STATE)

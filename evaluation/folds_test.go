@@ -140,3 +140,22 @@ func TestQuestionFoldsHoldThePairOut(t *testing.T) {
 		t.Errorf("report %+v", rep)
 	}
 }
+
+// Coverage scores the laws of the ranking: a question about the fixture's lease law finds it
+// first; one about a law the corpus lacks counts as a miss with its first laws listed.
+func TestCoverage(t *testing.T) {
+	p := fixturePipeline(t)
+	rep, err := Coverage(context.Background(), p, []CoverageCase{
+		{Query: "임대차가 끝났는데 임대인이 보증금을 돌려주지 않아요", Law: "민법"},
+		{Query: "건강보험료가 너무 많이 나와요", Law: "국민건강보험법"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Questions != 2 || rep.InCorpus != 1 || rep.Hit3 != 0.5 || len(rep.Misses) != 1 || !strings.HasPrefix(rep.Misses[0], "건강보험료") {
+		t.Errorf("report %+v", rep)
+	}
+	if !sameLaw("주택임대차보호법 시행령", "주택임대차보호법") || sameLaw("주택임대차보호법", "주택임대차보호법 시행령") || sameLaw("민법개정법", "민법") {
+		t.Error("sameLaw")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lawbot-kr/lawbot/evaluation"
 	"github.com/lawbot-kr/lawbot/law"
 	"github.com/lawbot-kr/lawbot/service"
 	"github.com/lawbot-kr/lawbot/state"
@@ -48,11 +49,12 @@ var evalTasks = map[string]struct {
 	"question": {"statutes_from_question.dev.jsonl", evalStatutes},
 	"filter":   {"filter_nonlegal.dev.jsonl", evalFilter},
 	"answer":   {"", evalAnswers},
+	"coverage": {"", evalCoverage},
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
-	task := fs.String("task", "holding", "holding | question | filter | answer")
+	task := fs.String("task", "holding", "holding | question | filter | answer | coverage")
 	dataFlag := fs.String("data", "", "corpus directory (default $"+law.DataEnv+", else "+law.DefaultDataDir+")")
 	stateDir := fs.String("state", state.DefaultDir, "state directory written by lawbot ingest")
 	file := fs.String("file", "", "dev set (default: the task's file in DATA/eval)")
@@ -77,7 +79,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	t, ok := evalTasks[*task]
 	if !ok {
-		fmt.Fprintf(stderr, "lawbot eval: unknown task %q (holding, question, filter, answer)\n", *task)
+		fmt.Fprintf(stderr, "lawbot eval: unknown task %q (holding, question, filter, answer, coverage)\n", *task)
 		return errUsage
 	}
 	dataDir, err := law.ResolveDataDir(*dataFlag)
@@ -100,6 +102,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if opt.File == "" && t.file != "" {
 		opt.File = filepath.Join(dataDir, "eval", t.file)
+	}
+	if opt.File == "" && *task == "coverage" {
+		opt.File = evaluation.CoverageFile // the project's own questions, from the repository root
 	}
 	if opt.N < 0 || opt.Folds <= 0 {
 		return fmt.Errorf("--n must not be negative and --folds must be positive (got %d, %d)", opt.N, opt.Folds)
