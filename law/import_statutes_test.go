@@ -1,48 +1,12 @@
 package law
 
 import (
-	"archive/tar"
-	"compress/gzip"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
-)
 
-// tarOf packs the files under dir into a .tar.gz below a top-level "kr/", as upstream's is.
-func tarOf(t *testing.T, dir string) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "legalize-kr-test.tar.gz")
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gz := gzip.NewWriter(f)
-	tw := tar.NewWriter(gz)
-	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: "kr/" + filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(b)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg}); err != nil {
-			return err
-		}
-		_, err = tw.Write(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw.Close()
-	gz.Close()
-	f.Close()
-	return out
-}
+	"github.com/lawbot-kr/lawbot/internal/tartest"
+)
 
 func TestLawFileKind(t *testing.T) {
 	for name, want := range map[string]string{
@@ -64,7 +28,7 @@ func TestImportStatutesFromTarballAndTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromTar, err := ImportStatutes(tarOf(t, tree), nil, func(e *ImportError) {})
+	fromTar, err := ImportStatutes(tartest.Pack(t, tree, "kr"), nil, func(e *ImportError) {})
 	if err != nil {
 		t.Fatal(err)
 	}

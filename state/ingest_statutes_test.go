@@ -1,50 +1,17 @@
 package state
 
 import (
-	"archive/tar"
-	"compress/gzip"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/lawbot-kr/lawbot/internal/tartest"
 )
 
 // legalizeTarball packs law/testdata/import/kr (three small laws, one kept twice, one broken)
-// as upstream's tarball is packed: everything below a top-level "kr/".
+// as upstream's tarball is packed.
 func legalizeTarball(t *testing.T) string {
-	t.Helper()
-	src := filepath.Join("..", "law", "testdata", "import", "kr")
-	out := filepath.Join(t.TempDir(), "legalize-kr-test.tar.gz")
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gz := gzip.NewWriter(f)
-	tw := tar.NewWriter(gz)
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: "kr/" + filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(b)), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg}); err != nil {
-			return err
-		}
-		_, err = tw.Write(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw.Close()
-	gz.Close()
-	f.Close()
-	return out
+	return tartest.Pack(t, filepath.Join("..", "law", "testdata", "import", "kr"), "kr")
 }
 
 // A legalize-kr tarball is the statute source instead of statutes.jsonl: read directly, its
