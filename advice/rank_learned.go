@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/lawbot-kr/lawbot/internal/atomicfile"
+	"github.com/lawbot-kr/lawbot/models"
 )
 
 // The learned statute ranker: a linear model over the evidence the ranking already computes for
@@ -117,7 +119,7 @@ func (r *StatuteRanker) Score(f []float32) float32 {
 }
 
 // RankerPath is where the ranker lives in a state directory.
-func RankerPath(stateDir string) string { return stateDir + "/models/ranker.v1.json" }
+func RankerPath(stateDir string) string { return filepath.Join(models.Dir(stateDir), "ranker.v1.json") }
 
 // Save writes the ranker atomically.
 func (r *StatuteRanker) Save(path string) error {
@@ -125,19 +127,10 @@ func (r *StatuteRanker) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	return atomicfile.WriteFile(path, data)
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '/' {
-			return path[:i]
-		}
-	}
-	return "."
 }
 
 // LoadStatuteRanker reads a ranker, refusing one whose features are not this build's.
