@@ -246,6 +246,17 @@ func (s rankStatutes) rank(ctx context.Context, q Query, match float32, qas []QA
 		}
 	}
 
+	// The hand weights' score of an article, from the share of all evidence in its law.
+	shareOf := func(a int32) float32 {
+		if totalMass == 0 {
+			return 0
+		}
+		return lawMass[r.cites.lawOf[a]] / totalMass
+	}
+	handScore := func(a int32, lawShare float32) float32 {
+		e := ev[a]
+		return base(e) + p.CoCite*e.cocite + p.LawPrior*lawShare
+	}
 	out := make([]StatuteMatch, 0, len(ev))
 	tagScale := float32(1)
 	if p.Tagger > 0 {
@@ -267,11 +278,8 @@ func (s rankStatutes) rank(ctx context.Context, q Query, match float32, qas []QA
 	}
 	for _, a := range articles {
 		e := ev[a]
-		lawShare := float32(0)
-		if totalMass > 0 {
-			lawShare = lawMass[r.cites.lawOf[a]] / totalMass
-		}
-		score := base(e) + p.CoCite*e.cocite + p.LawPrior*lawShare
+		lawShare := shareOf(a)
+		score := handScore(a, lawShare)
 		if learned {
 			f := r.features(e, a, match, lawShare, np, tagScale, facts)
 			feats[a] = f
@@ -305,12 +313,7 @@ func (s rankStatutes) rank(ctx context.Context, q Query, match float32, qas []QA
 	for i := range out {
 		e := ev[out[i].N]
 		if ranker != nil {
-			lawShare := float32(0)
-			if totalMass > 0 {
-				lawShare = lawMass[r.cites.lawOf[out[i].N]] / totalMass
-			}
-			handScore := base(e) + p.CoCite*e.cocite + p.LawPrior*lawShare
-			hand := r.reasons(p, e, handScore, cocitedWith[out[i].N], out[i].N, lawMass, totalMass,
+			hand := r.reasons(p, e, handScore(out[i].N, shareOf(out[i].N)), cocitedWith[out[i].N], out[i].N, lawMass, totalMass,
 				precedentScale, qaScale, rawTag[out[i].N], tag, semantic)
 			out[i].Reasons = r.learnedReasons(ranker, e, feats[out[i].N], cocitedWith[out[i].N], out[i].N, precedentScale, qaScale, rawTag[out[i].N], hand)
 			continue

@@ -3,6 +3,7 @@ package evaluation
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lawbot-kr/lawbot/advice"
@@ -65,7 +66,7 @@ func Coverage(ctx context.Context, p *advice.Pipeline, cases []CoverageCase) (Co
 			if len(top) == 3 {
 				break
 			}
-			if l := s.Statute.Law; !contains(top, l) {
+			if l := s.Statute.Law; !slices.Contains(top, l) {
 				top = append(top, l)
 			}
 		}
@@ -91,13 +92,4 @@ func Coverage(ctx context.Context, p *advice.Pipeline, cases []CoverageCase) (Co
 		rep.Hit3 /= float64(rep.Questions)
 	}
 	return rep, nil
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -65,6 +65,16 @@ func sample[T any](items []T, n int, rng *rand.Rand) []T {
 	return items
 }
 
+// heldOut is p asking c's query without c's decision, or any other of its case number, among
+// the similar precedents.
+func (c FoldCase) heldOut(p *advice.Pipeline) advice.Pipeline {
+	held := *p
+	precs := p.Retriever.State.Precedents
+	caseNo := precs[c.Precedent].CaseNo
+	held.HeldOutPrecedent = func(n int32) bool { return n == c.Precedent || precs[n].CaseNo == caseNo }
+	return held
+}
+
 // FoldReport is the ranking measured per fold, with the folds' mean and spread.
 type FoldReport struct {
 	Folds  []RankingMetrics `json:"folds"`
@@ -80,7 +90,6 @@ func HoldingFolds(ctx context.Context, p *advice.Pipeline, cases []FoldCase, k, 
 		return nil, fmt.Errorf("no corpus queries")
 	}
 	folds = max(1, min(folds, len(cases)))
-	st := p.Retriever.State
 	var bar *progress.Bar
 	if progressTo != nil {
 		bar = progress.New(progressTo, progress.Options{Label: "folds", Total: int64(len(cases)), Unit: "queries"})
@@ -91,10 +100,8 @@ func HoldingFolds(ctx context.Context, p *advice.Pipeline, cases []FoldCase, k, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		held := *p
+		held := c.heldOut(p)
 		held.Sizes.Statutes = max(k, 10)
-		caseNo := st.Precedents[c.Precedent].CaseNo
-		held.HeldOutPrecedent = func(n int32) bool { return n == c.Precedent || st.Precedents[n].CaseNo == caseNo }
 		start := time.Now()
 		res, err := held.Advise(ctx, c.Query, nil)
 		if err != nil {

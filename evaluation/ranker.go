@@ -27,7 +27,6 @@ type RankQuery struct {
 // CollectCandidates asks every case through p with its decision held out and keeps the
 // ranking's candidates.
 func CollectCandidates(ctx context.Context, p *advice.Pipeline, cases []FoldCase, progressTo io.Writer) ([]RankQuery, error) {
-	st := p.Retriever.State
 	var bar *progress.Bar
 	if progressTo != nil {
 		bar = progress.New(progressTo, progress.Options{Label: "candidates", Total: int64(len(cases)), Unit: "queries"})
@@ -37,9 +36,7 @@ func CollectCandidates(ctx context.Context, p *advice.Pipeline, cases []FoldCase
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		held := *p
-		caseNo := st.Precedents[c.Precedent].CaseNo
-		held.HeldOutPrecedent = func(n int32) bool { return n == c.Precedent || st.Precedents[n].CaseNo == caseNo }
+		held := c.heldOut(p)
 		held.StatuteRanker = nil
 		var got []advice.StatuteCandidate
 		held.StatuteCandidates = func(cs []advice.StatuteCandidate) { got = cs }

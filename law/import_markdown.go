@@ -138,33 +138,39 @@ func classify(rel string) mdKind {
 	return mdOther
 }
 
-// ImportMarkdown reads every law and precedent file under dir: a legalize-kr checkout, a
-// precedent-kr checkout, or a folder holding both. Unusable files go to opt.OnBad and are
-// skipped; only I/O errors on dir itself or an error from opt.OnPrecedent stop the import.
-func ImportMarkdown(dir string, opt ImportOptions) (*ImportResult, error) {
-	var lawPaths, precPaths []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+// markdownFiles lists the law and precedent files under dir (relative paths), skipping hidden
+// folders (.git, .github) and any file that is neither.
+func markdownFiles(dir string) (laws, precedents []string, err error) {
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
-			if path != dir && strings.HasPrefix(d.Name(), ".") { // .git, .github
+			if path != dir && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		rel, rerr := filepath.Rel(dir, path)
-		if rerr != nil {
-			return rerr
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
 		}
 		switch classify(rel) {
 		case mdLaw:
-			lawPaths = append(lawPaths, rel)
+			laws = append(laws, rel)
 		case mdPrecedent:
-			precPaths = append(precPaths, rel)
+			precedents = append(precedents, rel)
 		}
 		return nil
 	})
+	return laws, precedents, err
+}
+
+// ImportMarkdown reads every law and precedent file under dir: a legalize-kr checkout, a
+// precedent-kr checkout, or a folder holding both. Unusable files go to opt.OnBad and are
+// skipped; only I/O errors on dir itself or an error from opt.OnPrecedent stop the import.
+func ImportMarkdown(dir string, opt ImportOptions) (*ImportResult, error) {
+	lawPaths, precPaths, err := markdownFiles(dir)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", dir, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,14 +29,9 @@ func LawFileKind(name string) string {
 	return m[2]
 }
 
-// IsStatuteTree reports whether path is a statute source ImportStatutes reads: a .tar.gz (or
-// .tgz) of legalize-kr, or a directory (an unpacked tree or a git clone).
-func IsStatuteTree(path string) bool {
-	if strings.HasSuffix(path, ".tar.gz") || strings.HasSuffix(path, ".tgz") {
-		return true
-	}
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
+// IsTarball reports whether path names a gzip tar (.tar.gz or .tgz).
+func IsTarball(path string) bool {
+	return strings.HasSuffix(path, ".tar.gz") || strings.HasSuffix(path, ".tgz")
 }
 
 // ImportStatutes reads the law files of the given kinds (nil: DefaultStatuteKinds) from a
@@ -69,22 +63,17 @@ func ImportStatutes(path string, kinds []string, onBad func(*ImportError)) (*Imp
 		return nil
 	}
 	var err error
-	if strings.HasSuffix(path, ".tar.gz") || strings.HasSuffix(path, ".tgz") {
+	if IsTarball(path) {
 		err = eachTarFile(path, take)
 	} else {
-		err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if p != path && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
+		var files []string
+		if files, _, err = markdownFiles(path); err == nil {
+			for _, rel := range files {
+				if err = take(rel, func() ([]byte, error) { return os.ReadFile(filepath.Join(path, rel)) }); err != nil {
+					break
 				}
-				return nil
 			}
-			rel, _ := filepath.Rel(path, p)
-			return take(rel, func() ([]byte, error) { return os.ReadFile(p) })
-		})
+		}
 	}
 	if err != nil {
 		var ie *ImportError

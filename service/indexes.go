@@ -45,8 +45,9 @@ func EnsureIndexesFrom(ctx context.Context, stateDir, parentDir string, rebuild 
 			ix = nil
 		}
 	}
+	vecOK, vecWhy := index.VectorsCurrent(st)
 	var parent *index.Parent
-	if ix == nil || !vectorsCurrent(st) || rebuild {
+	if ix == nil || !vecOK || rebuild {
 		parent = loadParent(parentDir, stdout)
 	}
 	if ix == nil {
@@ -67,9 +68,9 @@ func EnsureIndexesFrom(ctx context.Context, stateDir, parentDir string, rebuild 
 	if err := ctx.Err(); err != nil {
 		return nil, nil, reuse, err
 	}
-	if ok, why := index.VectorsCurrent(st); !ok || rebuild {
-		if !ok {
-			fmt.Fprintf(stdout, "building the vectors: %s\n", why)
+	if !vecOK || rebuild {
+		if !vecOK {
+			fmt.Fprintf(stdout, "building the vectors: %s\n", vecWhy)
 		}
 		start := time.Now()
 		r, err := index.BuildVectorsFrom(ctx, st, ix, parent, stderr)
@@ -88,11 +89,6 @@ func EnsureIndexesFrom(ctx context.Context, stateDir, parentDir string, rebuild 
 		}
 	}
 	return st, ix, reuse, nil
-}
-
-func vectorsCurrent(st *state.State) bool {
-	ok, _ := index.VectorsCurrent(st)
-	return ok
 }
 
 // loadParent loads the state and lexical indexes of parentDir, or says why it cannot and

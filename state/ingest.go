@@ -115,7 +115,7 @@ func Ingest(opt IngestOptions) (*IngestReport, error) {
 	}
 	start := opt.Now()
 	opt.Statutes, opt.StatuteKinds = StatuteSource(opt.Statutes, opt.StatuteKinds)
-	if opt.Statutes != "" && !strings.HasSuffix(opt.Statutes, ".tar.gz") && !strings.HasSuffix(opt.Statutes, ".tgz") {
+	if opt.Statutes != "" && !law.IsTarball(opt.Statutes) {
 		return nil, fmt.Errorf("statute source %s: want a legalize-kr .tar.gz (convert a tree or a clone with lawbot import --from-markdown)", opt.Statutes)
 	}
 	inputs, err := corpusFiles(opt.DataDir, opt.Statutes)
